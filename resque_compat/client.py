@@ -1,0 +1,379 @@
+"""The enqueue side of Resque: ``Resque.enqueue``, ``enqueue_to``, ``Job.create``, ``push``,
+``pop``, ``peek``, ``size``, ``queues``, ``remove_queue``, ``Job.destroy``/``dequeue``, ``info``,
+stats, failures and the read side of the worker registry.
+
+    >>> r = Resque.from_url("redis://localhost:6379/0")
+    >>> r.enqueue_to("file_serve", "Archive", 44, "masterbrew")   # a Ruby class by name
+    True
+    >>> r.enqueue(ArchiveJob, 44, "masterbrew")                  # a class with queue/resque_class
+
+Every method names the Ruby method it mirrors; return values follow Ruby's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from . import jobs
+from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
+from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
+from .protocol import Job, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
+from .protocol.keys import DEFAULT_NAMESPACE
+from .protocol.rubyjson import encode_prepared, prepare
+from .store import (
+    FailedQueueAccess,
+    QueueAccess,
+    StatsAccess,
+    WorkerRegistry,
+    connect,
+    refuse_cluster,
+)
+
+FAILURE_BACKENDS = ("redis", "redis_multi_queue")
+
+
+@dataclass(frozen=True, slots=True)
+class Working:
+    """A worker that is working: its id and the decoded ``worker:<id>`` value (raw kept)."""
+
+    worker_id: str
+    raw: bytes
+    data: dict[str, Any] | None
+
+
+class Resque:
+    """A connection to one Resque deployment: a Redis client plus a namespace.
+
+    ``json_profile`` chooses whose bytes to match (``json_gem``, ``oj`` or ``rails``: spec 3.2);
+    ``failure_backend`` is ``"redis"``, ``"redis_multi_queue"`` or a backend object;
+    ``inline`` performs jobs at enqueue time (``Resque.inline``), looking names up in ``registry``.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis | None = None,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        json_profile: Profile | str = Profile.JSON_GEM,
+        failure_backend: str | FailureBackend = "redis",
+        inline: bool = False,
+        registry: Mapping[str, Any] | None = None,
+        environment: str | None = None,
+    ) -> None:
+        if client is not None and type(client).__name__ == "RedisCluster":
+            refuse_cluster(client)
+        self.redis = client if client is not None else connect()
+        self.namespace = namespace
+        self.keys = Keys(namespace)
+        self.profile = Profile(json_profile)
+        self.inline = inline
+        self.registry: Mapping[str, Any] = registry if registry is not None else {}
+        self.environment = (
+            environment or os.environ.get("RAILS_ENV") or os.environ.get("RACK_ENV") or "development"
+        )
+        self.queue_store = QueueAccess(self.redis, self.keys)
+        self.failed_store = FailedQueueAccess(self.redis, self.keys)
+        self.stats = StatsAccess(self.redis, self.keys)
+        self.worker_registry = WorkerRegistry(self.redis, self.keys)
+        self.failure = self._failure_backend(failure_backend)
+
+    @classmethod
+    def from_url(cls, url: str, *, check_cluster: bool = True, **settings: Any) -> Resque:
+        """Connect to ``url`` (redis://, rediss://, unix://, redis+sentinel://); refuse a cluster."""
+        client = connect(url)
+        if check_cluster:
+            refuse_cluster(client)
+        return cls(client, **settings)
+
+    def _failure_backend(self, backend: str | FailureBackend) -> FailureBackend:
+        if not isinstance(backend, str):
+            return backend
+        create = self._create_raw
+        if backend == "redis":
+            return RedisFailure(self.failed_store, create, self.profile)
+        if backend == "redis_multi_queue":
+            return RedisMultiQueueFailure(self.failed_store, create, self.profile)
+        raise ConfigError(f"unknown failure backend {backend!r}; use one of {FAILURE_BACKENDS} or an object")
+
+    def multiple_failure(self, *names: str) -> MultipleFailure:
+        """A ``Failure::Multiple`` over backends named as ``failure_backend`` accepts."""
+        return MultipleFailure([self._failure_backend(n) for n in names])
+
+    def __repr__(self) -> str:
+        return f"<Resque namespace={self.namespace!r} redis={self.redis_id()}>"
+
+    def redis_id(self) -> str:
+        """Where this talks to (``Resque.redis_id``): ``redis://host:port/db`` or a socket path."""
+        kw = self.redis.connection_pool.connection_kwargs
+        if "path" in kw:
+            return f"unix://{kw['path']}"
+        return f"redis://{kw.get('host', 'localhost')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+
+    # enqueue
+    def enqueue(self, job_class: Any, *args: Any) -> bool | None:
+        """``Resque.enqueue``: to the class's own queue; ``None`` if a before hook said no."""
+        return self.enqueue_to(self.queue_from_class(job_class), job_class, *args)
+
+    def enqueue_to(self, queue: str | None, job_class: Any, *args: Any) -> bool | None:
+        """``Resque.enqueue_to``: every ``before_enqueue*`` hook runs; if any returned exactly
+        ``False`` nothing is pushed and ``None`` is returned. Then ``Job.create`` and the
+        ``after_enqueue*`` hooks; returns ``True``."""
+        results = [hook(*args) for hook in jobs.hooks(job_class, "before_enqueue")]
+        if any(r is False for r in results):
+            return None
+        self.create(queue, job_class, *args)
+        for hook in jobs.hooks(job_class, "after_enqueue"):
+            hook(*args)
+        return True
+
+    def create(self, queue: str | None, job_class: Any, *args: Any) -> None:
+        """``Job.create``: validate, then ``SADD queues`` + ``RPUSH queue:<q>``; no hooks.
+
+        Like Ruby, a ``None`` queue validates against the class's queue but pushes to the
+        empty-named queue ``queue:`` (spec 3.3 quirk).
+        """
+        self.validate(job_class, queue)
+        name = jobs.class_name(job_class)
+        if self.inline:
+            self._perform_inline(job_class, name, list(args))
+            return
+        self.queue_store.push_to_queue(queue or "", encode_job(name, args, self.profile))
+
+    def _create_raw(self, queue: str, class_name: str, args: list[Any]) -> None:
+        self.create(queue, class_name, *args)
+
+    def enqueue_many(self, queue: str, job_class: Any, args_list: Iterable[Sequence[Any]]) -> int:
+        """Bulk enqueue (not in Ruby): every job encoded first, then pushed in one round trip.
+
+        No enqueue hooks run. Nothing is pushed if any argument list cannot be encoded.
+        Returns the number of jobs pushed.
+        """
+        self.validate(job_class, queue)
+        name = jobs.class_name(job_class)
+        encoded = [encode_job(name, args, self.profile) for args in args_list]
+        self.queue_store.push_many(queue, encoded)
+        return len(encoded)
+
+    def _perform_inline(self, job_class: Any, name: str, args: list[Any]) -> None:
+        from .runtime.job import perform
+
+        performer = job_class if not isinstance(job_class, str) else self.registry.get(name)
+        if performer is None or not callable(getattr(performer, "perform", None)):
+            raise NoClassError(f"inline mode cannot perform {name!r}: no performer registered")
+        # Ruby round-trips the arguments through JSON before performing inline.
+        perform(performer, decode(encode(args, self.profile, "args")))
+
+    @staticmethod
+    def queue_from_class(job_class: Any) -> str | None:
+        """``Resque.queue_from_class``."""
+        return jobs.queue_from_class(job_class)
+
+    def validate(self, job_class: Any, queue: str | None = None) -> None:
+        """``Resque.validate``: raises ``NoQueueError`` without a queue, ``NoClassError`` without a
+        class name."""
+        queue = queue or self.queue_from_class(job_class)
+        if not queue:
+            raise NoQueueError(
+                "Jobs must be placed onto a queue. No queue could be inferred for class "
+                f"{jobs.class_name(job_class) if job_class is not None else ''}"
+            )
+        if job_class is None or not jobs.class_name(job_class):
+            raise NoClassError("Jobs must be given a class.")
+
+    def push(self, queue: str, item: Mapping[str, Any]) -> None:
+        """``Resque.push``: the encoded item, raw; no validation, no hooks."""
+        self.queue_store.push_to_queue(queue, encode(dict(item), self.profile, "item"))
+
+    def pop(self, queue: str) -> Any:
+        """``Resque.pop``: ``LPOP`` and decode; ``None`` when empty. ``DecodeError`` keeps the bytes."""
+        raw = self.queue_store.pop_from_queue(queue)
+        return None if raw is None else decode(raw, self.keys.queue(queue))
+
+    def reserve(self, queue: str) -> Job | None:
+        """``Job.reserve``: pop one job with its raw bytes; ``DecodeError``/``InvalidPayload``
+        (carrying the popped bytes) when it is not a Resque payload."""
+        raw = self.queue_store.pop_from_queue(queue)
+        return None if raw is None else decode_job(raw, queue, self.keys.queue(queue))
+
+    def size(self, queue: str) -> int:
+        """``Resque.size``: ``LLEN``."""
+        return self.queue_store.queue_size(queue)
+
+    def peek(self, queue: str, start: int = 0, count: int = 1) -> Any:
+        """``Resque.peek``: one decoded job (or ``None``) when ``count == 1``, else a list."""
+        key = self.keys.queue(queue)
+        if count == 1:
+            found = self.queue_store.list_item(key, start)
+            return None if found is None else decode(found, key)
+        return [decode(raw, key) for raw in self.queue_store.list_range(key, start, count)]
+
+    def peek_jobs(self, queue: str, start: int = 0, count: int = 20) -> list[Job | DecodeError]:
+        """A page of a queue as ``Job`` objects with raw bytes; unreadable entries as their error."""
+        out: list[Job | DecodeError] = []
+        for raw in self.queue_store.list_range(self.keys.queue(queue), start, count):
+            try:
+                out.append(decode_job(raw, queue))
+            except DecodeError as exc:
+                out.append(exc)
+        return out
+
+    def queues(self) -> list[str]:
+        """``Resque.queues``: ``SMEMBERS queues`` (sorted here for stable output)."""
+        return sorted(self.queue_store.queue_names())
+
+    def remove_queue(self, queue: str) -> None:
+        """``Resque.remove_queue``."""
+        self.queue_store.remove_queue(queue)
+
+    def watch_queue(self, queue: str) -> None:
+        """``Resque.watch_queue``: ``SADD queues``."""
+        self.queue_store.watch_queue(queue)
+
+    # dequeue
+    def destroy(self, queue: str, job_class: Any, *args: Any) -> int:
+        """``Job.destroy``: without args, every job of the class (decoded match, then ``LREM`` of
+        its exact bytes); with args, one ``LREM`` of Ruby's encoding of ``{class, args}``.
+        Returns the number removed."""
+        name = jobs.class_name(job_class)
+        if args:
+            return self.queue_store.remove_from_queue(queue, encode_job(name, args, self.profile))
+        destroyed = 0
+        for raw in self.queue_store.everything_in_queue(queue):
+            try:
+                value = decode(raw)
+            except DecodeError:
+                continue
+            if isinstance(value, dict) and value.get("class") == name:
+                destroyed += self.queue_store.remove_from_queue(queue, raw)
+        return destroyed
+
+    def dequeue(self, job_class: Any, *args: Any) -> int | None:
+        """``Resque.dequeue``: ``before_dequeue*`` hooks (any ``False`` -> ``None``), ``destroy``
+        from the class's queue, ``after_dequeue*`` hooks; returns the count removed."""
+        results = [hook(*args) for hook in jobs.hooks(job_class, "before_dequeue")]
+        if any(r is False for r in results):
+            return None
+        queue = self.queue_from_class(job_class)
+        if not queue:
+            raise NoQueueError(f"No queue could be inferred for class {jobs.class_name(job_class)}")
+        destroyed = self.destroy(queue, job_class, *args)
+        for hook in jobs.hooks(job_class, "after_dequeue"):
+            hook(*args)
+        return destroyed
+
+    # stats and info
+    def queue_sizes(self) -> dict[str, int]:
+        """``Resque.queue_sizes``: queue name -> length, in one pipeline."""
+        names = self.queues()
+        return dict(zip(names, self.queue_store.queue_sizes(names), strict=True))
+
+    def sample_queues(self, sample_size: int = 1000) -> dict[str, dict[str, Any]]:
+        """``Resque.sample_queues``: per queue its ``size`` and up to ``sample_size`` decoded jobs."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, size in self.queue_sizes().items():
+            samples = self.queue_store.list_range(self.keys.queue(name), 0, sample_size)
+            decoded = [_decode_or_error(raw) for raw in samples]
+            out[name] = {"size": size, "samples": decoded}
+        return out
+
+    def info(self) -> dict[str, Any]:
+        """``Resque.info``: pending, processed, queues, workers, working, failed (``LLEN failed``
+        whatever the backend), servers, environment."""
+        sizes = self.queue_sizes()
+        return {
+            "pending": sum(sizes.values()),
+            "processed": self.stats.stat("processed"),
+            "queues": len(sizes),
+            "workers": len(self.workers()),
+            "working": len(self.working()),
+            "failed": self.failed_store.num_failed(),
+            "servers": [self.redis_id()],
+            "environment": self.environment,
+        }
+
+    def stat(self, name: str) -> int:
+        """``Resque::Stat[name]``."""
+        return self.stats.stat(name)
+
+    def incr_stat(self, name: str, by: int = 1) -> int:
+        """``Resque::Stat.incr``."""
+        return self.stats.increment_stat(name, by)
+
+    def decr_stat(self, name: str, by: int = 1) -> int:
+        """``Resque::Stat.decr``."""
+        return self.stats.decrement_stat(name, by)
+
+    def clear_stat(self, name: str) -> None:
+        """``Resque::Stat.clear``."""
+        self.stats.clear_stat(name)
+
+    def keys_in_namespace(self) -> list[str]:
+        """``Resque.keys``: every key of the namespace, prefix stripped (``SCAN``, not ``KEYS``)."""
+        found = self.redis.scan_iter(match=self.keys.all_pattern(), count=1000)
+        return sorted(self.keys.strip(k.decode("utf-8", "replace")) for k in found)
+
+    # workers (read side)
+    def workers(self) -> list[str]:
+        """``Resque.workers``: registered worker ids."""
+        return self.worker_registry.worker_ids()
+
+    def working(self) -> list[Working]:
+        """``Resque.working``: workers whose ``worker:<id>`` is set, with their job."""
+        ids = self.workers()
+        out = []
+        for wid, raw in self.worker_registry.workers_map(ids).items():
+            if raw:
+                data = _decode_or_error(raw)
+                out.append(Working(wid, raw, data if isinstance(data, dict) else None))
+        return out
+
+    def worker_job(self, worker_id: str) -> dict[str, Any] | None:
+        """``Worker#job``: the decoded ``worker:<id>``, ``{}``-like ``None`` when idle."""
+        raw = self.worker_registry.get_worker_payload(worker_id)
+        value = None if raw is None else _decode_or_error(raw)
+        return value if isinstance(value, dict) else None
+
+    def worker_state(self, worker_id: str) -> str:
+        """``Worker#state``: ``working`` iff ``worker:<id>`` exists, else ``idle``."""
+        return "working" if self.worker_registry.get_worker_payload(worker_id) else "idle"
+
+    def heartbeats(self) -> dict[str, str]:
+        """``Worker.all_heartbeats``: worker id -> heartbeat text."""
+        return {k: v.decode("utf-8", "replace") for k, v in self.worker_registry.all_heartbeats().items()}
+
+    def worker_started(self, worker_id: str) -> str | None:
+        """``Worker#started``: the raw ``worker:<id>:started`` text."""
+        raw = self.worker_registry.worker_start_time(worker_id)
+        return None if raw is None else raw.decode("utf-8", "replace")
+
+    def worker_exists(self, worker_id: str) -> bool:
+        """``Worker.exists?``."""
+        return self.worker_registry.worker_exists(worker_id)
+
+    def worker_host_pid(self, worker_id: str) -> tuple[str, int] | None:
+        """Host and pid of a worker id, or ``None`` when the id is not ``host:pid:queues``."""
+        try:
+            wid = parse_worker_id(worker_id)
+        except ValueError:
+            return None
+        return wid.hostname, wid.pid
+
+    def encode(self, value: Any) -> bytes:
+        """``Resque.encode`` under this deployment's JSON profile."""
+        return encode_prepared(prepare(value, self.profile), self.profile)
+
+    def decode(self, raw: bytes | str) -> Any:
+        """``Resque.decode``."""
+        return decode(raw)
+
+
+def _decode_or_error(raw: bytes) -> Any:
+    try:
+        return decode(raw)
+    except DecodeError as exc:
+        return exc

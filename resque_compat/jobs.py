@@ -1,0 +1,156 @@
+"""Job classes across languages: the Ruby class name a Python performer answers to.
+
+A *job class* is anything the client can enqueue: a Ruby class name as a string
+(``"Archive"``, ``"Billing::Charge"``), or a Python class/object that declares the Ruby name it
+answers to (``resque_class``) and its queue (``queue``), like Ruby's ``@queue``. A *performer*
+is a job class with ``perform(*args)``; the worker runs only performers registered explicitly
+(an allowlist): it never imports a module because a payload names it.
+
+Hooks are found as Resque's ``Plugin.get_hook_names`` finds them: every public attribute whose
+name starts with the hook prefix, sorted alphabetically (``before_perform`` runs before
+``before_perform_a``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+
+HOOK_PREFIXES = (
+    "before_enqueue",
+    "after_enqueue",
+    "before_dequeue",
+    "after_dequeue",
+    "before_perform",
+    "around_perform",
+    "after_perform",
+    "on_failure",
+)
+
+
+@runtime_checkable
+class Performer(Protocol):
+    """What the worker can run: a Ruby class name, a queue, and ``perform(*args)``."""
+
+    resque_class: str
+
+    def perform(self, *args: Any) -> Any: ...
+
+
+def class_name(job_class: Any) -> str:
+    """The Ruby class name written into a payload's ``class`` (``klass.to_s``).
+
+    A string is taken as is; an object uses its ``resque_class`` attribute, else its Python
+    name with ``.`` turned into Ruby's ``::``.
+    """
+    if isinstance(job_class, str):
+        return job_class
+    declared = getattr(job_class, "resque_class", None)
+    if isinstance(declared, str):
+        return declared
+    name = getattr(job_class, "__qualname__", None) or type(job_class).__qualname__
+    return str(name).replace(".", "::")
+
+
+def queue_from_class(job_class: Any) -> str | None:
+    """``Resque.queue_from_class``: the ``queue`` attribute (or method) of a job class, if truthy."""
+    if isinstance(job_class, str):
+        return None
+    queue = getattr(job_class, "queue", None)
+    if callable(queue):
+        queue = queue()
+    return str(queue) if queue else None
+
+
+def hook_names(job_class: Any, prefix: str) -> list[str]:
+    """``Plugin.get_hook_names``: attributes starting with ``prefix``, sorted; a ``hooks`` list wins."""
+    if isinstance(job_class, str) or job_class is None:
+        return []
+    declared = getattr(job_class, "hooks", None)
+    names = declared() if callable(declared) else declared
+    if not isinstance(names, list | tuple):
+        names = [n for n in dir(job_class) if not n.startswith("_")]
+    return sorted(n for n in names if n.startswith(prefix) and callable(getattr(job_class, n, None)))
+
+
+def hooks(job_class: Any, prefix: str) -> list[Callable[..., Any]]:
+    """The bound hook callables of ``job_class`` for ``prefix``, in Ruby's order."""
+    return [getattr(job_class, name) for name in hook_names(job_class, prefix)]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FunctionJob:
+    """A plain function registered as a performer (``perform`` calls it)."""
+
+    def __init__(self, func: Callable[..., Any], resque_class: str, queue: str | None) -> None:
+        self.func = func
+        self.resque_class = resque_class
+        self.queue = queue
+        self.__doc__ = func.__doc__
+        self.__wrapped__ = func
+
+    def perform(self, *args: Any) -> Any:
+        return self.func(*args)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<job {self.resque_class} -> {self.func.__module__}.{self.func.__qualname__}>"
+
+
+class Registry(Mapping[str, Any]):
+    """Performers by the Ruby class name they answer to: the worker's allowlist."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Any] = {}
+
+    def register(self, performer: Any, name: str | None = None) -> Any:
+        """Register ``performer`` under ``name`` (default: its ``resque_class``); returns it."""
+        if not callable(getattr(performer, "perform", None)):
+            raise TypeError(f"{performer!r} has no perform(*args)")
+        key = name or class_name(performer)
+        existing = self._by_name.get(key)
+        if existing is not None and existing is not performer:
+            raise ValueError(f"{key!r} is already registered to {existing!r}")
+        self._by_name[key] = performer
+        return performer
+
+    @overload
+    def job(self, target: F) -> F: ...
+
+    @overload
+    def job(self, target: str | None = None, *, queue: str | None = None) -> Callable[[F], Any]: ...
+
+    def job(self, target: Any = None, *, queue: str | None = None) -> Any:
+        """Decorator: register a function or class as the performer of a Ruby class name.
+
+        ``@registry.job("Billing::Charge", queue="billing")`` on a function or on a class with
+        ``perform``; bare ``@registry.job`` uses the Python name.
+        """
+
+        def wrap(obj: Any) -> Any:
+            name = target if isinstance(target, str) else None
+            if isinstance(obj, type):
+                if name:
+                    setattr(obj, "resque_class", name)  # noqa: B010 - declared on user classes
+                if queue:
+                    setattr(obj, "queue", queue)  # noqa: B010
+                return self.register(obj)
+            ruby_name = name or obj.__qualname__.replace(".", "::")
+            return self.register(FunctionJob(obj, ruby_name, queue))
+
+        if callable(target) and not isinstance(target, str):
+            return wrap(target)
+        return wrap
+
+    def __getitem__(self, name: str) -> Any:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)

@@ -1,0 +1,1 @@
+"""Processes: performing jobs, hooks, failure backends, workers, signals, pruning."""

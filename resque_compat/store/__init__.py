@@ -1,0 +1,21 @@
+"""Redis I/O: one accessor per key family, each method mirroring one Ruby ``DataStore`` method.
+
+Only this package imports redis. Values cross it as bytes; encoding is the caller's choice.
+"""
+
+from .connection import DEFAULT_URL, connect, refuse_cluster
+from .failures import FAILED, FailedQueueAccess
+from .queues import QueueAccess
+from .stats import StatsAccess
+from .workers import WorkerRegistry
+
+__all__ = [
+    "DEFAULT_URL",
+    "FAILED",
+    "FailedQueueAccess",
+    "QueueAccess",
+    "StatsAccess",
+    "WorkerRegistry",
+    "connect",
+    "refuse_cluster",
+]

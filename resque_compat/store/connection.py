@@ -1,0 +1,72 @@
+"""The one place that builds Redis connections (RESP2, bytes replies, timeouts, a client name).
+
+Accepts ``redis://``, ``rediss://``, ``unix://`` and ``redis+sentinel://host:port[,host:port]/
+<service>[/db]`` URLs, or an existing ``redis.Redis``. Redis Cluster is refused: Resque's keys
+are not hash-tagged, so its pipelines and MGETs would cross slots.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import redis
+from redis.sentinel import Sentinel
+
+from ..errors import ConfigError
+
+DEFAULT_URL = "redis://localhost:6379/0"
+_TIMEOUTS: dict[str, Any] = {"socket_timeout": 30.0, "socket_connect_timeout": 5.0}
+
+
+def connect(url: str = DEFAULT_URL, *, client_name: str | None = None, **options: Any) -> redis.Redis:
+    """Build a client for ``url``. Extra ``options`` go to redis-py (e.g. ``socket_timeout``)."""
+    name = client_name or f"resque-compat:{os.getpid()}"
+    settings = {
+        **_TIMEOUTS,
+        **options,
+        "protocol": 2,
+        "decode_responses": False,
+        "client_name": name,
+    }
+    parsed = urlparse(url)
+    if parsed.scheme in ("redis", "rediss", "unix"):
+        return redis.Redis.from_url(url, **settings)
+    if parsed.scheme == "redis+sentinel":
+        return _sentinel(parsed.netloc, parsed.path, settings)
+    if parsed.scheme in ("redis+cluster", "rediss+cluster"):
+        raise ConfigError(cluster_refusal())
+    raise ConfigError(f"unsupported Redis URL scheme {parsed.scheme!r} in {url!r}")
+
+
+def _sentinel(netloc: str, path: str, settings: dict[str, Any]) -> redis.Redis:
+    auth, _, hosts = netloc.rpartition("@")
+    password = unquote(auth.partition(":")[2]) if auth else None
+    nodes = []
+    for host in hosts.split(","):
+        h, _, p = host.rpartition(":")
+        nodes.append((h or host, int(p) if h else 26379))
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        raise ConfigError("a Sentinel URL names its service: redis+sentinel://host:26379/mymaster")
+    db = int(parts[1]) if len(parts) > 1 else 0
+    sentinel = Sentinel(nodes, sentinel_kwargs={"password": password} if password else None)  # type: ignore[no-untyped-call]
+    master = sentinel.master_for(parts[0], db=db, password=password, **settings)  # type: ignore[no-untyped-call]
+    return master  # type: ignore[no-any-return]
+
+
+def cluster_refusal() -> str:
+    return (
+        "Redis Cluster is not supported: Resque's keys are not hash-tagged, so its multi-key "
+        "pipelines would cross slots. Point resque-compat at a single Redis or a Sentinel group."
+    )
+
+
+def refuse_cluster(client: Any) -> None:
+    """Raise ``ConfigError`` when ``client`` is a cluster client or talks to a cluster node."""
+    if type(client).__name__ in ("RedisCluster", "ClusterPipeline"):
+        raise ConfigError(cluster_refusal())
+    info = client.info("cluster")
+    if str(info.get("cluster_enabled", 0)) == "1":
+        raise ConfigError(cluster_refusal())

@@ -1,0 +1,67 @@
+"""Failure lists and ``failed_queues`` (``Resque::DataStore::FailedQueueAccess``). Bytes only."""
+
+from __future__ import annotations
+
+import redis
+
+from ..protocol.keys import Keys
+
+FAILED = "failed"
+# Ruby's "hopefully unique value we can use to delete job": LSET to it, then LREM it once.
+REMOVED_SENTINEL = b""
+
+
+class FailedQueueAccess:
+    """One owner for ``failed``, ``<queue>_failed`` and ``failed_queues``."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    def add_failed_queue(self, failed_queue_name: str) -> None:
+        """``SADD failed_queues <name>`` (``add_failed_queue``)."""
+        self.client.sadd(self.keys.failed_queues(), failed_queue_name)
+
+    def remove_failed_queue(self, failed_queue_name: str = FAILED) -> None:
+        """``DEL <name>`` (``remove_failed_queue``)."""
+        self.client.delete(self.keys.failed_list(failed_queue_name))
+
+    def num_failed(self, failed_queue_name: str = FAILED) -> int:
+        """``LLEN <name>`` (``num_failed``)."""
+        return int(self.client.llen(self.keys.failed_list(failed_queue_name)))  # type: ignore[arg-type]
+
+    def failed_queue_names(self, from_set: bool = False) -> list[str]:
+        """``["failed"]``, or ``SMEMBERS failed_queues`` for the multi-queue layout."""
+        if not from_set:
+            return [FAILED]
+        members = self.client.smembers(self.keys.failed_queues())
+        return sorted(m.decode("utf-8", "replace") for m in members)  # type: ignore[union-attr]
+
+    def push_to_failed_queue(self, data: bytes, failed_queue_name: str = FAILED) -> None:
+        """``RPUSH <name> <record>`` (``push_to_failed_queue``)."""
+        self.client.rpush(self.keys.failed_list(failed_queue_name), data)
+
+    def clear_failed_queue(self, failed_queue_name: str = FAILED) -> None:
+        """``DEL <name>`` (``clear_failed_queue``)."""
+        self.client.delete(self.keys.failed_list(failed_queue_name))
+
+    def item(self, index: int, failed_queue_name: str = FAILED) -> bytes | None:
+        """``LINDEX <name> <index>``."""
+        return self.client.lindex(self.keys.failed_list(failed_queue_name), index)  # type: ignore[return-value]
+
+    def items(self, start: int, count: int, failed_queue_name: str = FAILED) -> list[bytes]:
+        """``LRANGE <name> start start+count-1``."""
+        key = self.keys.failed_list(failed_queue_name)
+        return list(self.client.lrange(key, start, start + count - 1))  # type: ignore[arg-type]
+
+    def update_item_in_failed_queue(self, index: int, data: bytes, failed_queue_name: str = FAILED) -> None:
+        """``LSET <name> <index> <record>`` (``update_item_in_failed_queue``)."""
+        self.client.lset(self.keys.failed_list(failed_queue_name), index, data)  # type: ignore[arg-type]
+
+    def remove_from_failed_queue(self, index: int, failed_queue_name: str = FAILED) -> None:
+        """``LSET <name> <index> ""`` then ``LREM <name> 1 ""`` (``remove_from_failed_queue``)."""
+        key = self.keys.failed_list(failed_queue_name)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lset(key, index, REMOVED_SENTINEL)  # type: ignore[arg-type]
+        pipe.lrem(key, 1, REMOVED_SENTINEL)  # type: ignore[arg-type]
+        pipe.execute()

@@ -1,0 +1,84 @@
+"""Queue lists and the ``queues`` set (``Resque::DataStore::QueueAccess``). Bytes in, bytes out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis
+
+from ..protocol.keys import Keys
+
+# RPUSH with many values per command; large batches are split so one command stays bounded.
+_PUSH_CHUNK = 1000
+
+
+class QueueAccess:
+    """One owner for ``queues`` and ``queue:<name>``; mirrors ``DataStore::QueueAccess``."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    def push_to_queue(self, queue: str, encoded: bytes) -> None:
+        """``SADD queues`` then ``RPUSH queue:<q>``, pipelined without MULTI (``push_to_queue``)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.sadd(self.keys.queues(), queue)
+        pipe.rpush(self.keys.queue(queue), encoded)
+        pipe.execute()
+
+    def push_many(self, queue: str, encoded: Sequence[bytes]) -> None:
+        """Bulk enqueue in one round trip: one ``SADD`` and ``RPUSH`` of many values."""
+        if not encoded:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        pipe.sadd(self.keys.queues(), queue)
+        key = self.keys.queue(queue)
+        for i in range(0, len(encoded), _PUSH_CHUNK):
+            pipe.rpush(key, *encoded[i : i + _PUSH_CHUNK])
+        pipe.execute()
+
+    def pop_from_queue(self, queue: str) -> bytes | None:
+        """``LPOP queue:<q>`` (``pop_from_queue``)."""
+        return self.client.lpop(self.keys.queue(queue))  # type: ignore[return-value]
+
+    def queue_size(self, queue: str) -> int:
+        """``LLEN queue:<q>`` (``queue_size``)."""
+        return int(self.client.llen(self.keys.queue(queue)))  # type: ignore[arg-type]
+
+    def queue_sizes(self, queues: Sequence[str]) -> list[int]:
+        """``LLEN`` of each queue in one pipeline (``Resque.queue_sizes``)."""
+        pipe = self.client.pipeline(transaction=False)
+        for q in queues:
+            pipe.llen(self.keys.queue(q))
+        return [int(n) for n in pipe.execute()]
+
+    def list_item(self, key: str, index: int) -> bytes | None:
+        """``LINDEX key index``: ``list_range`` with ``count == 1``."""
+        return self.client.lindex(key, index)  # type: ignore[return-value]
+
+    def list_range(self, key: str, start: int = 0, count: int = 1) -> list[bytes]:
+        """``LRANGE key start start+count-1``: ``list_range`` with ``count != 1``."""
+        return list(self.client.lrange(key, start, start + count - 1))  # type: ignore[arg-type]
+
+    def queue_names(self) -> list[str]:
+        """``SMEMBERS queues`` (unordered)."""
+        return [m.decode("utf-8", "replace") for m in self.client.smembers(self.keys.queues())]  # type: ignore[union-attr]
+
+    def remove_queue(self, queue: str) -> None:
+        """``SREM queues <q>`` and ``DEL queue:<q>``, pipelined (``remove_queue``)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.srem(self.keys.queues(), queue)
+        pipe.delete(self.keys.queue(queue))
+        pipe.execute()
+
+    def everything_in_queue(self, queue: str) -> list[bytes]:
+        """``LRANGE queue:<q> 0 -1`` (``everything_in_queue``)."""
+        return list(self.client.lrange(self.keys.queue(queue), 0, -1))  # type: ignore[arg-type]
+
+    def remove_from_queue(self, queue: str, data: bytes) -> int:
+        """``LREM queue:<q> 0 <data>``: removal by exact bytes (``remove_from_queue``)."""
+        return int(self.client.lrem(self.keys.queue(queue), 0, data))  # type: ignore[arg-type]
+
+    def watch_queue(self, queue: str) -> None:
+        """``SADD queues <q>`` (``watch_queue``)."""
+        self.client.sadd(self.keys.queues(), queue)

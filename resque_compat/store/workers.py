@@ -1,0 +1,130 @@
+"""The worker registry: ``workers``, ``worker:<id>``, ``worker:<id>:started``,
+``workers:heartbeat``, the pruning lock and ``pause-all-workers``
+(``Resque::DataStore::Workers``). Bytes in, bytes out; callers format values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from ..protocol.keys import Keys
+
+
+class WorkerRegistry:
+    """One owner for the worker key family; each method mirrors one ``DataStore::Workers`` method."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    # read side
+    def worker_ids(self) -> list[str]:
+        """``SMEMBERS workers``."""
+        members: set[bytes] = self.client.smembers(self.keys.workers())  # type: ignore[assignment]
+        return sorted(m.decode("utf-8", "replace") for m in members)
+
+    def workers_map(self, worker_ids: Sequence[str]) -> dict[str, bytes | None]:
+        """``MGET worker:<id>...``: each id's working-on payload, ``None`` when idle (``workers_map``)."""
+        if not worker_ids:
+            return {}
+        values = self.client.mget([self.keys.worker(w) for w in worker_ids])
+        return dict(zip(worker_ids, values, strict=True))  # type: ignore[arg-type]
+
+    def get_worker_payload(self, worker_id: str) -> bytes | None:
+        """``GET worker:<id>`` (``get_worker_payload``)."""
+        return self.client.get(self.keys.worker(worker_id))  # type: ignore[return-value]
+
+    def worker_exists(self, worker_id: str) -> bool:
+        """``SISMEMBER workers <id>`` (``worker_exists?``)."""
+        return bool(self.client.sismember(self.keys.workers(), worker_id))
+
+    def worker_start_time(self, worker_id: str) -> bytes | None:
+        """``GET worker:<id>:started`` (``worker_start_time``)."""
+        return self.client.get(self.keys.worker_started(worker_id))  # type: ignore[return-value]
+
+    def heartbeat(self, worker_id: str) -> bytes | None:
+        """``HGET workers:heartbeat <id>`` (``heartbeat``, unparsed)."""
+        return self.client.hget(self.keys.heartbeats(), worker_id)  # type: ignore[return-value]
+
+    def all_heartbeats(self) -> dict[str, bytes]:
+        """``HGETALL workers:heartbeat`` (``all_heartbeats``)."""
+        raw: dict[bytes, bytes] = self.client.hgetall(self.keys.heartbeats())  # type: ignore[assignment]
+        return {k.decode("utf-8", "replace"): v for k, v in raw.items()}
+
+    def worker_stats(self, worker_id: str) -> tuple[bytes | None, bytes | None]:
+        """``GET stat:processed:<id>`` and ``GET stat:failed:<id>`` in one round trip."""
+        values = self.client.mget(
+            [
+                self.keys.worker_stat("processed", worker_id),
+                self.keys.worker_stat("failed", worker_id),
+            ]
+        )
+        return values[0], values[1]  # type: ignore[index]
+
+    def server_time(self) -> tuple[int, int]:
+        """``TIME``: seconds and microseconds of the Redis server clock (``server_time``)."""
+        seconds, micros = self.client.time()  # type: ignore[misc]
+        return int(seconds), int(micros)
+
+    def pause_all_value(self) -> bytes | None:
+        """``GET pause-all-workers``."""
+        return self.client.get(self.keys.pause_all())  # type: ignore[return-value]
+
+    # write side
+    def register_worker(self, worker_id: str, started: str) -> None:
+        """``SADD workers <id>`` and ``SET worker:<id>:started``, pipelined (``register_worker``)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.sadd(self.keys.workers(), worker_id)
+        pipe.set(self.keys.worker_started(worker_id), started)
+        pipe.execute()
+
+    def unregister_worker(self, worker_id: str) -> None:
+        """The pipelined cleanup of ``Worker#unregister_worker``: registry, payload, start time,
+        heartbeat and the per-worker stats."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.srem(self.keys.workers(), worker_id)
+        pipe.delete(self.keys.worker(worker_id))
+        pipe.delete(self.keys.worker_started(worker_id))
+        pipe.hdel(self.keys.heartbeats(), worker_id)
+        pipe.delete(self.keys.worker_stat("processed", worker_id))
+        pipe.delete(self.keys.worker_stat("failed", worker_id))
+        pipe.execute()
+
+    def set_worker_payload(self, worker_id: str, data: bytes) -> None:
+        """``SET worker:<id> <working-on JSON>`` (``set_worker_payload``)."""
+        self.client.set(self.keys.worker(worker_id), data)
+
+    def heartbeat_now(self, worker_id: str, value: str) -> None:
+        """``HSET workers:heartbeat <id> <time>`` (``heartbeat!``)."""
+        self.client.hset(self.keys.heartbeats(), worker_id, value)
+
+    def remove_heartbeat(self, worker_id: str) -> None:
+        """``HDEL workers:heartbeat <id>`` (``remove_heartbeat``)."""
+        self.client.hdel(self.keys.heartbeats(), worker_id)
+
+    def acquire_pruning_lock(self, worker_id: str, expiry: int) -> bool:
+        """``SET pruning_dead_workers_in_progress <id> EX <expiry> NX``; never released (Ruby)."""
+        return bool(self.client.set(self.keys.pruning_lock(), worker_id, ex=expiry, nx=True))
+
+    def done_working(self, worker_id: str) -> None:
+        """``DEL worker:<id>`` plus ``INCRBY stat:processed`` (global and per worker), pipelined
+        (``worker_done_working`` with the stat block of ``Worker#done_working``)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(self.keys.worker(worker_id))
+        pipe.incrby(self.keys.stat("processed"), 1)
+        pipe.incrby(self.keys.worker_stat("processed", worker_id), 1)
+        pipe.execute()
+
+    def increment_failed(self, worker_id: str) -> None:
+        """``INCRBY stat:failed 1`` and ``INCRBY stat:failed:<id> 1`` (``Worker#failed!``)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.incrby(self.keys.stat("failed"), 1)
+        pipe.incrby(self.keys.worker_stat("failed", worker_id), 1)
+        pipe.execute()
+
+    def pipeline(self) -> Any:
+        """A non-transactional pipeline on this registry's client, for merged bookkeeping."""
+        return self.client.pipeline(transaction=False)
