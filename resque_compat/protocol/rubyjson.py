@@ -122,9 +122,14 @@ def _base_value(value: Any) -> Any:
     """Subclasses (IntEnum, str mixins, OrderedDict, named tuples) are written as their base type."""
     if isinstance(value, str):
         return "" + value  # str() would call an overridden __str__
-    for base in (bool, int, float, dict):
-        if isinstance(value, base):
-            return base(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict):
+        return dict(value)
     if isinstance(value, list | tuple):
         return list(value)
     return None

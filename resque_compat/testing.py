@@ -1,0 +1,106 @@
+"""A throwaway ``redis-server`` for tests, benchmarks, the conformance suite and the demo.
+
+Starts ``redis-server`` on a free loopback port with nothing saved to disk, waits until it
+answers ``PING`` and stops it on exit. It never touches a server it did not start.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+
+class RedisServerError(RuntimeError):
+    """``redis-server`` is missing or did not come up."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """``with RedisServer() as server: server.url``: a private redis-server for one run."""
+
+    def __init__(
+        self, executable: str | None = None, port: int | None = None, cpu: int | None = None
+    ) -> None:
+        found = executable or shutil.which("redis-server")
+        if not found:
+            raise RedisServerError(
+                "redis-server is not installed (Debian: apt-get install redis-server); "
+                "or point the tests at a server of yours with REDIS_URL"
+            )
+        self.executable = found
+        self.port = port or free_port()
+        self.cpu = cpu
+        self.process: subprocess.Popen[bytes] | None = None
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        self._dir = tempfile.TemporaryDirectory(prefix="resque-compat-redis-")
+        cmd = [
+            self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", self._dir.name, "--daemonize", "no",
+            "--logfile", str(Path(self._dir.name) / "redis.log"),
+        ]  # fmt: skip
+        if self.cpu is not None and shutil.which("taskset"):
+            cmd = ["taskset", "-c", str(self.cpu), *cmd]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RedisServerError(f"redis-server exited with {self.process.returncode}: {err}")
+            if self._answers():
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise RedisServerError(f"redis-server did not answer on port {self.port} within {timeout}s")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def restart(self) -> None:
+        """Stop and start again on the same port (for reconnect tests); data is lost."""
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process is not None and self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
