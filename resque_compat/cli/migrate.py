@@ -1,0 +1,9 @@
+"""`resque-compat` subcommands: migrate (filled in by its own module)."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
