@@ -30,7 +30,11 @@ class RedisServer:
     """``with RedisServer() as server: server.url``: a private redis-server for one run."""
 
     def __init__(
-        self, executable: str | None = None, port: int | None = None, cpu: int | None = None
+        self,
+        executable: str | None = None,
+        port: int | None = None,
+        cpu: int | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         found = executable or shutil.which("redis-server")
         if not found:
@@ -41,6 +45,7 @@ class RedisServer:
         self.executable = found
         self.port = port or free_port()
         self.cpu = cpu
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -53,7 +58,7 @@ class RedisServer:
         cmd = [
             self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", self._dir.name, "--daemonize", "no",
-            "--logfile", str(Path(self._dir.name) / "redis.log"),
+            "--logfile", str(Path(self._dir.name) / "redis.log"), *self.extra_args,
         ]  # fmt: skip
         if self.cpu is not None and shutil.which("taskset"):
             cmd = ["taskset", "-c", str(self.cpu), *cmd]
