@@ -1,0 +1,5 @@
+"""``python -m resque_compat.cli``."""
+
+from . import main
+
+main()
