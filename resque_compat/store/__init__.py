@@ -5,6 +5,7 @@ Only this package imports redis. Values cross it as bytes; encoding is the calle
 
 from .connection import DEFAULT_URL, connect, refuse_cluster
 from .failures import FAILED, FailedQueueAccess
+from .inspect import KeyInspector
 from .queues import QueueAccess
 from .stats import StatsAccess
 from .workers import WorkerRegistry
@@ -13,6 +14,7 @@ __all__ = [
     "DEFAULT_URL",
     "FAILED",
     "FailedQueueAccess",
+    "KeyInspector",
     "QueueAccess",
     "StatsAccess",
     "WorkerRegistry",

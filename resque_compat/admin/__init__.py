@@ -1,0 +1,243 @@
+"""The read/admin API the dashboard (and any script) sits on: queues, workers, working,
+failures, stats and keys of one Resque deployment, as resque-web's helpers read them.
+
+It never talks to Redis itself: it reads and acts through the client (``Resque``) and the
+store's accessors. Everything returned is a plain view (``admin.views``) that keeps the raw
+value it came from and says ``unreadable`` where another tool wrote something Resque would not.
+
+    >>> admin = Admin(Resque.from_url("redis://localhost:6379/0"))
+    >>> admin.queue_sizes()
+    [('critical', 2), ('low', 100000)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..client import Resque
+from ..protocol.times import from_redis_time
+from ..store import KeyInspector
+from .classes import ClassReport, class_report
+from .failures import FailureAdmin, FailureFilter, StaleRecordError
+from .views import (
+    FailureView,
+    JobView,
+    KeyContents,
+    KeyView,
+    Page,
+    Processing,
+    TimeValue,
+    WorkerName,
+    WorkerView,
+    job_from_raw,
+    processing_view,
+)
+from .workers import STALE_AFTER, Fleet, heartbeat_state, language, worker_hosts
+
+KEY_PAGE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The overview page: queues with sizes, failed lists with sizes, who works on what."""
+
+    queues: list[tuple[str, int]]
+    failed: list[tuple[str, int]]
+    working: list[WorkerView]
+    workers: int
+
+
+class Admin:
+    """Read and administer one Resque deployment through ``resque``.
+
+    ``stale_after`` is the heartbeat age (seconds) beyond which a worker shows as stale;
+    ``hostname`` is this machine's name as worker ids spell it (for local process checks).
+    """
+
+    def __init__(
+        self, resque: Resque, *, stale_after: int = STALE_AFTER, hostname: str | None = None
+    ) -> None:
+        self.resque = resque
+        self.stale_after = stale_after
+        self.hostname = hostname
+        self.failures = FailureAdmin(resque.failure, resque.failed_store)
+        self.inspector = KeyInspector(resque.redis, resque.keys)
+
+    @property
+    def namespace(self) -> str:
+        return self.resque.namespace
+
+    def redis_id(self) -> str:
+        """``Resque.redis_id``: where the data lives."""
+        return self.resque.redis_id()
+
+    # queues
+    def queue_sizes(self) -> list[tuple[str, int]]:
+        """``Resque.queues`` sorted, each with ``Resque.size`` (one pipeline)."""
+        return sorted(self.resque.queue_sizes().items())
+
+    def queue_page(self, queue: str, start: int = 0, per_page: int = 20) -> Page[JobView]:
+        """``Resque.peek(queue, start, 20)`` with ``Resque.size``: one window, never the whole list."""
+        start = max(0, start)
+        key = self.resque.keys.queue(queue)
+        raws = self.resque.queue_store.list_range(key, start, per_page)
+        return Page([job_from_raw(raw) for raw in raws], start, self.resque.size(queue), per_page)
+
+    def remove_queue(self, queue: str) -> None:
+        """``Resque.remove_queue``: ``SREM queues`` and ``DEL queue:<name>``."""
+        self.resque.remove_queue(queue)
+
+    def failed_sizes(self) -> list[tuple[str, int]]:
+        """Each failed list with its length (``Failure.queues`` / ``Failure.count(queue)``)."""
+        return [(q, self.failures.count(q)) for q in self.failures.queues()]
+
+    def overview(self) -> Overview:
+        """Everything the overview page shows, read once."""
+        workers = self.workers()
+        return Overview(
+            self.queue_sizes(),
+            self.failed_sizes(),
+            _working(workers),
+            len(workers),
+        )
+
+    # workers
+    def fleet(self) -> Fleet:
+        """Server time and connection names, read once for a page of workers."""
+        registry = self.resque.worker_registry
+        return Fleet.build(
+            self.inspector.client_names(), from_redis_time(*registry.server_time()), self.hostname
+        )
+
+    def workers(self) -> list[WorkerView]:
+        """``Resque.workers`` with state, job, heartbeat and language, sorted by id."""
+        registry = self.resque.worker_registry
+        ids = registry.worker_ids()
+        payloads = registry.workers_map(ids)
+        beats = registry.all_heartbeats()
+        fleet = self.fleet()
+        return [self._view(wid, payloads.get(wid), beats.get(wid), fleet) for wid in ids]
+
+    def working(self) -> list[WorkerView]:
+        """``Resque.working`` sorted by ``run_at`` as the working page does."""
+        return _working(self.workers())
+
+    def worker(self, worker_id: str) -> WorkerView | None:
+        """``Worker.find``: one registered worker with started, processed and failed; ``None``
+        when ``worker_id`` is not registered."""
+        registry = self.resque.worker_registry
+        if not registry.worker_exists(worker_id):
+            return None
+        view = self._view(
+            worker_id, registry.get_worker_payload(worker_id), registry.heartbeat(worker_id), self.fleet()
+        )
+        processed, failed = registry.worker_stats(worker_id)
+        return _with_details(
+            view,
+            TimeValue.of(registry.worker_start_time(worker_id)),
+            _to_i(processed),
+            _to_i(failed),
+        )
+
+    def worker_hosts(self) -> dict[str, list[str]]:
+        """``worker_hosts``: host -> worker ids."""
+        return worker_hosts(self.resque.workers())
+
+    def _view(self, worker_id: str, payload: bytes | None, beat: bytes | None, fleet: Fleet) -> WorkerView:
+        name = WorkerName.of(worker_id)
+        heartbeat = TimeValue.of(beat)
+        state, age = heartbeat_state(heartbeat, fleet.server_now, self.stale_after)
+        lang, source = language(name, fleet)
+        processing: Processing | None = processing_view(payload) if payload else None
+        return WorkerView(
+            name, "working" if payload else "idle", processing, heartbeat, state, age, lang, source
+        )
+
+    # stats
+    def info(self) -> dict[str, Any]:
+        """``Resque.info``."""
+        return self.resque.info()
+
+    def stats_txt(self) -> str:
+        """``/stats.txt``: ``resque.*`` lines then ``queues.<name>=<size>``."""
+        info = self.info()
+        lines = [
+            f"resque.pending={info['pending']}",
+            f"resque.processed+={info['processed']}",
+            f"resque.failed+={info['failed']}",
+            f"resque.workers={info['workers']}",
+            f"resque.working={info['working']}",
+        ]
+        lines += [f"queues.{name}={size}" for name, size in self.queue_sizes()]
+        return "\n".join(lines)
+
+    def redis_info(self) -> dict[str, Any]:
+        """``redis.info``: the server's ``INFO``."""
+        return self.inspector.info()
+
+    def keys(self) -> list[KeyView]:
+        """``Resque.keys`` with each key's ``TYPE`` and size (``redis_get_size``)."""
+        names = self.inspector.key_names()
+        return [
+            KeyView(n, t, s) for n, (t, s) in zip(names, self.inspector.types_and_sizes(names), strict=True)
+        ]
+
+    def key(self, name: str, start: int = 0, per_page: int = KEY_PAGE) -> KeyContents:
+        """One key's type, size and a window of its contents as text (``/stats/keys/:key``)."""
+        start = max(0, start)
+        kind = self.inspector.key_type(name)
+        ((_, size),) = self.inspector.types_and_sizes([name])
+        rows = [_row(v) for v in self.inspector.key_page(name, kind, start, per_page)]
+        return KeyContents(name, kind, size, start, rows)
+
+    # migration
+    def job_classes(self, limit: int = 100_000) -> ClassReport:
+        """How many jobs of each class wait in each queue and sit in each failed list, and which
+        languages listen on each queue: where a migration stands."""
+        return class_report(self, limit)
+
+
+def _working(workers: list[WorkerView]) -> list[WorkerView]:
+    busy = [w for w in workers if w.state == "working"]
+    return sorted(busy, key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
+
+
+def _with_details(view: WorkerView, started: TimeValue | None, processed: int, failed: int) -> WorkerView:
+    from dataclasses import replace
+
+    return replace(view, started=started, processed=processed, failed=failed)
+
+
+def _to_i(raw: bytes | None) -> int:
+    from ..store.stats import _to_i as ruby_to_i
+
+    return ruby_to_i(raw)
+
+
+def _row(value: Any) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return tuple(_text(v) for v in value)
+    return (_text(value),)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+__all__ = [
+    "Admin",
+    "ClassReport",
+    "FailureAdmin",
+    "FailureFilter",
+    "FailureView",
+    "JobView",
+    "KeyContents",
+    "KeyView",
+    "Overview",
+    "Page",
+    "StaleRecordError",
+    "TimeValue",
+    "WorkerName",
+    "WorkerView",
+]

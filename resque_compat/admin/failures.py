@@ -1,0 +1,231 @@
+"""Failures for the dashboard: pages, filters, per-class counts and the actions of resque-web's
+failed pages (``Resque::Failure.each/count/requeue/remove/clear/requeue_all/requeue_queue`` and
+``Server#failed_class_counts``), done through the configured failure backend.
+
+Lists are read a window at a time (``LRANGE`` of ``CHUNK`` records), never whole. Actions on one
+record name it by index *and* by a digest of the bytes the page showed: if the list shifted
+since (another process removed a record), the action is refused instead of hitting a neighbour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..errors import ResqueError
+from ..failure import FailureBackend, RedisMultiQueueFailure, read_entry
+from ..protocol import failure_queue_name, job_queue_name
+from ..store import FAILED, FailedQueueAccess
+from .views import ACTIVE_JOB_WRAPPER, FailureView, Page, digest, failure_view, job_view
+
+CHUNK = 1000
+
+
+class StaleRecordError(ResqueError, LookupError):
+    """The record at an index is no longer the one the page showed."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailureFilter:
+    """Which records a view or bulk action covers: by job class and/or by job queue."""
+
+    class_name: str | None = None
+    queue: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.class_name or self.queue)
+
+    def matches(self, view: FailureView) -> bool:
+        if self.queue and view.queue != self.queue:
+            return False
+        if self.class_name:
+            names = {view.job.class_name, _payload_class(view)} if view.job else set()
+            return self.class_name in names
+        return True
+
+
+class FailureAdmin:
+    """The failed lists behind one backend."""
+
+    def __init__(self, backend: FailureBackend, store: FailedQueueAccess) -> None:
+        self.backend = backend
+        self.store = store
+
+    # reading
+    def multiple_queues(self) -> bool:
+        """``failed_multiple_queues?``: more than one failed list, or the multi-queue backend."""
+        return isinstance(self.backend, RedisMultiQueueFailure) or len(self.backend.queues()) > 1
+
+    def queues(self) -> list[str]:
+        """The failed lists: ``["failed"]`` or ``SMEMBERS failed_queues``, sorted."""
+        return sorted(self.backend.queues())
+
+    def count(self, failed_queue: str | None = None) -> int:
+        """``Failure.count(queue)``: one list's length, or every list's."""
+        if failed_queue is None:
+            return sum(self.store.num_failed(q) for q in self.queues())
+        return self.store.num_failed(failed_queue)
+
+    def page(
+        self,
+        failed_queue: str = FAILED,
+        start: int = 0,
+        per_page: int = 20,
+        where: FailureFilter | None = None,
+        newest_first: bool = True,
+    ) -> Page[FailureView]:
+        """One page of a failed list, newest first by default, optionally filtered.
+
+        Unlike resque-web (whose "desc" reverses only within a page, so page 1 shows the oldest
+        records) the order runs across pages. Indexes stay the list's true indexes.
+        """
+        start = max(0, start)
+        if where is not None and where.active:
+            return self._filtered_page(failed_queue, start, per_page, where, newest_first)
+        total = self.store.num_failed(failed_queue)
+        if newest_first:
+            hi = total - 1 - start
+            lo = max(0, hi - per_page + 1)
+            indexes = list(range(hi, lo - 1, -1)) if hi >= 0 else []
+        else:
+            lo = start
+            indexes = list(range(lo, min(total, lo + per_page)))
+        raws = self.store.items(lo, per_page, failed_queue) if indexes else []
+        by_index = {lo + i: raw for i, raw in enumerate(raws)}
+        items = [self._view(failed_queue, i, by_index[i]) for i in indexes if i in by_index]
+        return Page(items, start, total, per_page)
+
+    def _filtered_page(
+        self, failed_queue: str, start: int, per_page: int, where: FailureFilter, newest_first: bool
+    ) -> Page[FailureView]:
+        matches = [(v.index, v.raw) for v in self.scan(failed_queue) if where.matches(v)]
+        if newest_first:
+            matches.reverse()
+        window = matches[start : start + per_page]
+        return Page([self._view(failed_queue, i, raw) for i, raw in window], start, len(matches), per_page)
+
+    def scan(self, failed_queue: str = FAILED) -> Iterator[FailureView]:
+        """Every record of a failed list, oldest first, read ``CHUNK`` at a time."""
+        offset = 0
+        while True:
+            raws = self.store.items(offset, CHUNK, failed_queue)
+            for i, raw in enumerate(raws):
+                yield self._view(failed_queue, offset + i, raw)
+            if len(raws) < CHUNK:
+                return
+            offset += CHUNK
+
+    def record(self, failed_queue: str, index: int) -> FailureView | None:
+        """One record by index (``Failure.all(index)``), ``None`` past the end."""
+        raw = self.store.item(index, failed_queue)
+        return None if raw is None else self._view(failed_queue, index, raw)
+
+    def class_counts(self, failed_queue: str = FAILED) -> dict[str, int]:
+        """``failed_class_counts``: payload class -> records (``nil`` when there is none)."""
+        counts: dict[str, int] = {}
+        for view in self.scan(failed_queue):
+            name = _payload_class(view) or "nil"
+            counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
+
+    @staticmethod
+    def _view(failed_queue: str, index: int, raw: bytes) -> FailureView:
+        entry = read_entry(index, raw)
+        return failure_view(failed_queue, index, raw, entry.record)
+
+    # acting
+    def _check(self, failed_queue: str, index: int, expected: str | None) -> bytes:
+        raw = self.store.item(index, failed_queue)
+        if raw is None:
+            raise StaleRecordError(f"there is no failure {index} in {failed_queue} any more")
+        if expected is not None and digest(raw) != expected:
+            raise StaleRecordError(
+                f"failure {index} in {failed_queue} changed since the page was shown; nothing was done"
+            )
+        return raw
+
+    def _queue_arg(self, failed_queue: str) -> str | None:
+        # Failure::Redis refuses any queue argument but "failed"; pass one only where it means something.
+        return None if failed_queue == FAILED and not self.multiple_queues() else failed_queue
+
+    def retry(self, failed_queue: str, index: int, expected: str | None = None) -> str | None:
+        """``Failure.requeue(index, queue)``; returns the record's new ``retried_at``."""
+        self._check(failed_queue, index, expected)
+        self.backend.requeue(index, self._queue_arg(failed_queue))
+        view = self.record(failed_queue, index)
+        return view.retried_at.raw if view is not None and view.retried_at is not None else None
+
+    def remove(self, failed_queue: str, index: int, expected: str | None = None) -> None:
+        """``Failure.remove(index, queue)``."""
+        self._check(failed_queue, index, expected)
+        self.backend.remove(index, self._queue_arg(failed_queue))
+
+    def clear(self, failed_queue: str | None = None) -> None:
+        """``Failure.clear(queue)``: one failed list, or (no queue) what the backend clears."""
+        self.backend.clear(None if failed_queue is None else self._queue_arg(failed_queue))
+
+    def clear_retried(self) -> None:
+        """``Failure.clear_retried``: remove every record that has a ``retried_at``."""
+        for failed_queue in self.queues():
+            for pair in reversed(self._matching(failed_queue, None, retried_only=True)):
+                self._remove_if_same(failed_queue, pair)
+
+    def retry_all(self, failed_queue: str | None = None) -> None:
+        """``Failure.requeue_all``, or ``requeue_queue(job_queue_name(q))`` for one failed list."""
+        if failed_queue is None:
+            self.backend.requeue_all()
+        else:
+            self.backend.requeue_queue(job_queue_name(failed_queue))
+
+    def bulk(self, action: str, failed_queue: str, where: FailureFilter) -> int:
+        """Retry or remove every record of ``failed_queue`` that ``where`` selects; returns how many.
+
+        Removal walks from the newest record down, so earlier indexes stay put; a record that
+        changed under the walk is skipped, not mistaken for another.
+        """
+        chosen = self._matching(failed_queue, where)
+        if action == "retry":
+            done = 0
+            for index, raw in chosen:
+                if self.store.item(index, failed_queue) == raw:
+                    self.backend.requeue(index, self._queue_arg(failed_queue))
+                    done += 1
+            return done
+        if action == "remove":
+            return sum(self._remove_if_same(failed_queue, pair) for pair in reversed(chosen))
+        raise ValueError(f"unknown bulk action {action!r}; use retry or remove")
+
+    def _matching(
+        self, failed_queue: str, where: FailureFilter | None, retried_only: bool = False
+    ) -> list[tuple[int, bytes]]:
+        out = []
+        for view in self.scan(failed_queue):
+            if retried_only and view.retried_at is None:
+                continue
+            if where is None or where.matches(view):
+                out.append((view.index, view.raw))
+        return out
+
+    def _remove_if_same(self, failed_queue: str, pair: tuple[int, bytes]) -> bool:
+        index, raw = pair
+        if self.store.item(index, failed_queue) != raw:
+            return False
+        self.backend.remove(index, self._queue_arg(failed_queue))
+        return True
+
+    def failed_queue_for(self, job_queue: str) -> str:
+        """The failed list a job queue's failures go to under this backend."""
+        return failure_queue_name(job_queue) if self.multiple_queues() else FAILED
+
+
+def _payload_class(view: FailureView) -> str | None:
+    """The raw payload class (``JobWrapper`` for ActiveJob), as ``Failure.each`` filters by it."""
+    if view.job is None:
+        return None
+    if view.job.via_active_job:
+        return ACTIVE_JOB_WRAPPER
+    return view.job.class_name
+
+
+__all__ = ["FailureAdmin", "FailureFilter", "StaleRecordError", "job_view"]
