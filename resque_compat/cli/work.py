@@ -1,9 +1,120 @@
-"""`resque-compat` subcommands: work (filled in by its own module)."""
+"""``resque-compat work`` (``rake resque:work`` / ``rake resque:workers``) and ``resque-compat
+workers list|remove|kill`` (Ruby's ``bin/resque``).
+
+Every Resque environment variable works as it does for Ruby (``QUEUE=high,low INTERVAL=0.5
+resque-compat work --app myapp.jobs``); options given on the command line win.
+"""
 
 from __future__ import annotations
 
+import socket
+import sys
+from typing import Any
+
 import click
+
+from ..config.worker import WorkerSettings, split_queues
+from ..errors import ConfigError, NoQueueError
+from ..runtime.app import load_app
+from ..runtime.registry import kill_worker, remove_worker
+from ..runtime.supervisor import prepare, supervise
+from ..runtime.worker import Worker
+from .common import EXIT_FAILURE, EXIT_USAGE, settings
+
+
+@click.command("work")
+@click.option(
+    "--app", "-a", "apps", multiple=True, help="Module (or module:attr) with performers; repeatable."
+)
+@click.option("--queue", "-q", "queue", help="Queue spec, as QUEUE: critical,high,* or !low.")
+@click.option("--count", "-c", type=int, help="Run this many workers (COUNT).")
+@click.option("--interval", "-i", type=float, help="Polling interval in seconds (INTERVAL).")
+@click.option("--blocking/--polling", default=None, help="Wait with BLPOP instead of polling.")
+@click.option("--fork/--no-fork", "fork_per_job", default=None, help="Fork per job (FORK_PER_JOB).")
+@click.option(
+    "--unknown-class", type=click.Choice(["fail", "requeue"]), help="What to do with jobs nobody registered."
+)
+@click.option(
+    "--failure-backend", "failure_backends", multiple=True, help="redis, redis_multi_queue or module:attr."
+)
+@click.pass_context
+def work(ctx: click.Context, /, apps: tuple[str, ...], queue: str | None, **options: Any) -> None:
+    """Run a Resque worker that Ruby's tools cannot tell from a Ruby one."""
+    conn = settings(ctx)
+    try:
+        ws = WorkerSettings.from_env(
+            queues=split_queues(queue) if queue else None,
+            failure_backends=options.pop("failure_backends") or None,
+            **{k: v for k, v in options.items() if v is not None},
+        )
+        if apps:
+            ws = WorkerSettings.from_env(**{**_fields(ws), "apps": ws.apps + apps})
+        ws.require_queues()
+        app = load_app(ws.apps)
+    except NoQueueError:
+        raise click.UsageError("set QUEUE env var, e.g. $ QUEUE=critical,high resque-compat work") from None
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if ws.count < 1:
+        raise click.UsageError("COUNT must be at least 1")
+
+    def run_one() -> int:
+        worker = Worker(conn.resque(registry=app.performers), app.performers, ws, app.hooks)
+        return worker.work()
+
+    prepare(ws.background, ws.pidfile)
+    code = run_one() if ws.count == 1 else supervise(ws.count, run_one)
+    sys.exit(code)
+
+
+def _fields(ws: WorkerSettings) -> dict[str, Any]:
+    return {name: getattr(ws, name) for name in ws.__dataclass_fields__}
+
+
+@click.group("workers")
+def workers() -> None:
+    """List, remove or kill registered workers (Ruby's ``bin/resque``)."""
+
+
+@workers.command("list")
+@click.pass_context
+def list_workers(ctx: click.Context) -> None:
+    """Print ``<id> (idle|working)`` for every registered worker, or ``None``."""
+    resque = settings(ctx).resque()
+    ids = resque.workers()
+    if not ids:
+        click.echo("None")
+    for worker_id in ids:
+        click.echo(f"{worker_id} ({resque.worker_state(worker_id)})")
+
+
+@workers.command("remove")
+@click.argument("worker_id")
+@click.pass_context
+def remove(ctx: click.Context, worker_id: str) -> None:
+    """Unregister WORKER_ID (its job in flight becomes a DirtyExit failure)."""
+    resque = settings(ctx).resque()
+    if not remove_worker(resque, {}, worker_id, lambda m: click.echo(m, err=True)):
+        click.echo(f"** no worker {worker_id}", err=True)
+        sys.exit(EXIT_FAILURE)
+    click.echo(f"** removed {worker_id}")
+
+
+@workers.command("kill")
+@click.argument("worker_id")
+@click.pass_context
+def kill(ctx: click.Context, worker_id: str) -> None:
+    """KILL WORKER_ID's process (on this host) and unregister it."""
+    resque = settings(ctx).resque()
+    outcome = kill_worker(resque, {}, worker_id, socket.gethostname(), lambda m: click.echo(m, err=True))
+    click.echo(f"** {outcome}")
+    click.echo(f"** removed {worker_id}")
 
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
+    """Add ``work`` and ``workers`` to ``group``."""
+    group.add_command(work)
+    group.add_command(workers)
+
+
+__all__ = ["EXIT_USAGE", "register"]

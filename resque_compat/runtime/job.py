@@ -22,6 +22,8 @@ class DontPerform(Exception):
 class FailureHookError(RuntimeError):
     """An ``on_failure`` hook raised; the message follows Ruby's ``run_failure_hooks``."""
 
+    ruby_name = "RuntimeError"
+
 
 def perform_callable(performer: Any) -> Callable[..., Any]:
     """The ``perform`` to call: a class's static/class method, or a fresh instance's method."""

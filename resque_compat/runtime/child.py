@@ -1,0 +1,98 @@
+"""Fork mechanics (``Worker#perform_with_fork``; after rq's): the child runs in its own process
+group so one ``killpg`` also ends whatever it started, never returns into the worker's code
+(``os._exit``), and the parent waits in a loop that heartbeats and acts on signals.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import signals
+
+
+@dataclass(frozen=True, slots=True)
+class ChildExit:
+    """How a child ended: its pid and ``waitpid`` status."""
+
+    pid: int
+    status: int
+
+    @property
+    def signaled(self) -> bool:
+        return os.WIFSIGNALED(self.status)
+
+    def describe(self) -> str:
+        """Ruby's ``Process::Status#to_s``: ``pid 27307 SIGKILL (signal 9)`` / ``pid 1 exit 3``."""
+        if os.WIFSIGNALED(self.status):
+            sig = os.WTERMSIG(self.status)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"SIG{sig}"
+            return f"pid {self.pid} {name} (signal {sig})"
+        return f"pid {self.pid} exit {os.WEXITSTATUS(self.status)}"
+
+
+def fork(body: Callable[[], None], *, term_child: bool, run_at_exit_hooks: bool) -> int:
+    """Fork; the child runs ``body`` and exits without unwinding into the parent's frames."""
+    pid = os.fork()
+    if pid:
+        # Both sides set the group, so a kill right after fork already reaches the group.
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)
+        return pid
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        signals.in_child(term_child)
+        body()
+    except BaseException:
+        code = 1
+    finally:
+        try:
+            if run_at_exit_hooks:
+                atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+    return 0  # pragma: no cover - unreachable; the child has exited
+
+
+def reap(pid: int) -> ChildExit | None:
+    """``waitpid(pid, WNOHANG)``: the child's exit if it has ended."""
+    try:
+        found, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return ChildExit(pid, 0)
+    return ChildExit(found, status) if found else None
+
+
+def kill(pid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal the child's process group (the child and anything it started)."""
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        # Not yet (or no longer) a group leader: the child alone.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def wait_for_exit(pid: int, timeout: float, waker: signals.Waker) -> ChildExit | None:
+    """``Worker#wait_for_child_exit``: wait up to ``timeout`` for the child to end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = reap(pid)
+        if done is not None:
+            return done
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        waker.wait(min(left, 0.1))

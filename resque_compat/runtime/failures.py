@@ -1,0 +1,162 @@
+"""Failure backends wired to the worker (``Resque::Failure.create``, ``Job#fail``; spec 7).
+
+Records keep Ruby's shape: the exception's class name, message, backtrace (innermost frame
+first, ``path:line:in `name'``, cut where the worker's own frames begin, as Ruby cuts at
+``lib/resque/job.rb``), the worker id and the queue.
+
+A popped value that is not a Resque payload (not JSON, or JSON that is not an object with a
+string ``class``) is never lost: Ruby's worker would pop it and die (spec 5.2). Its record's
+payload is ``{"class":"ResqueCompat::UnreadablePayload","args":[<raw text>]}``: resque-web
+renders it, and ``Failure.requeue`` pushes exactly that back, which a worker fails again with
+the text intact. Raw bytes that are not UTF-8 are kept as ``[{"base64": "<bytes>"}]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import importlib
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..client import Resque
+from ..errors import ConfigError
+from ..failure import FailureBackend, MultipleFailure
+
+UNREADABLE_CLASS = "ResqueCompat::UnreadablePayload"
+DECODE_EXCEPTION = "Resque::Helpers::DecodeException"
+INVALID_PAYLOAD = "ResqueCompat::InvalidPayload"
+
+# The package's own frames (worker loop, hook runner, FunctionJob) are cut, as Ruby cuts its own.
+_PACKAGE_DIR = __file__.rsplit("/", 2)[0] + "/"
+
+
+class DirtyExit(RuntimeError):
+    """``Resque::DirtyExit``: the job's process ended without finishing it."""
+
+    ruby_name = "Resque::DirtyExit"
+
+
+class PruneDeadWorkerDirtyExit(DirtyExit):
+    """``Resque::PruneDeadWorkerDirtyExit``: the job's worker stopped heartbeating."""
+
+    ruby_name = "Resque::PruneDeadWorkerDirtyExit"
+
+    def __init__(self, worker_id: str, job_class: str | None) -> None:
+        super().__init__(
+            f"Worker {worker_id} did not gracefully exit while processing {job_class or '<Unknown Job>'}"
+        )
+
+
+class TermException(BaseException):
+    """``Resque::TermException``: raised inside a job when ``TERM_CHILD`` asks it to stop."""
+
+    ruby_name = "Resque::TermException"
+
+
+class UnknownJobClass(NameError):
+    """No performer is registered for a payload's class (Ruby: ``NameError``)."""
+
+    ruby_name = "NameError"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"uninitialized constant {name}")
+        self.class_name = name
+
+
+def exception_name(exc: BaseException) -> str:
+    """The ``exception`` field: Ruby's name for our Resque errors, the bare name of a Python
+    builtin, else ``module.Class``."""
+    declared = getattr(type(exc), "ruby_name", None)
+    if isinstance(declared, str):
+        return declared
+    cls = type(exc)
+    if getattr(builtins, cls.__name__, None) is cls:
+        return str(cls.__qualname__)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def ruby_backtrace(exc: BaseException) -> list[str]:
+    """Frames innermost first as ``path:line:in `name'``, without the worker's own frames."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    kept = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
+    return [f"{f.filename}:{f.lineno}:in `{f.name}'" for f in reversed(kept)]
+
+
+def unreadable_payload(raw: bytes) -> dict[str, Any]:
+    """The payload recorded for a popped value that is not a Resque payload (raw kept)."""
+    try:
+        arg: Any = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        arg = {"base64": base64.b64encode(raw).decode("ascii")}
+    return {"class": UNREADABLE_CLASS, "args": [arg]}
+
+
+def build_backend(resque: Resque, names: Sequence[str]) -> FailureBackend:
+    """The failure backend for ``RESQUE_FAILURE_BACKENDS``: ``redis``, ``redis_multi_queue`` or
+    ``module:attr`` (a backend object, or a callable taking the ``Resque`` client and returning
+    one); several make a ``Failure::Multiple``. None given: the client's own backend."""
+    if not names:
+        return resque.failure
+    backends = [_one_backend(resque, n) for n in names]
+    return backends[0] if len(backends) == 1 else MultipleFailure(backends)
+
+
+def _one_backend(resque: Resque, name: str) -> FailureBackend:
+    if name in ("redis", "redis_multi_queue"):
+        return resque._failure_backend(name)
+    module_name, _, attr = name.partition(":")
+    if not attr:
+        raise ConfigError(f"failure backend {name!r}: use redis, redis_multi_queue or module:attr")
+    target: Any = getattr(importlib.import_module(module_name), attr)
+    if isinstance(target, type) or (callable(target) and not hasattr(target, "save")):
+        target = target(resque)
+    if not callable(getattr(target, "save", None)):
+        raise ConfigError(f"failure backend {name!r} has no save()")
+    return target  # type: ignore[no-any-return]
+
+
+class FailureReporter:
+    """Saves failures for one worker id (``Job#fail`` + ``Worker#failed!``)."""
+
+    def __init__(self, backend: FailureBackend, worker_id: str, on_error: Callable[[str], None]) -> None:
+        self.backend = backend
+        self.worker_id = worker_id
+        self.on_error = on_error
+
+    def save(
+        self,
+        payload: Any,
+        queue: str,
+        exc: BaseException,
+        *,
+        worker_id: str | None = None,
+        backtrace: list[str] | None = None,
+    ) -> None:
+        """``Failure.create``: one record with Ruby's fields; never raises (Ruby logs and goes on)."""
+        try:
+            self.backend.save(
+                payload=payload,
+                exception=exception_name(exc),
+                error=str(exc),
+                backtrace=ruby_backtrace(exc) if backtrace is None else backtrace,
+                worker=self.worker_id if worker_id is None else worker_id,
+                queue=queue,
+            )
+        except Exception as err:
+            self.on_error(f"Received exception when reporting failure: {err!r}")
+
+    def save_named(self, payload: Any, queue: str, exception: str, error: str) -> None:
+        """A record whose exception is named directly (payloads that could not be read)."""
+        try:
+            self.backend.save(
+                payload=payload,
+                exception=exception,
+                error=error,
+                backtrace=[],
+                worker=self.worker_id,
+                queue=queue,
+            )
+        except Exception as err:
+            self.on_error(f"Received exception when reporting failure: {err!r}")

@@ -1,0 +1,54 @@
+"""The process title Ruby's tools read (``Worker#procline``, spec 5.5).
+
+Ruby's same-host pruning keeps a worker only if ``ps -A -o pid,command`` shows it matching
+``resque-<digit>``, ``resque: Starting`` or ``resque:work``; god and monit match the same
+strings. ``setproctitle`` rewrites what ``ps`` shows, as Ruby's ``$0 =`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from setproctitle import getproctitle, setproctitle
+
+RESQUE_VERSION = "3.0.0"
+"""The Resque version Python workers present themselves as (``Resque::VERSION``)."""
+
+STARTING = "resque: Starting"
+
+
+@dataclass(frozen=True, slots=True)
+class Procline:
+    """Sets ``<RESQUE_PROCLINE_PREFIX>resque-3.0.0: <state>`` (``Worker#procline``)."""
+
+    prefix: str = ""
+
+    def text(self, state: str) -> str:
+        return f"{self.prefix}resque-{RESQUE_VERSION}: {state}"
+
+    def set(self, state: str) -> None:
+        setproctitle(self.text(state))
+
+    @staticmethod
+    def starting() -> None:
+        """``$0 = "resque: Starting"`` (no version, no prefix), the first thing ``startup`` does."""
+        setproctitle(STARTING)
+
+    @staticmethod
+    def current() -> str:
+        return str(getproctitle())
+
+
+def waiting(queues: list[str]) -> str:
+    return f"Waiting for {','.join(queues)}"
+
+
+def processing(queue: str, since: int, class_name: str) -> str:
+    return f"Processing {queue} since {since} [{class_name}]"
+
+
+def forked(child: int, at: int) -> str:
+    return f"Forked {child} at {at}"
+
+
+PAUSED = "Paused"

@@ -1,0 +1,100 @@
+"""Dead-worker pruning with Ruby's rules and lock (``Worker#prune_dead_workers``, spec 8).
+
+Once at startup, only in the worker that wins ``SET pruning_dead_workers_in_progress <id> EX
+<heartbeat interval> NX`` (never released):
+
+1. every heartbeat older than the prune interval (judged against Redis ``TIME``, strictly
+   greater) is a dead worker, on any host: its job becomes a ``PruneDeadWorkerDirtyExit``
+   failure and its keys go;
+2. every other registered worker on this host whose queue set equals ours (or we listen on
+   ``*``) and whose pid is not a ``resque``-titled process is unregistered (its job becomes a
+   ``DirtyExit``). Heartbeat freshness is not considered here, as in Ruby.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..client import Resque
+from ..errors import TimeFormatError
+from ..protocol.times import from_redis_time, parse_time
+from .failures import FailureReporter, PruneDeadWorkerDirtyExit
+from .registry import in_flight, unregister_worker
+
+_WORKER_TITLE = re.compile(r"resque:work|resque:\sStarting|resque-[0-9]")
+
+
+def worker_pids() -> set[str]:
+    """``Worker#linux_worker_pids``: pids whose ``ps`` command matches a Resque worker title."""
+    out = subprocess.run(["ps", "-A", "-o", "pid,command"], capture_output=True, text=True, check=False)
+    pids = set()
+    for line in out.stdout.splitlines():
+        if _WORKER_TITLE.search(line) and "resque-web" not in line:
+            pids.add(line.split()[0])
+    return pids
+
+
+def expired_heartbeats(resque: Resque, prune_interval: float) -> list[str]:
+    """``Worker.all_workers_with_expired_heartbeats``: ids whose heartbeat is too old.
+
+    A heartbeat Ruby's ``Time.parse`` could not read crashes a Ruby pruner; here it is skipped.
+    """
+    beats = resque.worker_registry.all_heartbeats()
+    now = from_redis_time(*resque.worker_registry.server_time())
+    expired = []
+    for worker_id, value in beats.items():
+        try:
+            age = int((now - parse_time(value)).total_seconds())
+        except TimeFormatError:
+            continue
+        if age > prune_interval:
+            expired.append(worker_id)
+    return expired
+
+
+def prune_dead_workers(
+    resque: Resque,
+    reporter: FailureReporter,
+    performers: Mapping[str, Any],
+    *,
+    worker_id: str,
+    hostname: str,
+    queue_entries: tuple[str, ...],
+    heartbeat_interval: float,
+    prune_interval: float,
+    log: Callable[[str], None],
+) -> list[str]:
+    """Prune as Ruby does; returns the ids pruned (none if another worker holds the lock)."""
+    if not resque.worker_registry.acquire_pruning_lock(worker_id, max(1, int(heartbeat_interval))):
+        return []
+    all_workers = resque.worker_registry.worker_ids()
+    known = worker_pids()
+    expired = expired_heartbeats(resque, prune_interval)
+    pruned = []
+    for dead in expired:
+        log(f"Pruning dead worker: {dead}")
+        working = in_flight(resque, dead)
+        payload = working.get("payload") if working else None
+        cls = payload.get("class") if isinstance(payload, dict) else None
+        exc = PruneDeadWorkerDirtyExit(dead, cls if isinstance(cls, str) else None)
+        unregister_worker(resque, reporter, performers, dead, exc, log)
+        pruned.append(dead)
+    own_queues = [q for q in queue_entries if not q.startswith("!")]
+    for other in all_workers:
+        if other in expired:
+            continue
+        parts = other.split(":")
+        if len(parts) < 3:
+            continue
+        host, pid, queues_raw = parts[0], parts[1], parts[2]
+        if "*" not in own_queues and set(queues_raw.split(",")) != set(own_queues):
+            continue
+        if host != hostname or pid in known:
+            continue
+        log(f"Pruning dead worker: {other}")
+        unregister_worker(resque, reporter, performers, other, None, log)
+        pruned.append(other)
+    return pruned

@@ -1,0 +1,143 @@
+"""Registry and liveness: register, heartbeat, unregister (spec 5.1, 5.3, 8).
+
+``unregister_worker`` serves the worker itself, pruning and ``resque-compat workers remove``:
+a job still in flight in ``worker:<id>`` becomes a failure (``DirtyExit "Job still being
+processed"`` unless another exception is given), its ``on_failure`` hooks run when its class is
+registered here, then the worker's keys go in one pipeline (``Worker#unregister_worker``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..client import Resque
+from ..errors import DecodeError
+from ..protocol import decode
+from ..protocol.times import format_heartbeat, format_started, from_redis_time
+from .failures import DirtyExit, FailureReporter
+from .job import run_failure_hooks
+
+Log = Callable[[str], None]
+
+
+def heartbeat(resque: Resque, worker_id: str) -> None:
+    """``Worker#heartbeat!``: ``TIME``, then ``HSET workers:heartbeat <id>`` with the server time
+    rendered as ISO-8601 in this process's zone."""
+    seconds, micros = resque.worker_registry.server_time()
+    resque.worker_registry.heartbeat_now(worker_id, format_heartbeat(from_redis_time(seconds, micros)))
+
+
+def register(resque: Resque, worker_id: str) -> None:
+    """``Worker#register_worker``: ``SADD workers`` + ``SET worker:<id>:started``, pipelined."""
+    resque.worker_registry.register_worker(worker_id, format_started())
+
+
+def in_flight(resque: Resque, worker_id: str) -> dict[str, Any] | None:
+    """``Worker#processing``: the decoded ``worker:<id>``, ``None`` when idle or unreadable."""
+    raw = resque.worker_registry.get_worker_payload(worker_id)
+    if not raw:
+        return None
+    try:
+        value = decode(raw)
+    except DecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def fail_in_flight(
+    reporter: FailureReporter,
+    performers: Mapping[str, Any],
+    working: Mapping[str, Any],
+    exc: BaseException,
+    worker_id: str,
+    log: Log,
+) -> None:
+    """``Job#fail`` for a job known only from ``worker:<id>``: hooks (if the class is ours), record."""
+    payload = working.get("payload")
+    queue = str(working.get("queue", ""))
+    cls = payload.get("class") if isinstance(payload, dict) else None
+    args = payload.get("args") if isinstance(payload, dict) else None
+    performer = performers.get(cls) if isinstance(cls, str) else None
+    try:
+        run_failure_hooks(performer, exc, list(args) if isinstance(args, list) else [])
+    except Exception as hook_error:
+        log(str(hook_error))
+    reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[])
+
+
+def unregister_worker(
+    resque: Resque,
+    reporter: FailureReporter,
+    performers: Mapping[str, Any],
+    worker_id: str,
+    exception: BaseException | None = None,
+    log: Log = lambda _m: None,
+) -> None:
+    """``Worker#unregister_worker``: fail the job in flight, then remove every key of the worker."""
+    working = in_flight(resque, worker_id)
+    if working:
+        exc = exception or DirtyExit("Job still being processed")
+        fail_in_flight(reporter, performers, working, exc, worker_id, log)
+    resque.worker_registry.unregister_worker(worker_id)
+
+
+class HeartbeatThread:
+    """Ruby's heartbeat thread, for a worker that never forks (``FORK_PER_JOB=false``): a thread
+    in a forking parent would be duplicated into children mid-command, so the forking worker
+    heartbeats from its wait loop instead."""
+
+    def __init__(self, resque: Resque, worker_id: str, interval: float, log: Log) -> None:
+        self.resque = resque
+        self.worker_id = worker_id
+        self.interval = interval
+        self.log = log
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="resque-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                heartbeat(self.resque, self.worker_id)
+            except Exception as exc:  # Redis away: try again next interval
+                self.log(f"heartbeat failed: {exc!r}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def remove_worker(resque: Resque, performers: Mapping[str, Any], worker_id: str, log: Log) -> bool:
+    """``Resque.remove_worker``: unregister a registered worker (its job becomes a DirtyExit
+    failure); ``False`` when no such worker is registered."""
+    if not resque.worker_exists(worker_id):
+        return False
+    reporter = FailureReporter(resque.failure, worker_id, log)
+    unregister_worker(resque, reporter, performers, worker_id, None, log)
+    return True
+
+
+def kill_worker(
+    resque: Resque, performers: Mapping[str, Any], worker_id: str, hostname: str, log: Log
+) -> str:
+    """``bin/resque kill``: ``KILL`` the worker's pid, then remove it. Unlike Ruby, a pid is only
+    signalled when the worker runs on this host (Ruby would kill an unrelated local process)."""
+    parts = worker_id.split(":")
+    pid = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    if parts[0] != hostname or pid <= 0:
+        outcome = f"worker {worker_id} is not on this host; not signalled"
+    else:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            outcome = f"killed {worker_id}"
+        except ProcessLookupError:
+            outcome = f"worker {worker_id} not running"
+    remove_worker(resque, performers, worker_id, log)
+    return outcome

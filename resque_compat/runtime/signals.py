@@ -1,0 +1,152 @@
+"""Signals as a table of intents (``Worker#register_signal_handlers``, spec 5.4).
+
+Handlers only record what was asked; the worker's main loop acts on it. A wakeup pipe
+(``signal.set_wakeup_fd``) makes every signal, ``SIGCHLD`` included, wake the loop out of its
+waits at once. The one exception is Ruby's own: with ``TERM_CHILD`` and no fork, ``TERM``
+raises ``TermException`` inside the job running in this process.
+
+=========  ======================================================================
+``QUIT``   shutdown: finish the current job, then exit
+``TERM``   shutdown now: kill the child, exit (``GRACEFUL_TERM``: as ``QUIT``)
+``INT``    shutdown now (ignores ``GRACEFUL_TERM``)
+``USR1``   kill the child, keep working
+``USR2``   pause: no new jobs
+``CONT``   resume
+=========  ======================================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+from dataclasses import dataclass, field
+from types import FrameType
+
+from .failures import TermException
+
+HANDLED = (
+    signal.SIGQUIT,
+    signal.SIGTERM,
+    signal.SIGINT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGCONT,
+    signal.SIGCHLD,
+)
+
+
+@dataclass
+class Intents:
+    """What signals asked for, not yet acted on."""
+
+    shutdown: bool = False
+    kill_child: bool = False
+    pause: bool = False
+    unpause: bool = False
+    run_shutdown_hooks: bool = False
+    in_process_job: bool = False
+    term_child: bool = False
+    graceful_term: bool = False
+    received: list[int] = field(default_factory=list)
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGCHLD:
+            return
+        self.received.append(signum)
+        if signum == signal.SIGQUIT or (signum == signal.SIGTERM and self.graceful_term):
+            self._shutdown()
+        elif signum in (signal.SIGTERM, signal.SIGINT):
+            self._shutdown()
+            self.kill_child = True
+            if self.term_child and self.in_process_job:
+                # Worker#shutdown! without fork: TermException raised in this very process.
+                signal.signal(signal.SIGTERM, _ignore)
+                raise TermException("SIGTERM")
+        elif signum == signal.SIGUSR1:
+            self.kill_child = True
+        elif signum == signal.SIGUSR2:
+            self.pause, self.unpause = True, False
+        elif signum == signal.SIGCONT:
+            self.unpause, self.pause = True, False
+
+    def _shutdown(self) -> None:
+        if not self.shutdown:
+            self.run_shutdown_hooks = True
+        self.shutdown = True
+
+
+class Waker:
+    """The self-pipe signals write to; ``wait(timeout)`` sleeps until a signal or the timeout."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+        os.set_inheritable(self.read_fd, False)
+        os.set_inheritable(self.write_fd, False)
+
+    def wait(self, timeout: float | None) -> bool:
+        """Sleep up to ``timeout`` seconds; ``True`` if a signal arrived."""
+        ready, _, _ = select.select([self.read_fd], [], [], timeout)
+        if not ready:
+            return False
+        self.drain()
+        return True
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.read_fd, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def install(intents: Intents, waker: Waker) -> None:
+    """Install the recording handlers and the wakeup fd (main thread only)."""
+    signal.set_wakeup_fd(waker.write_fd, warn_on_full_buffer=False)
+    for signum in HANDLED:
+        signal.signal(signum, intents.on_signal)
+
+
+def restore_defaults() -> None:
+    """Back to default dispositions (after the worker is done)."""
+    signal.set_wakeup_fd(-1)
+    for signum in HANDLED:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def in_child(term_child: bool) -> None:
+    """A forked child's handlers (``unregister_signal_handlers``).
+
+    With ``TERM_CHILD``: ``TERM`` raises ``TermException`` in the job (once; later ``TERM``s are
+    ignored) and ``INT``/``QUIT``/``USR1``/``USR2`` get their default action. Without it the
+    child, like Ruby's, ignores the worker signals: the parent decides its fate.
+    """
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGCONT, signal.SIG_DFL)
+    if term_child:
+        signal.signal(signal.SIGTERM, _raise_term)
+        for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(signum, signal.SIG_DFL)
+        return
+    # A no-op handler rather than SIG_IGN: ignored dispositions would survive into programs
+    # the job executes; handlers are reset by exec.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, _ignore)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    return None
+
+
+def _raise_term(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, _ignore)
+    raise TermException("SIGTERM")

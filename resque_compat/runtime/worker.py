@@ -1,0 +1,474 @@
+"""The worker: Resque's life cycle and loop (``Resque::Worker#work``, spec sections 4, 5, 8, 9).
+
+Startup: ``resque: Starting`` title, signal handlers, heartbeat, pruning, ``before_first_fork``,
+registration. Loop: reserve from the queues in priority order (pausing honoured), run the job
+in a forked child (default) or in this process, record failures, ``done_working``; when the
+queues are empty, back off between the minimum and maximum interval (``INTERVAL=0``: exit).
+Teardown: unregister (a job still in flight becomes a failure), ``worker_exit`` hooks.
+
+Round trips: the previous job's ``done_working`` rides in the same trip as the next reserve,
+and the reserve marks ``worker:<id>`` server-side (see ``store.reserve``): one round trip per
+job where Ruby spends five or six, with the same keys and values.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..client import Resque
+from ..config.worker import WorkerSettings
+from ..errors import DecodeError
+from ..failure import FailureBackend
+from ..protocol import InvalidPayload, Job, decode_job, encode, format_worker_id
+from ..protocol.times import format_run_at
+from ..store.reserve import PAUSED, REDIS_UNAVAILABLE, JobSource, Popped, working_on_prefix
+from . import child, signals
+from .failures import (
+    DECODE_EXCEPTION,
+    INVALID_PAYLOAD,
+    UNREADABLE_CLASS,
+    DirtyExit,
+    FailureReporter,
+    UnknownJobClass,
+    build_backend,
+    unreadable_payload,
+)
+from .hooks import WorkerHooks
+from .job import perform, run_failure_hooks
+from .logs import worker_logger
+from .procline import PAUSED as PAUSED_TITLE
+from .procline import Procline, forked, processing, waiting
+from .pruning import prune_dead_workers
+from .queues import QueueSpec
+from .registry import HeartbeatThread, heartbeat, register, unregister_worker
+
+BLOCKING_SLICE = 1.0
+"""Longest single BLPOP: signals are acted on between slices."""
+
+
+def classify(name: str) -> str:
+    """``Resque.classify``: ``job-name`` -> ``JobName`` (done before constant lookup)."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("-")) if "-" in name else name
+
+
+class Worker:
+    """One Resque worker process. ``performers`` maps Ruby class names to performers."""
+
+    def __init__(
+        self,
+        resque: Resque,
+        performers: Mapping[str, Any],
+        settings: WorkerSettings,
+        hooks: WorkerHooks | None = None,
+        *,
+        hostname: str | None = None,
+        failure_backend: FailureBackend | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.resque = resque
+        self.performers = performers
+        self.settings = settings
+        self.hooks = hooks or WorkerHooks()
+        self.spec = QueueSpec(settings.require_queues())
+        self.hostname = hostname or socket.gethostname()
+        self.pid = os.getpid()
+        self.worker_id = format_worker_id(self.hostname, self.pid, list(self.spec.entries))
+        self.log = logger or worker_logger(settings.verbose, settings.very_verbose)
+        backend = failure_backend or build_backend(resque, settings.failure_backends)
+        self.reporter = FailureReporter(backend, self.worker_id, self.log.error)
+        self.source = JobSource(resque.redis, resque.keys, self.worker_id)
+        self.procline = Procline(settings.procline_prefix)
+        self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
+        self.waker: signals.Waker | None = None
+        self.paused = False
+        self.cached_pause = False
+        self.last_state = "idle"
+        self.pending_done = False
+        self.child_pid: int | None = None
+        self.queues: list[str] = []
+        self.heartbeat_thread: HeartbeatThread | None = None
+        self.next_heartbeat = 0.0
+        self._prefix_second = -1
+        self._prefixes: dict[str, bytes] = {}
+        self.processed = 0
+        self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.worker_id}>"
+
+    # life cycle
+    def work(self) -> int:
+        """``Worker#work``: run until shut down; returns 0, or 1 when the worker crashed."""
+        interval, min_i, max_i, backoff = self.settings.intervals()
+        try:
+            self.startup()
+            while not self.intents.shutdown:
+                self.act_on_intents()
+                if self.intents.shutdown:
+                    break
+                if self.work_one_job():
+                    interval = min_i
+                    continue
+                self.state_change()
+                if interval == 0:
+                    break
+                interval = min(interval + backoff, max_i)
+                self.procline.set(PAUSED_TITLE if self.cached_pause else waiting(self.queues))
+                self.idle(interval)
+            self.settle()
+            self.unregister()
+            self.run_hook("worker_exit")
+            return 0
+        except BaseException as exc:
+            self.log.error(f"Failed to start worker : {exc!r}")
+            self.crash(exc)
+            return 1
+        finally:
+            self.stop_background()
+            if self.waker is not None:
+                signals.restore_defaults()
+                self.waker.close()
+                self.waker = None
+
+    def startup(self) -> None:
+        """``Worker#startup``."""
+        self.procline.starting()
+        self.waker = signals.Waker()
+        signals.install(self.intents, self.waker)
+        self.start_heartbeat()
+        self.prune_dead_workers()
+        self.run_hook("before_first_fork")
+        register(self.resque, self.worker_id)
+        self.log.info(f"Starting worker {self.worker_id}")
+
+    def start_heartbeat(self) -> None:
+        """``Worker#start_heartbeat``: ``HDEL``, a first beat, then one every interval."""
+        self.resque.worker_registry.remove_heartbeat(self.worker_id)
+        heartbeat(self.resque, self.worker_id)
+        self.next_heartbeat = time.monotonic() + self.settings.heartbeat_interval
+        if not self.settings.fork_per_job:
+            self.heartbeat_thread = HeartbeatThread(
+                self.resque, self.worker_id, self.settings.heartbeat_interval, self.log.error
+            )
+            self.heartbeat_thread.start()
+
+    def maybe_heartbeat(self) -> None:
+        if self.heartbeat_thread is not None or time.monotonic() < self.next_heartbeat:
+            return
+        self.next_heartbeat = time.monotonic() + self.settings.heartbeat_interval
+        try:
+            heartbeat(self.resque, self.worker_id)
+        except REDIS_UNAVAILABLE as exc:
+            self.log.error(f"heartbeat failed: {exc!r}")
+
+    def prune_dead_workers(self) -> list[str]:
+        return prune_dead_workers(
+            self.resque,
+            self.reporter,
+            self.performers,
+            worker_id=self.worker_id,
+            hostname=self.hostname,
+            queue_entries=self.spec.entries,
+            heartbeat_interval=self.settings.heartbeat_interval,
+            prune_interval=self.settings.prune_interval,
+            log=self.log.info,
+        )
+
+    def settle(self) -> None:
+        """Write the last job's ``done_working`` if it still rides with the next reserve."""
+        if self.pending_done:
+            self.source.done_working()
+            self.pending_done = False
+
+    def unregister(self, exception: BaseException | None = None) -> None:
+        """``Worker#unregister_worker``."""
+        self.stop_background()
+        unregister_worker(
+            self.resque, self.reporter, self.performers, self.worker_id, exception, self.log.error
+        )
+
+    def crash(self, exc: BaseException) -> None:
+        """The rescue of ``Worker#work``: unregister with the exception, ``worker_exit`` hooks."""
+        try:
+            if self.child_pid is not None:
+                child.kill(self.child_pid)
+            self.settle()
+            self.unregister(exc)
+        except Exception as err:
+            self.log.error(f"could not unregister {self.worker_id}: {err!r}")
+        try:
+            self.run_hook("worker_exit")
+        except Exception as err:
+            self.log.error(f"worker_exit hook failed: {err!r}")
+
+    def stop_background(self) -> None:
+        if self.heartbeat_thread is not None:
+            self.heartbeat_thread.stop()
+            self.heartbeat_thread = None
+
+    def run_hook(self, name: str, *args: Any) -> None:
+        """``Worker#run_hook``: every hook of ``name`` in registration order."""
+        found = self.hooks.get(name)
+        if not found or (name == "before_first_fork" and self._first_fork_hooks_ran):
+            return
+        self.log.info(f"Running {name} hooks" + (f" with {list(args)!r}" if args else ""))
+        for hook in found:
+            hook(*args)
+            self._first_fork_hooks_ran |= name == "before_first_fork"
+
+    # signals
+    def act_on_intents(self) -> child.ChildExit | None:
+        """Do what signals asked for; returns the child's exit if killing it reaped it."""
+        i = self.intents
+        exited = None
+        if i.run_shutdown_hooks:
+            i.run_shutdown_hooks = False
+            self.log.info("Exiting...")
+            self.run_hook("shutdown")
+        if i.kill_child:
+            i.kill_child = False
+            if self.child_pid is not None:
+                exited = self.kill_child(self.child_pid)
+        if i.pause:
+            i.pause = False
+            self.log.info("USR2 received; pausing job processing")
+            self.run_hook("before_pause", self)
+            self.paused = True
+        if i.unpause:
+            i.unpause = False
+            self.log.info("CONT received; resuming job processing")
+            self.paused = False
+            self.run_hook("after_pause", self)
+        return exited
+
+    def kill_child(self, pid: int) -> child.ChildExit | None:
+        """``kill_child`` (KILL now) or, with ``TERM_CHILD``, ``new_kill_child``: wait
+        ``RESQUE_PRE_SHUTDOWN_TIMEOUT``, ``TERM``, wait ``RESQUE_TERM_TIMEOUT``, ``KILL``."""
+        if not self.settings.term_child:
+            child.kill(pid)
+            return None
+        assert self.waker is not None
+        done = child.reap(pid)
+        if done is None and self.settings.pre_shutdown_timeout > 0:
+            done = child.wait_for_exit(pid, self.settings.pre_shutdown_timeout, self.waker)
+        if done is None:
+            child.kill(pid, 15)
+            done = child.wait_for_exit(pid, self.settings.term_timeout, self.waker)
+        if done is None:
+            child.kill(pid)
+        return done
+
+    # reserving
+    def resolve_queues(self) -> list[str]:
+        """``Worker#queues``: re-read ``queues`` for a dynamic spec on every reserve."""
+        names = self.resque.queue_store.queue_names() if self.spec.dynamic else ()
+        self.queues = self.spec.resolve(names)
+        return self.queues
+
+    def prefixes(self, queues: list[str]) -> list[bytes]:
+        now = int(time.time())
+        if now != self._prefix_second:
+            self._prefix_second, self._prefixes = now, {}
+        run_at = format_run_at()
+        out = []
+        for q in queues:
+            prefix = self._prefixes.get(q)
+            if prefix is None:
+                prefix = self._prefixes[q] = working_on_prefix(encode(q, self.resque.profile), run_at)
+            out.append(prefix)
+        return out
+
+    def work_one_job(self) -> bool:
+        """``Worker#work_one_job``: reserve one job and run it; ``False`` when none was run."""
+        if self.paused:
+            self.cached_pause = True
+            self.settle_quietly()
+            return False
+        try:
+            queues = self.resolve_queues()
+            popped = self.source.reserve(
+                queues, self.prefixes(queues), check_pause=True, settle_previous=self.pending_done
+            )
+        except REDIS_UNAVAILABLE as exc:
+            self.redis_lost(exc)
+            return False
+        self.pending_done = False
+        self.cached_pause = popped == PAUSED
+        if not isinstance(popped, Popped):
+            return False
+        return self.process(popped)
+
+    def settle_quietly(self) -> None:
+        try:
+            self.settle()
+        except REDIS_UNAVAILABLE as exc:
+            self.redis_lost(exc)
+
+    def redis_lost(self, exc: BaseException) -> None:
+        """Redis went away: say so, wait a moment, re-register once it answers again."""
+        self.log.error(f"Error reserving job: {exc!r}; retrying")
+        assert self.waker is not None
+        self.waker.wait(min(1.0, max(self.settings.interval, 0.1)))
+        try:
+            if not self.resque.worker_registry.worker_exists(self.worker_id):
+                register(self.resque, self.worker_id)
+                heartbeat(self.resque, self.worker_id)
+        except REDIS_UNAVAILABLE:
+            pass
+
+    def idle(self, interval: float) -> None:
+        """Sleep ``interval`` (heartbeating, woken by signals), or wait on the queues with BLPOP."""
+        assert self.waker is not None
+        if self.settings.blocking and not self.cached_pause and self.queues:
+            self.maybe_heartbeat()
+            try:
+                got = self.source.blocking_pop(self.queues, min(interval, BLOCKING_SLICE))
+            except REDIS_UNAVAILABLE as exc:
+                self.redis_lost(exc)
+                return
+            if got is not None:
+                self.process_blocking(*got)
+            return
+        deadline = time.monotonic() + interval
+        while not self.intents.shutdown:
+            self.maybe_heartbeat()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self.waker.wait(min(left, max(self.next_heartbeat - time.monotonic(), 0.01))):
+                self.act_on_intents()
+
+    def process_blocking(self, queue: str, raw: bytes) -> None:
+        """A job from BLPOP: mark ``worker:<id>`` as the reserve script would, then run it."""
+        prefix = self.prefixes([queue])[0]
+        marked = True
+        try:
+            decode_job(raw, queue)
+        except DecodeError:
+            marked = False
+        if marked:
+            self.source.mark(prefix + raw + b"}")
+        self.process(Popped(queue, raw, marked))
+
+    # one job
+    def process(self, popped: Popped) -> bool:
+        """Run one popped job; ``False`` when it was pushed back instead (unknown class)."""
+        try:
+            job = decode_job(popped.raw, popped.queue)
+        except DecodeError as exc:
+            self.fail_unreadable(popped, exc)
+            return True
+        performer = self.performers.get(job.class_name) or self.performers.get(classify(job.class_name))
+        if performer is None:
+            return self.unknown_class(job)
+        self.last_state = "working"
+        self.procline.set(processing(job.queue, int(time.time()), job.class_name))
+        self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+        if self.settings.fork_per_job:
+            self.perform_with_fork(job, performer)
+        else:
+            self.intents.in_process_job = True
+            try:
+                self.perform(job, performer, in_child=False)
+            finally:
+                self.intents.in_process_job = False
+        self.pending_done = True
+        self.processed += 1
+        return True
+
+    def fail_unreadable(self, popped: Popped, exc: DecodeError) -> None:
+        """Ruby pops such a value and dies; here it becomes a failure with the raw text kept."""
+        name = INVALID_PAYLOAD if isinstance(exc, InvalidPayload) else DECODE_EXCEPTION
+        self.log.error(f"unreadable payload on {popped.queue}: {exc.reason}")
+        self.last_state = "working"
+        self.reporter.save_named(unreadable_payload(popped.raw), popped.queue, name, exc.reason)
+        self.resque.worker_registry.increment_failed(self.worker_id)
+        self.pending_done = True
+
+    def unknown_class(self, job: Job) -> bool:
+        """No performer: push the job back (``RESQUE_UNKNOWN_CLASS=requeue``) or fail it with
+        Ruby's ``NameError "uninitialized constant <Class>"``."""
+        if self.settings.unknown_class == "requeue" and job.class_name != UNREADABLE_CLASS:
+            self.log.info(f"no performer for {job.class_name}; pushed back to {job.queue}")
+            self.source.push_back(job.queue, job.raw)
+            return False
+        self.last_state = "working"
+        self.report_failed_job(job, UnknownJobClass(job.class_name), backtrace=[])
+        self.pending_done = True
+        return True
+
+    def report_failed_job(self, job: Job, exc: BaseException, backtrace: list[str] | None = None) -> None:
+        """``Worker#report_failed_job``: the record, then ``stat:failed`` (global and own)."""
+        self.log.error(f"(Job{{{job.queue}}} | {job.class_name} | {job.args!r}) failed: {exc!r}")
+        self.reporter.save(job.payload, job.queue, exc, backtrace=backtrace)
+        try:
+            self.resque.worker_registry.increment_failed(self.worker_id)
+        except Exception as err:
+            self.log.error(f"Received exception when increasing failed jobs counter: {err!r}")
+
+    def perform(self, job: Job, performer: Any, *, in_child: bool) -> None:
+        """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
+        failure record when anything raised (``on_failure`` hooks run once)."""
+        hooks_ran = False
+        try:
+            if in_child:
+                self.run_hook("after_fork", job)
+            hooks_ran = True  # from here on runtime.job.perform runs the failure hooks itself
+            perform(performer, job.args)
+        except BaseException as exc:
+            reported: BaseException = exc
+            if not hooks_ran:
+                try:
+                    run_failure_hooks(performer, exc, job.args)
+                except Exception as hook_exc:
+                    reported = hook_exc
+            self.report_failed_job(job, reported)
+        else:
+            self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+
+    def perform_with_fork(self, job: Job, performer: Any) -> None:
+        """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
+        ``DirtyExit`` failure when a signal ended the child."""
+        self.run_hook("before_fork", job)
+        pid = child.fork(
+            lambda: self.perform(job, performer, in_child=True),
+            term_child=self.settings.term_child,
+            run_at_exit_hooks=self.settings.run_at_exit_hooks,
+        )
+        self.child_pid = pid
+        self.procline.set(forked(pid, int(time.time())))
+        try:
+            exited = self.wait_for_child(pid)
+        finally:
+            self.child_pid = None
+        if exited.signaled:
+            exc = DirtyExit(f"Child process received unhandled signal {exited.describe()}")
+            try:
+                run_failure_hooks(performer, exc, job.args)
+            except Exception as hook_exc:
+                self.log.error(str(hook_exc))
+            self.reporter.save(job.payload, job.queue, exc, backtrace=[])
+
+    def wait_for_child(self, pid: int) -> child.ChildExit:
+        """The parent's wait loop: reap, act on signals, heartbeat; no threads."""
+        assert self.waker is not None
+        while True:
+            done = child.reap(pid)
+            if done is not None:
+                return done
+            done = self.act_on_intents()
+            if done is not None:
+                return done
+            self.maybe_heartbeat()
+            self.waker.wait(max(self.next_heartbeat - time.monotonic(), 0.01))
+
+    def state_change(self) -> None:
+        """``Worker#state_change`` at an empty poll: ``queue_empty`` when working turned idle."""
+        if self.last_state != "idle":
+            self.last_state = "idle"
+            self.run_hook("queue_empty")

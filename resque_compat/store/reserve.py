@@ -1,0 +1,162 @@
+"""The worker's hot path: reserve a job and mark the worker working in one round trip.
+
+Ruby's worker spends five round trips per job (``GET pause-all-workers``, ``LPOP`` per queue,
+``SET worker:<id>``, ``GET worker:<id>``, then ``DEL`` + two ``INCRBY``). The same keys end up
+with the same values here in one round trip: the previous job's ``done_working`` is pipelined
+in front of one script that checks ``pause-all-workers``, ``LPOP``s the queues in priority order
+and ``SET``s ``worker:<id>`` (``Resque::Worker#reserve``, ``#working_on``, ``#done_working``).
+
+``worker:<id>`` embeds the payload exactly as popped (Ruby decodes and re-encodes it: the two
+agree byte for byte on payloads Ruby wrote, and are JSON-equal otherwise). It is only written
+for a popped value that is a JSON object with a string ``class``, so Ruby's readers of
+``worker:<id>`` never meet a payload they cannot render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis.exceptions import NoScriptError
+
+from ..protocol.keys import Keys
+
+# KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3..] queue:<q> in priority order.
+# ARGV[1] '1' to honour pause-all-workers, ARGV[1 + k] the working-on prefix for queue k.
+# Returns {-1} paused, {0} nothing, or {k, raw, marked}.
+_RESERVE = """
+if ARGV[1] == '1' then
+  local p = redis.call('GET', KEYS[1])
+  if p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then return {-1} end
+end
+for i = 3, #KEYS do
+  local raw = redis.call('LPOP', KEYS[i])
+  if raw then
+    local ok, job = pcall(cjson.decode, raw)
+    local marked = 0
+    if ok and type(job) == 'table' and type(job['class']) == 'string' then
+      redis.call('SET', KEYS[2], ARGV[i - 1] .. raw .. '}')
+      marked = 1
+    end
+    return {i - 2, raw, marked}
+  end
+end
+return {0}
+"""
+
+PAUSED = -1
+
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
+"""What a lost or restarting Redis raises; the worker waits and reconnects on these."""
+
+
+@dataclass(frozen=True, slots=True)
+class Popped:
+    """A value popped from ``queue:<queue>``; ``marked`` when ``worker:<id>`` now holds it."""
+
+    queue: str
+    raw: bytes
+    marked: bool
+
+
+def working_on_prefix(encoded_queue: bytes, run_at: str) -> bytes:
+    """The bytes of ``{"queue":…,"run_at":…,"payload":`` (``Worker#working_on``'s hash order)."""
+    return b'{"queue":' + encoded_queue + b',"run_at":"' + run_at.encode() + b'","payload":'
+
+
+class JobSource:
+    """Reserve jobs for one worker id; optionally settle the previous job in the same trip."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, worker_id: str) -> None:
+        self.client = client
+        self.keys = keys
+        self.worker_id = worker_id
+        self.worker_key = keys.worker(worker_id)
+        self._sha: str | None = None
+
+    def _load(self) -> str:
+        self._sha = str(self.client.script_load(_RESERVE))
+        return self._sha
+
+    def _settle(self, pipe: redis.client.Pipeline) -> None:
+        # Worker#done_working: DEL worker:<id>, INCRBY stat:processed (global and per worker).
+        pipe.delete(self.worker_key)
+        pipe.incrby(self.keys.stat("processed"), 1)
+        pipe.incrby(self.keys.worker_stat("processed", self.worker_id), 1)
+
+    def done_working(self) -> None:
+        """``Worker#done_working`` alone (when no reserve follows)."""
+        pipe = self.client.pipeline(transaction=False)
+        self._settle(pipe)
+        pipe.execute()
+
+    def reserve(
+        self,
+        queues: Sequence[str],
+        prefixes: Sequence[bytes],
+        *,
+        check_pause: bool,
+        settle_previous: bool,
+    ) -> Popped | int | None:
+        """Pop the first job of ``queues`` (priority order) and mark it in ``worker:<id>``.
+
+        ``prefixes[k]`` is ``working_on_prefix`` for ``queues[k]``. Returns a ``Popped``,
+        ``PAUSED`` when ``pause-all-workers`` is true, or ``None`` when every queue is empty.
+        With ``settle_previous`` the previous job's ``done_working`` goes first, in the same trip.
+        """
+        keys = [self.keys.pause_all(), self.worker_key, *(self.keys.queue(q) for q in queues)]
+        args: list[Any] = [b"1" if check_pause else b"0", *prefixes]
+        sha = self._sha or self._load()
+        if not settle_previous:
+            try:
+                reply = self.client.evalsha(sha, len(keys), *keys, *args)
+            except NoScriptError:
+                reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
+            return _reading(reply, queues)
+        pipe = self.client.pipeline(transaction=False)
+        self._settle(pipe)
+        pipe.evalsha(sha, len(keys), *keys, *args)
+        replies = pipe.execute(raise_on_error=False)
+        for r in replies[:-1]:
+            if isinstance(r, Exception):
+                raise r
+        reply = replies[-1]
+        if isinstance(reply, NoScriptError):
+            reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
+        elif isinstance(reply, Exception):
+            raise reply
+        return _reading(reply, queues)
+
+    def blocking_pop(self, queues: Sequence[str], timeout: float) -> tuple[str, bytes] | None:
+        """``BLPOP queue:<q1> queue:<q2> … timeout``: Redis serves the first non-empty key in
+        the order given, so priority order holds. ``None`` on timeout."""
+        by_key = {self.keys.queue(q).encode(): q for q in queues}
+        reply = self.client.blpop(list(by_key), timeout=timeout)  # type: ignore[arg-type]
+        if not reply:
+            return None
+        key, raw = reply  # type: ignore[misc]
+        return by_key[key], raw
+
+    def mark(self, data: bytes) -> None:
+        """``SET worker:<id> <working-on>`` (``Worker#working_on`` after a blocking pop)."""
+        self.client.set(self.worker_key, data)
+
+    def push_back(self, queue: str, raw: bytes) -> None:
+        """``RPUSH queue:<q> <raw>``: return a job this worker will not run (to the tail, so
+        the queue does not hand it straight back), then ``DEL worker:<id>``."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(self.keys.queue(queue), raw)
+        pipe.delete(self.worker_key)
+        pipe.execute()
+
+
+def _reading(reply: object, queues: Sequence[str]) -> Popped | int | None:
+    assert isinstance(reply, list)
+    index = int(reply[0])
+    if index == PAUSED:
+        return PAUSED
+    if index == 0:
+        return None
+    return Popped(queues[index - 1], bytes(reply[1]), bool(int(reply[2])))
