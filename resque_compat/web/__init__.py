@@ -1,0 +1,103 @@
+"""The dashboard: resque-web for mixed Ruby/Python fleets, as an ASGI app factory.
+
+    from resque_compat.config import Settings
+    from resque_compat.web import create_app
+
+    app = create_app(Settings.from_env())                 # serve with any ASGI server
+    # or mount it: Starlette/FastAPI ``app.mount("/resque", create_app(...))``,
+    # Django ``path("resque/", ...)`` through an ASGI router.
+
+Every link is built under the mount prefix (``root_path``), so it works at any path. The
+routes mirror ``Resque::Server`` (see the README's table); every change is a POST with a CSRF
+token, and nothing changes on GET.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..admin import Admin
+from ..config import Settings
+from ..config.web import WebSettings
+from .actions import Actions
+from .api import Api
+from .pages import Pages
+from .render import HERE, Renderer
+from .security import BasicAuth
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    web: WebSettings | None = None,
+    admin: Admin | None = None,
+    debug: bool = False,
+) -> Starlette:
+    """Build the dashboard for ``settings`` (the library's connection settings).
+
+    ``web`` holds auth, read-only mode and the CSRF key (defaults: no auth, writable, a random
+    key); ``admin`` may be given instead of settings to reuse an existing ``Resque`` client.
+    """
+    web = web or WebSettings()
+    if admin is None:
+        admin = Admin((settings or Settings()).resque())
+    renderer = Renderer(web, admin.namespace, admin.redis_id())
+    middleware = []
+    if web.auth is not None:
+        middleware.append(Middleware(BasicAuth, username=web.auth[0], password=web.auth[1]))
+    return Starlette(debug=debug, routes=routes(admin, renderer), middleware=middleware)
+
+
+def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
+    """Every route, in matching order (specific paths before ``{param:path}`` ones)."""
+    p, a, api = Pages(admin, renderer), Actions(admin, renderer), Api(admin, renderer.web.read_only)
+    get, post = ["GET", "HEAD"], ["POST"]
+    return [
+        Route("/", p.index, methods=get),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+        Route("/overview.poll", p.overview, methods=get),
+        Route("/overview", p.overview, methods=get),
+        Route("/working.poll", p.working, methods=get),
+        Route("/working", p.working, methods=get),
+        Route("/working/{worker_id:path}", p.working, methods=get),
+        Route("/queues", p.queues, methods=get),
+        Route("/queues/{name:path}/remove", a.remove_queue, methods=post),
+        Route("/queues/{name:path}", p.queues, methods=get),
+        Route("/failed", p.failed, methods=get),
+        Route("/failed/clear", a.clear, methods=post),
+        Route("/failed/clear_retried", a.clear_retried, methods=post),
+        Route("/failed/requeue/all", a.retry_all, methods=post),
+        Route("/failed/requeue/{index:int}", a.retry, methods=post),
+        Route("/failed/remove/{index:int}", a.remove, methods=post),
+        Route("/failed/bulk", a.bulk, methods=post),
+        Route("/failed/{failed_queue}/clear", a.clear, methods=post),
+        Route("/failed/{failed_queue}/requeue/all", a.retry_all, methods=post),
+        Route("/failed/{failed_queue}/requeue/{index:int}", a.retry, methods=post),
+        Route("/failed/{failed_queue}/remove/{index:int}", a.remove, methods=post),
+        Route("/failed/{failed_queue}/bulk", a.bulk, methods=post),
+        Route("/failed/{failed_queue}", p.failed, methods=get),
+        Route("/workers.poll", p.workers, methods=get),
+        Route("/workers", p.workers, methods=get),
+        Route("/workers/{worker_id:path}", p.workers, methods=get),
+        Route("/stats.txt", p.stats_txt, methods=get),
+        Route("/stats", p.stats_redirect, methods=get),
+        Route("/stats/keys/{key:path}", p.key, methods=get),
+        Route("/stats/{section}", p.stats, methods=get),
+        Route("/classes", p.classes, methods=get),
+        Route("/api/stats", api.stats, methods=get),
+        Route("/api/queues", api.queues, methods=get),
+        Route("/api/queues/{name:path}", api.queue, methods=get),
+        Route("/api/workers", api.workers, methods=get),
+        Route("/api/workers/{worker_id:path}", api.worker, methods=get),
+        Route("/api/failed", api.failed, methods=get),
+        Route("/api/failed/{verb}", api.act, methods=post),
+        Route("/api/failed/{failed_queue}/{verb}", api.act, methods=post),
+        Route("/api/failed/{failed_queue}", api.failed, methods=get),
+        Route("/api/classes", api.classes, methods=get),
+    ]
+
+
+__all__ = ["create_app", "routes"]

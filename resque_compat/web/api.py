@@ -1,0 +1,190 @@
+"""A small JSON API beside the pages, for scripts and monitoring (not in resque-web).
+
+GET ``api/stats``, ``api/queues``, ``api/queues/<name>?start=&count=``, ``api/workers``,
+``api/workers/<id>``, ``api/failed[/<failed queue>]?start=&count=&class=&queue=&order=``,
+``api/classes``. POST (JSON body, ``Content-Type: application/json``; refused in read-only mode)
+``api/failed[/<failed queue>]/retry`` and ``/remove`` with ``{"index": i, "digest": "..."}``, and
+``/bulk`` with ``{"action": "retry"|"remove", "class": ..., "queue": ...}``.
+Raw values that could not be read are returned as text with an ``unreadable`` reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..admin import Admin, FailureFilter, StaleRecordError
+from ..admin.views import FailureView, JobView, TimeValue, WorkerView
+from ..errors import ResqueError
+from ..store import FAILED
+from .security import json_post_allowed
+
+
+def _time(tv: TimeValue | None) -> dict[str, Any] | None:
+    if tv is None:
+        return None
+    return {"raw": tv.raw, "iso": tv.at.isoformat() if tv.at else None, "unreadable": tv.unreadable}
+
+
+def _job(job: JobView | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    out: dict[str, Any] = {"class": job.class_name, "args": job.args, "via_active_job": job.via_active_job}
+    if job.unreadable:
+        out.update(unreadable=job.unreadable, raw=job.raw.decode("utf-8", "replace"))
+    return out
+
+
+def worker_json(w: WorkerView) -> dict[str, Any]:
+    p = w.processing
+    return {
+        "id": w.id,
+        "host": w.name.host,
+        "pid": w.name.pid,
+        "queues": list(w.name.queues),
+        "unreadable": w.name.unreadable,
+        "state": w.state,
+        "language": w.language,
+        "language_source": w.language_source,
+        "heartbeat": _time(w.heartbeat),
+        "heartbeat_state": w.heartbeat_state,
+        "heartbeat_age": w.heartbeat_age,
+        "started": _time(w.started),
+        "processed": w.processed,
+        "failed": w.failed,
+        "processing": None
+        if p is None
+        else {"queue": p.queue, "run_at": _time(p.run_at), "job": _job(p.job), "unreadable": p.unreadable},
+    }
+
+
+def failure_json(f: FailureView) -> dict[str, Any]:
+    return {
+        "failed_queue": f.failed_queue,
+        "index": f.index,
+        "digest": f.digest,
+        "unreadable": f.unreadable,
+        "raw": f.raw.decode("utf-8", "replace") if f.unreadable else None,
+        "job": _job(f.job),
+        "exception": f.exception,
+        "error": f.error,
+        "backtrace": f.backtrace,
+        "worker": f.worker.id if f.worker else None,
+        "queue": f.queue,
+        "failed_at": _time(f.failed_at),
+        "retried_at": _time(f.retried_at),
+    }
+
+
+def _int(request: Request, name: str, default: int, most: int = 1000) -> int:
+    try:
+        return max(0, min(most, int(request.query_params.get(name, default))))
+    except ValueError:
+        return default
+
+
+class Api:
+    """The JSON endpoints."""
+
+    def __init__(self, admin: Admin, read_only: bool) -> None:
+        self.admin = admin
+        self.read_only = read_only
+
+    def stats(self, request: Request) -> Response:
+        return JSONResponse(self.admin.info())
+
+    def queues(self, request: Request) -> Response:
+        return JSONResponse(dict(self.admin.queue_sizes()))
+
+    def queue(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        page = self.admin.queue_page(name, _int(request, "start", 0, 10**12), _int(request, "count", 20))
+        return JSONResponse(
+            {"queue": name, "size": page.total, "start": page.start, "jobs": [_job(j) for j in page.items]}
+        )
+
+    def workers(self, request: Request) -> Response:
+        return JSONResponse([worker_json(w) for w in self.admin.workers()])
+
+    def worker(self, request: Request) -> Response:
+        found = self.admin.worker(request.path_params["worker_id"])
+        if found is None:
+            return JSONResponse({"error": "no such worker"}, 404)
+        return JSONResponse(worker_json(found))
+
+    def failed(self, request: Request) -> Response:
+        fq = request.path_params.get("failed_queue") or FAILED
+        q = request.query_params
+        where = FailureFilter(q.get("class") or None, q.get("queue") or None)
+        page = self.admin.failures.page(
+            fq, _int(request, "start", 0, 10**12), _int(request, "count", 20), where, q.get("order") != "asc"
+        )
+        return JSONResponse(
+            {
+                "failed_queue": fq,
+                "total": page.total,
+                "start": page.start,
+                "failures": [failure_json(f) for f in page.items],
+            }
+        )
+
+    def classes(self, request: Request) -> Response:
+        report = self.admin.job_classes()
+        return JSONResponse(
+            {
+                "queues": report.queues,
+                "failed_queues": report.failed_queues,
+                "truncated": report.truncated,
+                "listeners": {q: dict(c) for q, c in report.listeners.items()},
+                "classes": [
+                    {
+                        "class": r.name,
+                        "via_active_job": r.via_active_job,
+                        "queued": r.queued,
+                        "failed": r.failed,
+                    }
+                    for r in report.rows
+                ],
+            }
+        )
+
+    async def act(self, request: Request) -> Response:
+        """``retry``, ``remove`` or ``bulk`` on one failed list."""
+        if self.read_only:
+            return JSONResponse({"error": "read-only"}, 403)
+        problem = json_post_allowed(request)
+        if problem:
+            return JSONResponse({"error": problem}, 403)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "the body is not JSON"}, 400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "the body must be a JSON object"}, 400)
+        fq = request.path_params.get("failed_queue") or FAILED
+        try:
+            result = await run_in_threadpool(self._act, request.path_params["verb"], fq, body)
+        except StaleRecordError as exc:
+            return JSONResponse({"error": str(exc)}, 409)
+        except (ResqueError, IndexError, KeyError, ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(result)
+
+    def _act(self, verb: str, fq: str, body: dict[str, Any]) -> dict[str, Any]:
+        failures = self.admin.failures
+        if verb == "bulk":
+            where = FailureFilter(body.get("class") or None, body.get("queue") or None)
+            if not where.active:
+                raise ValueError("bulk needs a class or a queue")
+            return {"count": failures.bulk(str(body.get("action")), fq, where)}
+        index, digest = int(body["index"]), body.get("digest")
+        if verb == "retry":
+            return {"retried_at": failures.retry(fq, index, digest)}
+        if verb == "remove":
+            failures.remove(fq, index, digest)
+            return {"removed": index}
+        raise ValueError(f"unknown action {verb!r}")

@@ -1,0 +1,161 @@
+"""The pages: one method per resque-web page (``Resque::Server``'s GET routes), plus the job-class
+view. Nothing here changes anything. Handlers are plain functions: Starlette runs them in its
+thread pool, as the admin API is synchronous."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from ..admin import Admin, FailureFilter
+from ..store import FAILED
+from .render import Renderer, url
+
+POLL = ".poll"
+
+
+def _start(request: Request) -> int:
+    try:
+        return max(0, int(request.query_params.get("start", "0")))
+    except ValueError:
+        return 0
+
+
+class Pages:
+    """The GET side of the dashboard."""
+
+    def __init__(self, admin: Admin, renderer: Renderer) -> None:
+        self.admin = admin
+        self.r = renderer
+
+    def index(self, request: Request) -> Response:
+        return RedirectResponse(url(request, "overview"), 302)
+
+    def overview(self, request: Request) -> Response:
+        polling = request.url.path.endswith(POLL)
+        ov = self.admin.overview()
+        return self.r.page(
+            request,
+            "overview.html",
+            "overview",
+            polling=polling,
+            poll_path="overview.poll",
+            queues=ov.queues,
+            failed=ov.failed,
+            multi=self.admin.failures.multiple_queues(),
+            working=ov.working,
+            workers_total=ov.workers,
+        )
+
+    def working(self, request: Request) -> Response:
+        wid = request.path_params.get("worker_id")
+        polling = request.url.path.endswith(POLL)
+        if wid:
+            worker = self.admin.worker(wid)
+            return self.r.page(request, "working_one.html", "working", worker=worker, worker_id=wid)
+        workers = self.admin.workers()
+        busy = [w for w in workers if w.state == "working"]
+        busy.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
+        return self.r.page(
+            request,
+            "working.html",
+            "working",
+            polling=polling,
+            poll_path="working.poll",
+            working=busy,
+            workers_total=len(workers),
+        )
+
+    def queues(self, request: Request) -> Response:
+        name = request.path_params.get("name")
+        if name is None:
+            return self.r.page(
+                request,
+                "queues.html",
+                "queues",
+                queues=self.admin.queue_sizes(),
+                failed=self.admin.failed_sizes(),
+                multi=self.admin.failures.multiple_queues(),
+            )
+        page = self.admin.queue_page(name, _start(request))
+        return self.r.page(request, "queue.html", "queues", queue=name, page=page)
+
+    def failed(self, request: Request) -> Response:
+        fq = request.path_params.get("failed_queue")
+        failures = self.admin.failures
+        multi = failures.multiple_queues()
+        if fq is None and multi:
+            counts = {q: failures.class_counts(q) for q in failures.queues()}
+            return self.r.page(
+                request, "failed_queues.html", "failed", failed=self.admin.failed_sizes(), counts=counts
+            )
+        fq = fq or FAILED
+        if fq not in failures.queues() and not (fq == FAILED and not multi):
+            return self.r.page(request, "missing.html", "failed", status=404, what=f"failed queue {fq!r}")
+        where = FailureFilter(
+            request.query_params.get("class") or None, request.query_params.get("queue") or None
+        )
+        newest_first = request.query_params.get("order", "desc") != "asc"
+        page = failures.page(fq, _start(request), 20, where, newest_first)
+        return self.r.page(
+            request,
+            "failed.html",
+            "failed",
+            failed_queue=fq,
+            multi=multi,
+            page=page,
+            where=where,
+            order="desc" if newest_first else "asc",
+            list_size=failures.count(fq),
+        )
+
+    def workers(self, request: Request) -> Response:
+        target = request.path_params.get("worker_id")
+        polling = request.url.path.endswith(POLL)
+        if target and target.endswith(POLL):
+            target, polling = target[: -len(POLL)], True
+        hosts = self.admin.worker_hosts()
+        ctx: dict[str, Any] = {"polling": polling, "hosts": hosts, "target": target}
+        if target and target != "all" and target not in hosts:
+            worker = self.admin.worker(target)
+            if worker is None:
+                return self.r.page(request, "missing.html", "workers", status=404, what=f"worker {target!r}")
+            return self.r.page(
+                request, "worker.html", "workers", worker=worker, poll_path=f"workers/{target}.poll", **ctx
+            )
+        if target is None and len(hosts) > 1:
+            return self.r.page(request, "worker_hosts.html", "workers", **ctx)
+        workers = self.admin.workers()
+        if target and target != "all":
+            workers = [w for w in workers if w.name.host == target]
+        poll_path = f"workers/{target}.poll" if target else "workers.poll"
+        return self.r.page(request, "workers.html", "workers", workers=workers, poll_path=poll_path, **ctx)
+
+    def stats(self, request: Request) -> Response:
+        section = request.path_params.get("section", "resque")
+        ctx: dict[str, Any] = {"subtab": section}
+        if section == "resque":
+            ctx["info"] = sorted(self.admin.info().items())
+        elif section == "redis":
+            ctx["info"] = sorted(self.admin.redis_info().items())
+        elif section == "keys":
+            ctx["keys"] = self.admin.keys()
+        else:
+            return self.r.page(request, "missing.html", "stats", status=404, what=f"stats page {section!r}")
+        return self.r.page(request, "stats.html", "stats", **ctx)
+
+    def stats_redirect(self, request: Request) -> Response:
+        return RedirectResponse(url(request, "stats/resque"), 302)
+
+    def key(self, request: Request) -> Response:
+        contents = self.admin.key(request.path_params["key"], _start(request))
+        return self.r.page(request, "key.html", "stats", subtab="keys", key=contents)
+
+    def stats_txt(self, request: Request) -> Response:
+        # resque-web answers text/html; plain text is what the body is.
+        return PlainTextResponse(self.admin.stats_txt())
+
+    def classes(self, request: Request) -> Response:
+        return self.r.page(request, "classes.html", "classes", report=self.admin.job_classes())

@@ -1,0 +1,97 @@
+"""Rendering: the Jinja2 environment (autoescaping everything), URL building under any mount
+prefix, and the page response with resque-web's cache header and the CSRF cookie."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from .. import __version__
+from ..config.web import WebSettings
+from .security import COOKIE, FIELD, Csrf
+
+HERE = Path(__file__).resolve().parent
+TABS = ("Overview", "Working", "Failed", "Queues", "Workers", "Classes", "Stats")
+NO_CACHE = {"Cache-Control": "max-age=0, private, must-revalidate"}
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["seg"] = lambda value: quote(str(value), safe="")
+    env.filters["pretty"] = pretty
+    env.filters["compact"] = compact
+    return env
+
+
+def pretty(value: Any) -> str:
+    """Arguments as indented JSON: the same text whichever language wrote them."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+
+
+def compact(value: Any) -> str:
+    """Arguments as one line of JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=repr)
+
+
+def base_path(request: Request) -> str:
+    """Where this app is mounted (``SCRIPT_NAME``/``root_path``), without a trailing slash."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def url(request: Request, path: str) -> str:
+    """``url_path``: ``path`` under the mount prefix."""
+    return base_path(request) + "/" + path.lstrip("/")
+
+
+class Renderer:
+    """Renders a template with what every page needs."""
+
+    def __init__(self, web: WebSettings, namespace: str, redis_id: str) -> None:
+        self.env = environment()
+        self.web = web
+        self.csrf = Csrf(web.secret)
+        self.namespace = namespace
+        self.redis_id = redis_id
+
+    def page(
+        self, request: Request, template: str, section: str, *, status: int = 200, **context: Any
+    ) -> Response:
+        """A full page, or only its main part for live polling (``?poll`` / ``.poll`` routes)."""
+        polling = bool(context.pop("polling", False))
+        cookie, fresh = self.csrf.cookie_value(request)
+        html = self.env.get_template(template).render(
+            request=request,
+            u=lambda path="": url(request, path),
+            section=section,
+            tabs=TABS,
+            layout="bare.html" if polling else "layout.html",
+            polling=polling,
+            csrf_field=FIELD,
+            csrf_token=self.csrf.token_for(cookie),
+            read_only=self.web.read_only,
+            poll_interval=self.web.poll_interval,
+            namespace=self.namespace,
+            redis_id=self.redis_id,
+            version=__version__,
+            now=time.strftime("%H:%M:%S"),
+            **context,
+        )
+        response = HTMLResponse(html, status, headers=NO_CACHE)
+        if fresh:
+            response.set_cookie(
+                COOKIE, cookie, httponly=True, samesite="strict", path=base_path(request) or "/"
+            )
+        return response
