@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-
 from typing import TYPE_CHECKING
 
 import click
