@@ -8,6 +8,8 @@ are not hash-tagged, so its pipelines and MGETs would cross slots.
 from __future__ import annotations
 
 import os
+import select
+import threading
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -70,3 +72,41 @@ def refuse_cluster(client: Any) -> None:
     info = client.info("cluster")
     if str(info.get("cluster_enabled", 0)) == "1":
         raise ConfigError(cluster_refusal())
+
+
+class CommandSender:
+    """Sends a batch of commands in one write on a connection this thread holds, and reads the
+    replies: the cheapest round trip redis-py allows, for the enqueue hot path.
+
+    The connection comes from the client's pool settings (``make_connection``) but is kept per
+    thread and per process, so it is never shared across a fork or between threads. Any error
+    drops the connection (its remaining replies are unknown) and is raised as is; the next call
+    connects again. Nothing is retried.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.pool = client.connection_pool
+        self._local = threading.local()
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = self.pool.make_connection()
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    def send(self, commands: tuple[tuple[Any, ...], ...]) -> list[Any]:
+        conn = self._connection()
+        sock = conn._sock
+        # A socket the server closed (a restart, an idle timeout) polls readable: reconnect
+        # before sending rather than fail after, so a restart costs no enqueue. One poll(2)
+        # call; redis-py's can_read costs several system calls.
+        if sock is not None and select.select([sock], [], [], 0)[0]:
+            conn.disconnect()
+        try:
+            conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+            return [conn.read_response() for _ in commands]
+        except BaseException:
+            conn.disconnect()
+            raise

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import redis
 
 from ..protocol.keys import Keys
+from .connection import CommandSender
 
 # RPUSH with many values per command; large batches are split so one command stays bounded.
 _PUSH_CHUNK = 1000
@@ -18,13 +19,16 @@ class QueueAccess:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.client = client
         self.keys = keys
+        self.sender = CommandSender(client)
 
     def push_to_queue(self, queue: str, encoded: bytes) -> None:
-        """``SADD queues`` then ``RPUSH queue:<q>``, pipelined without MULTI (``push_to_queue``)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.sadd(self.keys.queues(), queue)
-        pipe.rpush(self.keys.queue(queue), encoded)
-        pipe.execute()
+        """``SADD queues`` then ``RPUSH queue:<q>``, pipelined without MULTI (``push_to_queue``).
+
+        The hot path of every enqueue: both commands go out in one write on one connection,
+        without redis-py's pipeline object (a third of the client time per enqueue).
+        Like Ruby, nothing is retried: a job is never pushed twice.
+        """
+        self.sender.send((("SADD", self.keys.queues(), queue), ("RPUSH", self.keys.queue(queue), encoded)))
 
     def push_many(self, queue: str, encoded: Sequence[bytes]) -> None:
         """Bulk enqueue in one round trip: one ``SADD`` and ``RPUSH`` of many values."""
