@@ -74,8 +74,13 @@ def job_payload(class_name: str, args: Sequence[Any]) -> dict[str, Any]:
 
 def encode_job(class_name: str, args: Sequence[Any], profile: Profile = Profile.JSON_GEM) -> bytes:
     """The exact bytes ``Resque.push(queue, class: klass.to_s, args: args)`` writes."""
-    prepared = prepare(list(args), profile, "args")
+    # Flat arguments of strings, integers, booleans and nil (most jobs) need no walk.
+    plain = all(type(a) in _PLAIN for a in args)
+    prepared = list(args) if plain else prepare(list(args), profile, "args")
     return encode_prepared({"class": class_name, "args": prepared}, profile, "args")
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 class InvalidPayload(DecodeError):

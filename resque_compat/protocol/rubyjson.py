@@ -91,31 +91,57 @@ def _shortest_digits(value: float) -> tuple[str, int]:
     return significant.rstrip("0") or "0", decpt
 
 
-def _prepare(value: Any, path: str, float_text: Any) -> Any:
-    """Walk a value, turning floats into Ruby's text and refusing what JSON cannot carry."""
+class _Refused(Exception):
+    """Internal: a value JSON cannot carry; ``where`` collects its path from the inside out."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.where: list[str] = []
+
+
+def _prepare(value: Any, float_text: Any) -> Any:
+    """Walk a value, turning floats into Ruby's text and refusing what JSON cannot carry.
+
+    Paths are built only on the way out of an error, so the common case costs one type check
+    per element.
+    """
     t = type(value)
     if t is str or t is int or t is bool or value is None:
         return value
     if t is float:
         if math.isnan(value) or math.isinf(value):
-            raise EncodeError(path, f"{value!r} is not allowed in JSON (Ruby raises JSON::GeneratorError)")
+            raise _Refused(f"{value!r} is not allowed in JSON (Ruby raises JSON::GeneratorError)")
         return msgspec.Raw(float_text(value).encode())
     if t is list or t is tuple:
-        return [_prepare(v, f"{path}[{i}]", float_text) for i, v in enumerate(value)]
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(_prepare(v, float_text))
+            except _Refused as r:
+                r.where.append(f"[{i}]")
+                raise
+        return out
     if t is dict:
-        return {
-            _key_text(k, path, float_text): _prepare(v, f"{path}[{k!r}]", float_text)
-            for k, v in value.items()
-        }
+        return _prepare_dict(value, float_text)
     if isinstance(value, msgspec.Raw):
         return value
     base = _base_value(value)
     if base is not None:
-        return _prepare(base, path, float_text)
-    raise EncodeError(
-        path,
-        f"cannot encode {t.__name__} as JSON (allowed: None, bool, int, float, str, list, tuple, dict)",
+        return _prepare(base, float_text)
+    raise _Refused(
+        f"cannot encode {t.__name__} as JSON (allowed: None, bool, int, float, str, list, tuple, dict)"
     )
+
+
+def _prepare_dict(value: dict[Any, Any], float_text: Any) -> dict[str, Any]:
+    out = {}
+    for k, v in value.items():
+        try:
+            out[_key_text(k, float_text)] = _prepare(v, float_text)
+        except _Refused as r:
+            r.where.append(f"[{k!r}]")
+            raise
+    return out
 
 
 def _base_value(value: Any) -> Any:
@@ -135,7 +161,7 @@ def _base_value(value: Any) -> Any:
     return None
 
 
-def _key_text(key: Any, path: str, float_text: Any) -> str:
+def _key_text(key: Any, float_text: Any) -> str:
     """Hash keys are written with ``to_s`` in Ruby: ``3`` -> ``"3"``, ``nil`` -> ``""``."""
     if type(key) is str:
         return key
@@ -149,8 +175,7 @@ def _key_text(key: Any, path: str, float_text: Any) -> str:
         return float_text(float(key)) if math.isfinite(key) else str(key)
     if isinstance(key, str):
         return str(key)
-    raise EncodeError(
-        f"{path}[{key!r}]",
+    raise _Refused(
         f"a hash key must be str, int, float, bool or None, not {type(key).__name__}",
     )
 
@@ -161,7 +186,10 @@ def prepare(value: Any, profile: Profile = Profile.JSON_GEM, path: str = "value"
     Raises ``EncodeError`` naming the offending part of ``value`` (``path``) for NaN,
     Infinity and types JSON cannot carry.
     """
-    return _prepare(value, path, oj_float if profile is Profile.OJ else ruby_float)
+    try:
+        return _prepare(value, oj_float if profile is Profile.OJ else ruby_float)
+    except _Refused as r:
+        raise EncodeError(path + "".join(reversed(r.where)), r.reason) from None
 
 
 def encode_prepared(prepared: Any, profile: Profile = Profile.JSON_GEM, path: str = "value") -> bytes:
