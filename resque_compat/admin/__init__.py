@@ -176,7 +176,7 @@ class Admin:
         """``redis.info``: the server's ``INFO``."""
         return self.inspector.info()
 
-    def keys(self) -> list[KeyView]:
+    def namespace_keys(self) -> list[KeyView]:
         """``Resque.keys`` with each key's ``TYPE`` and size (``redis_get_size``)."""
         names = self.inspector.key_names()
         return [

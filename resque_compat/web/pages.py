@@ -141,7 +141,7 @@ class Pages:
         elif section == "redis":
             ctx["info"] = sorted(self.admin.redis_info().items())
         elif section == "keys":
-            ctx["keys"] = self.admin.keys()
+            ctx["keys"] = self.admin.namespace_keys()
         else:
             return self.r.page(request, "missing.html", "stats", status=404, what=f"stats page {section!r}")
         return self.r.page(request, "stats.html", "stats", **ctx)
