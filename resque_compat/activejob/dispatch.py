@@ -120,7 +120,8 @@ class ActiveJobWrapper:
         try:
             return performer.call(arguments, keywords, data)
         except Exception as exc:
-            raise ActiveJobPerformError(data.job_class, exc) from exc
+            # Keep the performer's frames: the failure's backtrace should point into the app.
+            raise ActiveJobPerformError(data.job_class, exc).with_traceback(exc.__traceback__) from exc
 
 
 def install(
