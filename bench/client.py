@@ -1,0 +1,38 @@
+"""Python client workloads, run as ``python -m bench.client WORKLOAD URL NAMESPACE JOBS`` in a
+process pinned by the benchmark; prints jobs per second."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from resque_compat import Resque
+
+ARGS = (12345, "abcdefghijklmnopqrstuvwxy")
+BATCH = 1000
+
+
+def single(resque: Resque, jobs: int) -> float:
+    start = time.perf_counter()
+    for _ in range(jobs):
+        resque.enqueue_to("noop", "NoopJob", *ARGS)
+    return jobs / (time.perf_counter() - start)
+
+
+def bulk(resque: Resque, jobs: int) -> float:
+    start = time.perf_counter()
+    for _ in range(0, jobs, BATCH):
+        resque.enqueue_many("noop", "NoopJob", [ARGS] * BATCH)
+    return jobs / (time.perf_counter() - start)
+
+
+def main() -> None:
+    workload, url, namespace, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    resque = Resque.from_url(url, namespace=namespace)
+    resque.enqueue_to("warmup", "NoopJob", *ARGS)
+    rate = {"single": single, "bulk": bulk}[workload](resque, jobs)
+    print(rate)
+
+
+if __name__ == "__main__":
+    main()

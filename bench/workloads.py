@@ -1,0 +1,261 @@
+"""Each workload: run once, return jobs (or requests) per second, or latency samples."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from . import ruby
+from .ruby import Reference
+
+REPO = Path(__file__).resolve().parent.parent
+ARGS = [12345, "abcdefghijklmnopqrstuvwxy"]
+
+
+@dataclass(frozen=True)
+class Context:
+    url: str
+    port: int
+    cpu: str  # CPU list for the client side, e.g. "1" (split) or "0" (shared)
+    reference: Reference | None
+
+
+def pinned(ctx: Context, argv: list[str]) -> list[str]:
+    return ["taskset", "-c", ctx.cpu, *argv]
+
+
+def fresh_namespace() -> str:
+    return f"bench-{uuid.uuid4().hex[:8]}"
+
+
+def clear(url: str, namespace: str) -> None:
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{namespace}:*", count=5000))
+    for i in range(0, len(keys), 5000):
+        client.delete(*keys[i : i + 5000])
+
+
+def _run_for_number(argv: list[str], env: dict[str, str] | None = None) -> float:
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, env=env, cwd=REPO, timeout=600)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def py_enqueue(kind: str, jobs: int) -> Callable[[Context], float]:
+    def run(ctx: Context) -> float:
+        ns = fresh_namespace()
+        try:
+            argv = pinned(ctx, [sys.executable, "-m", "bench.client", kind, ctx.url, ns, str(jobs)])
+            return _run_for_number(argv)
+        finally:
+            clear(ctx.url, ns)
+
+    return run
+
+
+def rb_enqueue(jobs: int) -> Callable[[Context], float]:
+    def run(ctx: Context) -> float:
+        assert ctx.reference is not None
+        ns = fresh_namespace()
+        env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "BENCH_JOBS": str(jobs)}
+        try:
+            return _run_for_number(pinned(ctx, ruby.ruby_argv(ctx.reference, ruby.ENQUEUE)), env)
+        finally:
+            clear(ctx.url, ns)
+
+    return run
+
+
+def redis_benchmark(pipeline: int, requests: int) -> Callable[[Context], float]:
+    def run(ctx: Context) -> float:
+        argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(ctx.port), "-c", "1", "-n", str(requests)]
+        argv += ["-t", "rpush", "-P", str(pipeline), "-q"]
+        out = subprocess.run(
+            pinned(ctx, argv), capture_output=True, text=True, check=True, timeout=600
+        ).stdout
+        match = re.search(r"RPUSH:\s*([\d.]+) requests per second", out.replace("\r", "\n"))
+        if not match:
+            raise RuntimeError(f"unexpected redis-benchmark output: {out!r}")
+        return float(match.group(1))
+
+    return run
+
+
+def _fill(url: str, namespace: str, jobs: int) -> None:
+    from resque_compat import Resque
+
+    resque = Resque.from_url(url, namespace=namespace)
+    for i in range(0, jobs, 1000):
+        resque.enqueue_many("noop", "NoopJob", [ARGS] * min(1000, jobs - i))
+
+
+def _rate_while(url: str, namespace: str, jobs: int, proc: subprocess.Popen[bytes], timeout: float) -> float:
+    """Jobs per second from the first processed job until ``stat:processed`` reaches ``jobs``."""
+    client = redis.Redis.from_url(url)
+    key = f"{namespace}:stat:processed"
+    deadline = time.monotonic() + timeout
+    first: float | None = None
+    while time.monotonic() < deadline:
+        done = int(client.get(key) or 0)
+        now = time.perf_counter()
+        if first is None and done >= 1:
+            first, first_count = now, done
+        if done >= jobs and first is not None:
+            proc.wait(timeout=60)
+            return (done - first_count) / (now - first)
+        if proc.poll() is not None and done < jobs:
+            raise RuntimeError(f"worker exited with {proc.returncode} after {done} of {jobs} jobs")
+        time.sleep(0.002)  # sampling a counter, not synchronising a test
+    proc.kill()
+    raise RuntimeError(f"worker did not finish {jobs} jobs in {timeout}s")
+
+
+def py_worker(jobs: int, fork: bool, count: int = 1) -> Callable[[Context], float]:
+    def run(ctx: Context) -> float:
+        ns = fresh_namespace()
+        _fill(ctx.url, ns, jobs)
+        argv = [
+            sys.executable,
+            "-m",
+            "resque_compat.cli",
+            "-r",
+            ctx.url,
+            "-N",
+            ns,
+            "work",
+            "--app",
+            "bench.jobs",
+        ]
+        argv += ["-q", "noop", "--interval", "0", "--fork" if fork else "--no-fork", "--count", str(count)]
+        proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
+        try:
+            return _rate_while(ctx.url, ns, jobs, proc, timeout=300)
+        finally:
+            clear(ctx.url, ns)
+
+    return run
+
+
+def rb_worker(jobs: int, fork: bool) -> Callable[[Context], float]:
+    def run(ctx: Context) -> float:
+        assert ctx.reference is not None
+        ns = fresh_namespace()
+        _fill(ctx.url, ns, jobs)
+        env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns)}
+        if not fork:
+            env["FORK_PER_JOB"] = "false"
+        proc = subprocess.Popen(pinned(ctx, ruby.ruby_argv(ctx.reference, ruby.WORKER)), env=env)
+        try:
+            return _rate_while(ctx.url, ns, jobs, proc, timeout=300)
+        finally:
+            clear(ctx.url, ns)
+
+    return run
+
+
+def py_latency(samples: int, blocking: bool, interval: float = 0.1) -> Callable[[Context], list[float]]:
+    """Enqueue-to-start latency: one job at a time, the next enqueued once the last started."""
+
+    def run(ctx: Context) -> list[float]:
+        from resque_compat import Resque
+
+        ns = fresh_namespace()
+        resque = Resque.from_url(ctx.url, namespace=ns)
+        argv = [
+            sys.executable,
+            "-m",
+            "resque_compat.cli",
+            "-r",
+            ctx.url,
+            "-N",
+            ns,
+            "work",
+            "--app",
+            "bench.jobs",
+        ]
+        argv += ["-q", "latency", "--no-fork", "--interval", str(interval)]
+        argv += ["--blocking"] if blocking else ["--polling"]
+        proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(ctx.url)
+        result = f"{ns}:bench:latency"
+        out: list[float] = []
+        try:
+            client.delete(result)
+            for _ in range(samples + 1):
+                # Arrive at a random moment of the worker's wait, as real jobs do.
+                time.sleep(random.uniform(0, 2 * interval if not blocking else 0.01))
+                resque.enqueue_to("latency", "LatencyJob", time.time(), ctx.url, result)
+                got = client.blpop([result], timeout=30)
+                if got is None:
+                    raise RuntimeError("a latency job did not start within 30 s")
+                out.append(float(got[1]))
+            return out[1:]  # the first pays for imports and connection set-up
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            clear(ctx.url, ns)
+
+    return run
+
+
+def commands_per_job(jobs: int, side: str, what: str) -> Callable[[Context], float]:
+    """Redis commands per job, from INFO commandstats on a server running nothing else."""
+
+    def run(ctx: Context) -> float:
+        client = redis.Redis.from_url(ctx.url)
+        ns = fresh_namespace()
+        if what == "work":
+            _fill(ctx.url, ns, jobs)
+        client.config_resetstat()
+        if side == "python" and what == "enqueue":
+            py_enqueue("single", jobs)(Context(ctx.url, ctx.port, ctx.cpu, None))
+        elif side == "ruby" and what == "enqueue":
+            rb_enqueue(jobs)(ctx)
+        elif side == "python":
+            argv = [
+                sys.executable,
+                "-m",
+                "resque_compat.cli",
+                "-r",
+                ctx.url,
+                "-N",
+                ns,
+                "work",
+                "--app",
+                "bench.jobs",
+            ]
+            subprocess.run(
+                [*argv, "-q", "noop", "--interval", "0", "--no-fork"], cwd=REPO, check=True, timeout=600
+            )
+        else:
+            assert ctx.reference is not None
+            env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "FORK_PER_JOB": "false"}
+            subprocess.run(ruby.ruby_argv(ctx.reference, ruby.WORKER), env=env, check=True, timeout=600)
+        stats = client.info("commandstats")
+        skip = {
+            "cmdstat_config",
+            "cmdstat_info",
+            "cmdstat_scan",
+            "cmdstat_del",
+            "cmdstat_client",
+            "cmdstat_hello",
+        }
+        total = sum(int(v["calls"]) for k, v in stats.items() if k not in skip)
+        clear(ctx.url, ns)
+        return total / jobs
+
+    return run
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples)
