@@ -23,6 +23,7 @@ import select
 import signal
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 from .failures import TermException
 
@@ -108,15 +109,27 @@ class Waker:
                 os.close(fd)
 
 
-def install(intents: Intents, waker: Waker) -> None:
-    """Install the recording handlers and the wakeup fd (main thread only)."""
-    signal.set_wakeup_fd(waker.write_fd, warn_on_full_buffer=False)
-    for signum in HANDLED:
-        signal.signal(signum, intents.on_signal)
+Saved = tuple[int, dict[int, Any]]
+
+
+def install(intents: Intents, waker: Waker) -> Saved:
+    """Install the recording handlers and the wakeup fd (main thread only); returns what was
+    there before, for ``restore``."""
+    previous_fd = signal.set_wakeup_fd(waker.write_fd, warn_on_full_buffer=False)
+    previous: dict[int, Any] = {int(s): signal.signal(s, intents.on_signal) for s in HANDLED}
+    return previous_fd, previous
+
+
+def restore(saved: Saved) -> None:
+    """Put back the handlers and wakeup fd ``install`` replaced (a worker run in-process)."""
+    previous_fd, previous = saved
+    signal.set_wakeup_fd(previous_fd)
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def restore_defaults() -> None:
-    """Back to default dispositions (after the worker is done)."""
+    """Default dispositions and no wakeup fd (a freshly forked supervised worker)."""
     signal.set_wakeup_fd(-1)
     for signum in HANDLED:
         signal.signal(signum, signal.SIG_DFL)

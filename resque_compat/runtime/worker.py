@@ -85,6 +85,7 @@ class Worker:
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
+        self._saved_signals: signals.Saved | None = None
         self.paused = False
         self.cached_pause = False
         self.last_state = "idle"
@@ -96,6 +97,7 @@ class Worker:
         self._prefix_second = -1
         self._prefixes: dict[str, bytes] = {}
         self.processed = 0
+        self._pushed_back: set[bytes] = set()
         self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
 
     def __repr__(self) -> str:
@@ -131,7 +133,8 @@ class Worker:
         finally:
             self.stop_background()
             if self.waker is not None:
-                signals.restore_defaults()
+                if self._saved_signals is not None:
+                    signals.restore(self._saved_signals)
                 self.waker.close()
                 self.waker = None
 
@@ -139,7 +142,7 @@ class Worker:
         """``Worker#startup``."""
         self.procline.starting()
         self.waker = signals.Waker()
-        signals.install(self.intents, self.waker)
+        self._saved_signals = signals.install(self.intents, self.waker)
         self.start_heartbeat()
         self.prune_dead_workers()
         self.run_hook("before_first_fork")
@@ -367,6 +370,7 @@ class Worker:
         if performer is None:
             return self.unknown_class(job)
         self.last_state = "working"
+        self._pushed_back.clear()
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
         self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
         if self.settings.fork_per_job:
@@ -392,11 +396,17 @@ class Worker:
 
     def unknown_class(self, job: Job) -> bool:
         """No performer: push the job back (``RESQUE_UNKNOWN_CLASS=requeue``) or fail it with
-        Ruby's ``NameError "uninitialized constant <Class>"``."""
+        Ruby's ``NameError "uninitialized constant <Class>"``.
+
+        A pushed-back job goes to the tail and the worker moves on; meeting the same bytes again
+        before running anything means only foreign jobs are left, which counts as an empty poll.
+        """
         if self.settings.unknown_class == "requeue" and job.class_name != UNREADABLE_CLASS:
             self.log.info(f"no performer for {job.class_name}; pushed back to {job.queue}")
             self.source.push_back(job.queue, job.raw)
-            return False
+            seen_before = job.raw in self._pushed_back
+            self._pushed_back.add(job.raw)
+            return not seen_before
         self.last_state = "working"
         self.report_failed_job(job, UnknownJobClass(job.class_name), backtrace=[])
         self.pending_done = True

@@ -1,0 +1,103 @@
+"""Running real worker processes in tests: ``resque-compat work`` in a subprocess on the test's
+namespace, rendezvous through Redis lists with BLPOP timeouts, and cleanup of every process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+TESTS_DIR = str(Path(__file__).resolve().parent)
+WAIT = 15.0
+"""Longest rendezvous wait; a healthy run answers in milliseconds."""
+
+
+class Workers:
+    """Starts worker subprocesses for one test and ends any still running at teardown."""
+
+    def __init__(self, redis_url: str, namespace: str, client: redis.Redis) -> None:
+        self.redis_url = redis_url
+        self.namespace = namespace
+        self.client = client
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("QUEUE", "QUEUES", "COUNT")}
+        env.update(
+            REDIS_URL=self.redis_url,
+            RESQUE_NAMESPACE=self.namespace,
+            PYTHONPATH=os.pathsep.join([TESTS_DIR, env.get("PYTHONPATH", "")]),
+            INTERVAL="0.1",
+        )
+        env.update(extra)
+        return env
+
+    def start(self, *args: str, wait_ready: bool = True, **env: str) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "resque_compat.cli", "work", "--app", "jobs_for_tests", *args]
+        proc = subprocess.Popen(cmd, env=self.env(**env))
+        self.procs.append(proc)
+        if wait_ready:
+            assert self.next("ready") == str(proc.pid), "worker did not start"
+        return proc
+
+    def key(self, name: str) -> str:
+        return f"{self.namespace}:test:{name}"
+
+    def next(self, name: str, timeout: float = WAIT) -> str | None:
+        """BLPOP one value a job or hook told on ``test:<name>``; ``None`` after ``timeout``."""
+        got: Any = self.client.blpop([self.key(name)], timeout=timeout)  # type: ignore[arg-type]
+        return None if got is None else got[1].decode()
+
+    def all(self, name: str) -> list[str]:
+        return [v.decode() for v in self.client.lrange(self.key(name), 0, -1)]  # type: ignore[union-attr]
+
+    def worker_id(self, proc: subprocess.Popen[bytes]) -> str:
+        ids = [w.decode() for w in self.client.smembers(f"{self.namespace}:workers")]  # type: ignore[union-attr]
+        mine = [w for w in ids if w.split(":")[1] == str(proc.pid)]
+        assert mine, f"worker {proc.pid} is not registered: {ids}"
+        return mine[0]
+
+    def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGQUIT, timeout: float = WAIT) -> int:
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        return proc.wait(timeout=timeout)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=WAIT)
+
+
+@pytest.fixture
+def workers(redis_url: str, namespace: str, redis_client: redis.Redis) -> Iterator[Workers]:
+    w = Workers(redis_url, namespace, redis_client)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def push_raw(client: redis.Redis, namespace: str, queue: str, *raws: bytes) -> None:
+    """Enqueue bytes as they are (what a Ruby process or a broken producer wrote)."""
+    client.sadd(f"{namespace}:queues", queue)
+    client.rpush(f"{namespace}:queue:{queue}", *raws)
+
+
+def process_title(pid: int) -> str:
+    """What ``ps -o command`` shows for ``pid`` (``/proc/<pid>/cmdline``)."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
