@@ -3,8 +3,10 @@ namespace, rendezvous through Redis lists with BLPOP timeouts, and cleanup of ev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ class Workers:
         self.namespace = namespace
         self.client = client
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.queues: dict[int, str] = {}
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("QUEUE", "QUEUES", "COUNT")}
@@ -41,8 +44,10 @@ class Workers:
 
     def start(self, *args: str, wait_ready: bool = True, **env: str) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "resque_compat.cli", "work", "--app", "jobs_for_tests", *args]
-        proc = subprocess.Popen(cmd, env=self.env(**env))
+        # A session of its own: teardown can end the worker and everything it forked at once.
+        proc = subprocess.Popen(cmd, env=self.env(**env), start_new_session=True)
         self.procs.append(proc)
+        self.queues[proc.pid] = env.get("QUEUE", "")
         if wait_ready:
             assert self.next("ready") == str(proc.pid), "worker did not start"
         return proc
@@ -59,10 +64,8 @@ class Workers:
         return [v.decode() for v in self.client.lrange(self.key(name), 0, -1)]  # type: ignore[union-attr]
 
     def worker_id(self, proc: subprocess.Popen[bytes]) -> str:
-        ids = [w.decode() for w in self.client.smembers(f"{self.namespace}:workers")]  # type: ignore[union-attr]
-        mine = [w for w in ids if w.split(":")[1] == str(proc.pid)]
-        assert mine, f"worker {proc.pid} is not registered: {ids}"
-        return mine[0]
+        """The id a worker started by ``start`` registers under (``host:pid:queues``)."""
+        return f"{socket.gethostname()}:{proc.pid}:{self.queues[proc.pid]}"
 
     def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGQUIT, timeout: float = WAIT) -> int:
         if proc.poll() is None:
@@ -71,8 +74,8 @@ class Workers:
 
     def close(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=WAIT)
 
 
