@@ -158,3 +158,11 @@ def test_invalid_json_comes_back_as_an_error_that_keeps_the_bytes() -> None:
         decode(raw, key="resque:queue:files")
     assert err.value.raw == raw
     assert err.value.key == "resque:queue:files"
+
+
+def test_invalid_utf8_inside_a_string_comes_back_as_an_error_that_keeps_the_bytes() -> None:
+    # Ruby's Oj backend writes a String that is not valid UTF-8 through unchanged.
+    raw = b'{"class":"PayloadJob","args":["\xff\xfe"]}'
+    with pytest.raises(DecodeError) as err:
+        decode(raw, key="resque:queue:payloads")
+    assert err.value.raw == raw

@@ -219,5 +219,6 @@ def decode(raw: bytes | str, key: str | None = None) -> Any:
     data = raw.encode() if isinstance(raw, str) else raw
     try:
         return _decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # Invalid UTF-8 inside a string (Oj writes such bytes through) raises UnicodeDecodeError.
         raise DecodeError(data, str(exc), key) from exc
