@@ -26,7 +26,7 @@ from ..errors import DecodeError
 from ..failure import FailureBackend
 from ..protocol import InvalidPayload, Job, decode_job, encode, format_worker_id
 from ..protocol.times import format_run_at
-from ..store.reserve import PAUSED, REDIS_UNAVAILABLE, JobSource, Popped, working_on_prefix
+from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, working_on_prefix
 from . import child, signals
 from .failures import (
     DECODE_EXCEPTION,
@@ -294,17 +294,19 @@ class Worker:
             return False
         try:
             queues = self.resolve_queues()
-            popped = self.source.reserve(
+            reserved = self.source.reserve(
                 queues, self.prefixes(queues), check_pause=True, settle_previous=self.pending_done
             )
+            self.pending_done = False
+            if not reserved.registered:
+                self.register_again()
         except REDIS_UNAVAILABLE as exc:
             self.redis_lost(exc)
             return False
-        self.pending_done = False
-        self.cached_pause = popped == PAUSED
-        if not isinstance(popped, Popped):
+        self.cached_pause = reserved.paused
+        if reserved.popped is None:
             return False
-        return self.process(popped)
+        return self.process(reserved.popped)
 
     def settle_quietly(self) -> None:
         try:
@@ -317,12 +319,13 @@ class Worker:
         self.log.error(f"Error reserving job: {exc!r}; retrying")
         assert self.waker is not None
         self.waker.wait(min(1.0, max(self.settings.interval, 0.1)))
-        try:
-            if not self.resque.worker_registry.worker_exists(self.worker_id):
-                register(self.resque, self.worker_id)
-                heartbeat(self.resque, self.worker_id)
-        except REDIS_UNAVAILABLE:
-            pass
+
+    def register_again(self) -> None:
+        """Our id left ``workers`` while we run (Redis restarted empty, or an operator removed
+        us): register and heartbeat again so Ruby's tools keep seeing a live worker."""
+        self.log.error(f"{self.worker_id} was no longer registered; registering again")
+        register(self.resque, self.worker_id)
+        heartbeat(self.resque, self.worker_id)
 
     def idle(self, interval: float) -> None:
         """Sleep ``interval`` (heartbeating, woken by signals), or wait on the queues with BLPOP."""

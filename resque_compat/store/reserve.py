@@ -23,15 +23,18 @@ from redis.exceptions import NoScriptError
 
 from ..protocol.keys import Keys
 
-# KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3..] queue:<q> in priority order.
-# ARGV[1] '1' to honour pause-all-workers, ARGV[1 + k] the working-on prefix for queue k.
-# Returns {-1} paused, {0} nothing, or {k, raw, marked}.
+# KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4..] queue:<q> in priority order.
+# ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[2 + k] the working-on
+# prefix for queue k. Returns {registered, -1} paused, {registered, 0} nothing, or
+# {registered, k, raw, marked}; registered is 0 when the worker id has left ``workers`` (a
+# restarted Redis without persistence, ``resque remove``), so the worker can register again.
 _RESERVE = """
+local registered = redis.call('SISMEMBER', KEYS[3], ARGV[2])
 if ARGV[1] == '1' then
   local p = redis.call('GET', KEYS[1])
-  if p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then return {-1} end
+  if p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then return {registered, -1} end
 end
-for i = 3, #KEYS do
+for i = 4, #KEYS do
   local raw = redis.call('LPOP', KEYS[i])
   if raw then
     local ok, job = pcall(cjson.decode, raw)
@@ -40,10 +43,10 @@ for i = 3, #KEYS do
       redis.call('SET', KEYS[2], ARGV[i - 1] .. raw .. '}')
       marked = 1
     end
-    return {i - 2, raw, marked}
+    return {registered, i - 3, raw, marked}
   end
 end
-return {0}
+return {registered, 0}
 """
 
 PAUSED = -1
@@ -59,6 +62,16 @@ class Popped:
     queue: str
     raw: bytes
     marked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """One reserve: whether the worker is still in ``workers``, whether ``pause-all-workers``
+    held it back, and the job popped, if any."""
+
+    registered: bool
+    paused: bool
+    popped: Popped | None
 
 
 def working_on_prefix(encoded_queue: bytes, run_at: str) -> bytes:
@@ -99,15 +112,20 @@ class JobSource:
         *,
         check_pause: bool,
         settle_previous: bool,
-    ) -> Popped | int | None:
+    ) -> Reserved:
         """Pop the first job of ``queues`` (priority order) and mark it in ``worker:<id>``.
 
-        ``prefixes[k]`` is ``working_on_prefix`` for ``queues[k]``. Returns a ``Popped``,
-        ``PAUSED`` when ``pause-all-workers`` is true, or ``None`` when every queue is empty.
+        ``prefixes[k]`` is ``working_on_prefix`` for ``queues[k]``. The job is ``None`` when
+        every queue is empty or ``pause-all-workers`` is true.
         With ``settle_previous`` the previous job's ``done_working`` goes first, in the same trip.
         """
-        keys = [self.keys.pause_all(), self.worker_key, *(self.keys.queue(q) for q in queues)]
-        args: list[Any] = [b"1" if check_pause else b"0", *prefixes]
+        keys = [
+            self.keys.pause_all(),
+            self.worker_key,
+            self.keys.workers(),
+            *(self.keys.queue(q) for q in queues),
+        ]
+        args: list[Any] = [b"1" if check_pause else b"0", self.worker_id, *prefixes]
         sha = self._sha or self._load()
         if not settle_previous:
             try:
@@ -152,11 +170,9 @@ class JobSource:
         pipe.execute()
 
 
-def _reading(reply: object, queues: Sequence[str]) -> Popped | int | None:
+def _reading(reply: object, queues: Sequence[str]) -> Reserved:
     assert isinstance(reply, list)
-    index = int(reply[0])
-    if index == PAUSED:
-        return PAUSED
-    if index == 0:
-        return None
-    return Popped(queues[index - 1], bytes(reply[1]), bool(int(reply[2])))
+    registered, index = bool(int(reply[0])), int(reply[1])
+    if index == PAUSED or index == 0:
+        return Reserved(registered, index == PAUSED, None)
+    return Reserved(registered, False, Popped(queues[index - 1], bytes(reply[2]), bool(int(reply[3]))))
