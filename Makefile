@@ -39,6 +39,7 @@ bench:  ## resque-compat beside Ruby Resque and redis-benchmark, as ratios in on
 	$(PYTHON) -m bench
 
 demo:  ## Redis, sample jobs, a Python worker and the dashboard; ctrl-c stops all of it
+	@$(PYTHON) -c "import resque_compat.web, uvicorn, click, setproctitle" 2>/dev/null || $(PIP) install -q -e '.[dev]'
 	$(PYTHON) -m resque_compat.demo
 
 redis-up:  ## a local redis-server on REDIS_PORT for trying things by hand

