@@ -166,3 +166,9 @@ def test_invalid_utf8_inside_a_string_comes_back_as_an_error_that_keeps_the_byte
     with pytest.raises(DecodeError) as err:
         decode(raw, key="resque:queue:payloads")
     assert err.value.raw == raw
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_rails_process_writes_nan_and_infinity_as_null(bad: float) -> None:
+    # Recorded from Ruby Resque 3.0 with ActiveSupport loaded (fixtures/payloads.json, float_nan).
+    assert encode_job("PayloadJob", [bad, 1.5], Profile.RAILS) == b'{"class":"PayloadJob","args":[null,1.5]}'
