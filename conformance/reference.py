@@ -82,11 +82,17 @@ class Reference:
     lib: Path | None = None
     compose_file: Path = COMPOSE_FILE
     compose_project: str = DEFAULT_COMPOSE_PROJECT
+    compose_env: tuple[tuple[str, str], ...] = ()
+    """Variables for ``docker compose`` itself (``RESQUE_VERSION=2.7.0`` picks the 2.x image)."""
 
     def describe(self) -> str:
         if self.kind == "local":
             return f"local ruby {self.ruby!r} with Resque from {self.lib}"
         return f"docker compose project {self.compose_project!r} ({self.compose_file.name})"
+
+    def environ(self) -> dict[str, str]:
+        """The process environment for ``docker compose`` (and the local driver)."""
+        return {**os.environ, **dict(self.compose_env)}
 
     def compose_argv(self) -> list[str]:
         return [
@@ -145,6 +151,26 @@ def docker_available(timeout: float = 15.0) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
+
+
+def find_reference_2x(compose_project: str | None = None) -> Reference | str | None:
+    """The optional 2.x reference: ``RESQUE_REF_LIB_2X`` (a Resque 2.x ``lib/``), or
+    ``RESQUE_REF_DOCKER_2X`` (a gem version such as ``2.7.0``) with a Docker engine.
+    ``None`` when neither is set; a reason string when one is set but unusable."""
+    lib_setting = os.environ.get("RESQUE_REF_LIB_2X", "")
+    if lib_setting:
+        lib = Path(lib_setting).expanduser()
+        if not (lib / "resque.rb").is_file():
+            return f"RESQUE_REF_LIB_2X={lib_setting} has no resque.rb (it must name Resque's lib/)"
+        ruby = os.environ.get("RESQUE_REF_RUBY", "ruby")
+        return Reference(kind="local", ruby=ruby, lib=lib.resolve())
+    version = os.environ.get("RESQUE_REF_DOCKER_2X", "")
+    if version:
+        if not docker_available():
+            return f"RESQUE_REF_DOCKER_2X={version} but no Docker engine answers `docker info`"
+        project = f"{compose_project or DEFAULT_COMPOSE_PROJECT}-2x"
+        return Reference(kind="docker", compose_project=project, compose_env=(("RESQUE_VERSION", version),))
+    return None
 
 
 def find_reference(compose_project: str | None = None) -> Reference | str:
@@ -313,6 +339,7 @@ class DockerRedis:
             capture_output=capture,
             text=True,
             check=True,
+            env=self.reference.environ(),
         )
         return done.stdout if capture else ""
 
@@ -383,7 +410,7 @@ class RubyDriver:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             cwd=REPO_ROOT,
-            env={**os.environ, **self.env},
+            env={**self.reference.environ(), **self.env},
         )
         return self
 

@@ -34,7 +34,9 @@
 #                  "raise" raise error_class (defined as a StandardError subclass
 #                  if unknown; default RuntimeError) with message;
 #                  "sleep" seconds; "exit" exit!(code); "kill_self" signal
-#                  (default "KILL"); "noop".
+#                  (default "KILL"); "noop"; "block" BLPOP the list `release`
+#                  (timeout `seconds`, default 60), so a scenario decides when the
+#                  job ends by RPUSHing to `release`.
 #       record: true -> also RPUSH `performed` before the behaviour runs
 #               (always on for "record").
 #       hooks: list of job hook method names (before_perform_x, around_perform_x,
@@ -44,6 +46,10 @@
 #              perform pushes "perform").  hook_returns: {"hook name": value}
 #              for before_enqueue/before_dequeue return values (e.g. false).
 #   inspect_args  ruby | args   -> {"native":bool,"inspect":"...","classes":[...]}
+#   eval_args   ruby             -> the args array as a worker would receive it:
+#                                   Resque.decode(Resque.encode(args))
+#   use_namespace namespace      -> point Resque (and later `work` commands) at another
+#                                   namespace on the same Redis
 #   enqueue     queue?, class, ruby? | args?, pushed?
 #       Resque.enqueue_to(queue, klass, *args) (Resque.enqueue when queue is
 #       absent).  `ruby` is Ruby source for the args *array*, evaluated with
@@ -90,8 +96,10 @@
 #                                                 lists in order, sets sorted, hashes,
 #                                                 zsets as [member, score]
 #   flush                                      -> delete every key of the namespace
-#   web_get     path, headers? {}              -> {"status","headers","body"} from
+#   web_get     path, headers? {}, backend?    -> {"status","headers","body"} from
 #                                                 Resque::Server through Rack::Test
+#                                                 (backend: the failure backend the
+#                                                 pages use, as in `failures`)
 #   quit                                       -> replies, then exits
 
 require "optparse"
@@ -136,8 +144,7 @@ module ConformanceDriver
 
   def connect!
     @raw = Redis.new(url: OPTIONS[:redis])
-    @nsobj = Redis::Namespace.new(OPTIONS[:namespace], redis: @raw)
-    Resque.redis = @nsobj
+    use_namespace(OPTIONS[:namespace])
   end
 
   def raw
@@ -273,6 +280,7 @@ module ConformanceDriver
       when "kill_self"
         Process.kill(req["signal"] || "KILL", Process.pid)
         sleep 10
+      when "block" then Resque.redis.blpop("release", timeout: req["seconds"] || 60)
       end
       nil
     end
@@ -432,12 +440,23 @@ module ConformanceDriver
   def web_get(req)
     require "rack/test"
     require "resque/server"
-    session = Rack::Test::Session.new(Rack::MockSession.new(Resque::Server))
-    env = {}
-    (req["headers"] || {}).each { |k, v| env["HTTP_#{k.upcase.tr('-', '_')}"] = v }
-    session.get(req.fetch("path"), {}, env)
-    r = session.last_response
-    { "status" => r.status, "headers" => r.headers.to_h, "body" => r.body }
+    with_backend(req["backend"]) do
+      session = Rack::Test::Session.new(Rack::MockSession.new(Resque::Server))
+      env = {}
+      (req["headers"] || {}).each { |k, v| env["HTTP_#{k.upcase.tr('-', '_')}"] = v }
+      session.get(req.fetch("path"), {}, env)
+      r = session.last_response
+      { "status" => r.status, "headers" => r.headers.to_h, "body" => r.body }
+    end
+  end
+
+  def use_namespace(name)
+    OPTIONS[:namespace] = name
+    @nsobj = Redis::Namespace.new(name, redis: @raw)
+    Resque.redis = @nsobj
+    # Resque::Stat memoizes the data store it first saw; follow the switch.
+    Resque::Stat.data_store = Resque.redis
+    name
   end
 
   # ---- versions -------------------------------------------------------
@@ -470,6 +489,8 @@ module ConformanceDriver
     when "inspect_args"
       a = eval_args(req)
       { "native" => native?(a), "inspect" => a.inspect, "classes" => a.map { |v| v.class.name } }
+    when "eval_args" then Resque.decode(Resque.encode(eval_args(req)))
+    when "use_namespace" then use_namespace(req.fetch("namespace"))
     when "enqueue" then enqueue(req)
     when "push"
       item = req.key?("ruby") ? TOPLEVEL_BINDING.eval(req["ruby"]) : req.fetch("item")
