@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -91,8 +91,22 @@ def web(
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     asgi = _mounted(app, prefix) if prefix else app
     shown = "localhost" if web_settings.host in ("0.0.0.0", "::") else web_settings.host
-    click.echo(f"resque-compat web: http://{shown}:{chosen}{prefix}/overview (namespace {conn.namespace})")
-    uvicorn.run(asgi, host=web_settings.host, port=chosen, log_level="warning", access_log=False)
+    url = f"http://{shown}:{chosen}{prefix}/overview"
+    config = uvicorn.Config(asgi, host=web_settings.host, port=chosen, log_level="warning", access_log=False)
+    _announcing_server(config, f"resque-compat web: {url} (namespace {conn.namespace})").run()
+
+
+def _announcing_server(config: Any, announce: str) -> Any:
+    """uvicorn's server, printing the URL once the socket listens (scripts wait for that line)."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                click.echo(announce)
+
+    return Announcing(config)
 
 
 def _mounted(app: Starlette, prefix: str) -> Starlette:

@@ -5,6 +5,7 @@ thread pool, as the admin API is synchronous."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -118,19 +119,19 @@ class Pages:
             target, polling = target[: -len(POLL)], True
         hosts = self.admin.worker_hosts()
         ctx: dict[str, Any] = {"polling": polling, "hosts": hosts, "target": target}
+        # As resque-web: a registered worker id first, then a host name or "all".
+        worker = self.admin.worker(target) if target and target != "all" else None
+        if worker is not None:
+            poll_path = f"workers/{quote(target or '', safe='')}.poll"
+            return self.r.page(request, "worker.html", "workers", worker=worker, poll_path=poll_path, **ctx)
         if target and target != "all" and target not in hosts:
-            worker = self.admin.worker(target)
-            if worker is None:
-                return self.r.page(request, "missing.html", "workers", status=404, what=f"worker {target!r}")
-            return self.r.page(
-                request, "worker.html", "workers", worker=worker, poll_path=f"workers/{target}.poll", **ctx
-            )
+            return self.r.page(request, "missing.html", "workers", status=404, what=f"worker {target!r}")
         if target is None and len(hosts) > 1:
             return self.r.page(request, "worker_hosts.html", "workers", **ctx)
         workers = self.admin.workers()
         if target and target != "all":
             workers = [w for w in workers if w.name.host == target]
-        poll_path = f"workers/{target}.poll" if target else "workers.poll"
+        poll_path = f"workers/{quote(target, safe='')}.poll" if target else "workers.poll"
         return self.r.page(request, "workers.html", "workers", workers=workers, poll_path=poll_path, **ctx)
 
     def stats(self, request: Request) -> Response:

@@ -1,0 +1,259 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, over the real
+``resque-compat web`` process on a free port and a real Redis.
+
+Chromium comes from ``RESQUE_COMPAT_CHROMIUM`` or ``/usr/bin/chromium`` (``.ci/run`` installs it);
+no browser is ever downloaded. Without it these tests skip locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from resque_compat import Resque
+from resque_compat.store import connect
+from resque_compat.testing import free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+XSS = "<script>window.__pwned = 1</script>"
+RUN_AT = "2026-11-27T16:56:53Z"
+
+
+def chromium_path() -> str:
+    path = os.environ.get("RESQUE_COMPAT_CHROMIUM") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = f"no Chromium at {path} (apt-get install chromium, or set RESQUE_COMPAT_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Dashboard:
+    """A ``resque-compat web`` process; ``url(path)`` builds its addresses."""
+
+    def __init__(self, redis_url: str, namespace: str, *extra: str) -> None:
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        cmd = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "web", "-N", namespace,
+               "-o", "127.0.0.1", "-p", str(port), "--strict-port", *extra]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # printed once the socket listens
+        assert line.startswith("resque-compat web: http://"), line
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def shared(redis_url: str) -> Iterator[tuple[Dashboard, Resque]]:
+    namespace = f"browser-{os.getpid()}"
+    client = connect(redis_url)
+    dash = Dashboard(redis_url, namespace)
+    try:
+        yield dash, Resque(client, namespace=namespace)
+    finally:
+        dash.stop()
+        keys = list(client.scan_iter(match=f"{namespace}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.fixture
+def site(shared: tuple[Dashboard, Resque]) -> tuple[Dashboard, Resque]:
+    """The module's dashboard over freshly seeded data."""
+    dash, resque = shared
+    keys = list(resque.redis.scan_iter(match=f"{resque.namespace}:*"))
+    if keys:
+        resque.redis.delete(*keys)
+    seed(resque)
+    return dash, resque
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    p = context.new_page()
+    p.errors = []  # type: ignore[attr-defined]
+    p.on("pageerror", lambda exc: p.errors.append(str(exc)))
+    p.on("console", lambda msg: p.errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def seed(resque: Resque) -> None:
+    for i in range(30):
+        resque.enqueue_to("high", "Archive", i, "masterbrew")
+    resque.enqueue_to("low", "Billing::Charge", {"note": XSS})
+    reg = resque.worker_registry
+    reg.register_worker("vm:101:high,low", "2026-11-27 16:56:53 +0000")
+    reg.heartbeat_now("vm:101:high,low", "2026-11-27T16:56:53+00:00")
+    reg.set_worker_payload(
+        "vm:101:high,low",
+        f'{{"queue":"high","run_at":"{RUN_AT}","payload":{{"class":"Archive","args":[1]}}}}'.encode(),
+    )
+    reg.register_worker("node-style-id", "yesterday-ish")
+    resque.failure.save(payload={"class": "BadJob", "args": [XSS]}, exception="RuntimeError",
+                        error=f"boom {XSS}", backtrace=["jobs.rb:5:in `perform'"],
+                        worker="vm:101:high,low", queue="retry_here")  # fmt: skip
+    resque.failed_store.push_to_failed_queue(b"<i>definitely not json</i>")
+
+
+PAGES = [
+    ("/overview", "Queues"),
+    ("/working", "Workers Working"),
+    ("/working/vm:101:high,low", "job"),
+    ("/queues", "Queues"),
+    ("/queues/high", "Pending jobs on"),
+    ("/queues/high?start=20", "Pending jobs on"),
+    ("/failed", "Failed Jobs"),
+    ("/failed?class=BadJob", "with class 'BadJob'"),
+    ("/workers", "Workers"),
+    ("/workers/all", "Workers"),
+    ("/workers/vm:101:high,low", "Worker vm:101:high,low"),
+    ("/workers/node-style-id", "Worker node-style-id"),
+    ("/stats/resque", "Resque"),
+    ("/stats/redis", "redis://"),
+    ("/stats/keys", "Keys owned by"),
+    ("/stats/keys/queue:high", 'Key "queue:high" is a list'),
+    ("/classes", "Job classes"),
+]
+
+
+def test_every_page_loads_without_a_script_error(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, _ = site
+    for path, heading in PAGES:
+        response = page.goto(dash.url(path))
+        assert response is not None and response.status == 200, path
+        assert heading in page.inner_text("h1"), (path, page.inner_text("h1"))
+    page.goto(dash.url("/overview"))
+    for tab in ("Working", "Failed", "Queues", "Workers", "Classes", "Stats", "Overview"):
+        page.click(f"nav >> text={tab}")
+        assert page.locator("nav li.current").inner_text() == tab
+    assert page.errors == []
+
+
+def test_a_failure_is_retried_then_removed_through_the_ui(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, resque = site
+    page.goto(dash.url("/failed?class=BadJob"))
+    item = page.locator("li.failure-item").first
+    item.locator("button[rel=retry]").click()
+    page.wait_for_load_state()
+    assert resque.queue_store.everything_in_queue("retry_here") == [
+        ('{"class":"BadJob","args":["' + XSS + '"]}').encode()
+    ]
+    assert "Retried" in page.locator("li.failure-item").first.inner_text()
+    page.locator("li.failure-item").first.locator("button[rel=remove]").click()
+    page.wait_for_load_state()
+    assert resque.failure.count() == 1  # only the unreadable record is left
+    assert "No jobs" in page.inner_text("main")
+
+
+def test_a_queue_is_removed_after_confirming(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, resque = site
+    page.goto(dash.url("/queues/high"))
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("text=Remove Queue")
+    assert resque.size("high") == 30  # dismissed: nothing happened
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Remove Queue")
+    page.wait_for_url(dash.url("/queues"))
+    assert resque.size("high") == 0 and "high" not in resque.queues()
+
+
+def test_a_forged_token_is_refused(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, resque = site
+    page.goto(dash.url("/queues/high"))
+    page.eval_on_selector("form.remove-queue input[name=_csrf]", "el => el.value = '0'.repeat(64)")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Remove Queue")
+    page.wait_for_load_state()
+    assert "Refused" in page.content()
+    assert resque.size("high") == 30
+
+
+def test_basic_auth_guards_the_dashboard(
+    browser: Any, redis_url: str, site: tuple[Dashboard, Resque]
+) -> None:
+    _, resque = site
+    dash = Dashboard(redis_url, resque.namespace, "--username", "ops", "--password", "s3cret")
+    try:
+        from playwright.sync_api import Error
+
+        anonymous = browser.new_context()
+        assert anonymous.request.get(dash.url("/overview")).status == 401
+        with pytest.raises(Error, match="AUTH"):  # headless Chromium has no prompt: it refuses
+            anonymous.new_page().goto(dash.url("/overview"))
+        anonymous.close()
+        allowed = browser.new_context(http_credentials={"username": "ops", "password": "s3cret"})
+        p = allowed.new_page()
+        assert p.goto(dash.url("/overview")).status == 200
+        assert "high" in p.inner_text("table.queues")
+        allowed.close()
+    finally:
+        dash.stop()
+
+
+def test_a_script_in_job_arguments_stays_text(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, _ = site
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for path in ("/queues/low", "/failed"):
+        page.goto(dash.url(path))
+        assert page.evaluate("window.__pwned") is None
+        assert XSS in page.inner_text("main")
+    assert dialogs == []
+
+
+def test_malformed_records_render_as_unreadable(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, _ = site
+    page.goto(dash.url("/failed"))
+    text = page.inner_text("main")
+    assert "unreadable" in text and "<i>definitely not json</i>" in text
+    page.goto(dash.url("/workers/all"))
+    assert "unreadable id" in page.inner_text("main")
+    page.goto(dash.url("/workers/node-style-id"))
+    assert "yesterday-ish" in page.inner_text("main")
+
+
+def test_live_poll_refreshes_the_overview(site: tuple[Dashboard, Resque], page: Any) -> None:
+    dash, resque = site
+    page.goto(dash.url("/overview"))
+    page.click("a[rel=poll]")
+    resque.enqueue_to("fresh_queue", "Archive", 1)
+    page.wait_for_selector("text=fresh_queue", timeout=15_000)
+    assert "Last Updated" in page.inner_text("main")
