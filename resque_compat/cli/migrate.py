@@ -1,9 +1,233 @@
-"""`resque-compat` subcommands: migrate (filled in by its own module)."""
+"""``resque-compat inventory | move | doctor | route``: the tools for moving job classes from Ruby to
+Python one at a time (see docs/migration.md). Tables for people (rich, progress on stderr),
+``--json`` for scripts."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..client import Resque
+from ..errors import ConfigError, DecodeError, ResqueError
+from ..migrate import access
+from ..migrate.inventory import DEFAULT_BATCH, Inventory, plan_lists, take_inventory
+from ..migrate.move import DEFAULT_BATCH as MOVE_BATCH
+from ..migrate.move import MoveReport, Selector, Source, run_move
+from ..protocol import decode
+from ..runtime.app import load_app
+from .common import EXIT_FAILURE, settings
+
+
+def _resque(ctx: click.Context) -> Resque:
+    try:
+        found: Resque = settings(ctx).resque()
+    except ResqueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return found
+
+
+def _performers(apps: tuple[str, ...]) -> Mapping[str, Any] | None:
+    if not apps:
+        return None
+    try:
+        return load_app(apps).performers
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (hidden when stderr is not a terminal or ``quiet``)."""
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield lambda n: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+APP_OPTION = click.option(
+    "--app", "-a", "apps", multiple=True, help="Module (or module:attr) with your performers, as for `work`."
+)
+
+
+# --- inventory ---------------------------------------------------------------------------------
+
+
+@click.command()
+@APP_OPTION
+@click.option("--queue", "-q", "queues", multiple=True, help="Only these queues (default: all).")
+@click.option("--no-failed", is_flag=True, help="Leave the failed lists out.")
+@click.option("--batch", default=DEFAULT_BATCH, show_default=True, help="Entries read per LRANGE.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def inventory(
+    ctx: click.Context,
+    apps: tuple[str, ...],
+    queues: tuple[str, ...],
+    no_failed: bool,
+    batch: int,
+    as_json: bool,
+) -> None:
+    """Jobs per class in every queue and failed list, and which classes Python can run."""
+    resque = _resque(ctx)
+    performers = _performers(apps)
+    store = access(resque)
+    lists = plan_lists(store, list(queues) or None, failed=not no_failed)
+    with _progress(sum(r.length for r in lists), "reading", as_json) as advance:
+        result = take_inventory(store, lists, performers=performers, batch=max(1, batch), advance=advance)
+    if as_json:
+        _echo_json(result.to_json())
+    else:
+        _print_inventory(result)
+
+
+def _mark(value: bool | None) -> str:
+    return {True: "[green]yes[/]", False: "[red]no[/]", None: "[dim]?[/]"}[value]
+
+
+def _print_inventory(result: Inventory) -> None:
+    console = Console()
+    summary = Table(title="Job classes", title_justify="left")
+    for col in ("class", "via", "queued", "failed", "lists", "Python performer"):
+        summary.add_column(col, justify="right" if col in ("queued", "failed") else "left")
+    for row in result.classes():
+        via = "ActiveJob" if row["active_job"] else ""
+        lists = ", ".join(dict.fromkeys(row["lists"]))
+        summary.add_row(
+            row["class"], via, str(row["queued"]), str(row["failed"]), lists, _mark(row["python_performer"])
+        )
+    console.print(summary)
+    for tally in result.lists:
+        if not tally.classes:
+            continue
+        ref = tally.ref
+        note = "" if ref.registered else " [yellow](not in `queues`: run doctor)[/]"
+        table = Table(title=f"{ref.key}: {tally.scanned} of {ref.length}{note}", title_justify="left")
+        for col in ("class", "count", "first", "last", "oldest", "newest"):
+            table.add_column(col, justify="right" if col in ("count", "first", "last") else "left")
+        for (name, aj), t in sorted(tally.classes.items(), key=lambda kv: -kv[1].count):
+            label = f"{name} [dim](ActiveJob)[/]" if aj else name
+            table.add_row(
+                label, str(t.count), str(t.first_index), str(t.last_index), t.oldest or "", t.newest or ""
+            )
+        console.print(table)
+    if result.coverage.plain is None:
+        console.print("[dim]Give --app <module> to see which classes have a Python performer.[/]")
+
+
+# --- move --------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--from", "from_queue", metavar="QUEUE", help="Take jobs from this queue.")
+@click.option(
+    "--from-failed", "from_failed", metavar="LIST", is_flag=False, flag_value="failed",
+    help="Take failures from a failed list (default list: failed; multi-queue: <queue>_failed).",
+)  # fmt: skip
+@click.option(
+    "--to", "to_queue", metavar="QUEUE", help="Destination queue (failures: default is their own queue)."
+)
+@click.option("--class", "classes", multiple=True, help="Ruby class (ActiveJob: the job class); repeatable.")
+@click.option("--args", "args_json", metavar="JSON", help="Only jobs whose arguments equal this JSON array.")
+@click.option("--grep", metavar="TEXT", help="Only jobs whose stored payload contains TEXT.")
+@click.option(
+    "--exception", "exceptions", multiple=True, help="Only failures with this exception; repeatable."
+)
+@click.option("--limit", type=int, help="Move at most this many jobs.")
+@click.option("--batch", default=MOVE_BATCH, show_default=True, help="Jobs per atomic batch.")
+@click.option("--dry-run", is_flag=True, help="Show what would move; move nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def move(ctx: click.Context, /, **opts: Any) -> None:
+    """Move jobs of chosen classes between queues, or failures back onto a queue.
+
+    Atomic per job: a job is always in exactly one list, even if this process is killed.
+    Interrupted? Run the same command again; what moved is no longer in the source.
+    """
+    if bool(opts["from_queue"]) == bool(opts["from_failed"]):
+        raise click.UsageError("give exactly one of --from QUEUE or --from-failed [LIST]")
+    if opts["from_queue"] and not opts["to_queue"]:
+        raise click.UsageError("--to QUEUE is required when moving from a queue")
+    source = Source(opts["from_failed"], failed=True) if opts["from_failed"] else Source(opts["from_queue"])
+    selector = Selector(
+        classes=frozenset(opts["classes"]),
+        args=_json_array(opts["args_json"]),
+        grep=opts["grep"].encode() if opts["grep"] else None,
+        exceptions=frozenset(opts["exceptions"]),
+    )
+    resque = _resque(ctx)
+    store = access(resque)
+    total = store.list_length(source.key)
+    try:
+        with _progress(total, "moving" if not opts["dry_run"] else "reading", opts["as_json"]) as advance:
+            report = run_move(
+                store,
+                source,
+                selector,
+                opts["to_queue"],
+                profile=resque.profile,
+                batch=max(1, opts["batch"]),
+                limit=opts["limit"],
+                dry_run=opts["dry_run"],
+                advance=advance,
+            )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if opts["as_json"]:
+        _echo_json(report.to_json())
+    else:
+        _print_move(report)
+    if report.skipped:
+        ctx.exit(EXIT_FAILURE)
+
+
+def _json_array(text: str | None) -> list[Any] | None:
+    if text is None:
+        return None
+    try:
+        value = decode(text)
+    except DecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc.reason}", param_hint="--args") from None
+    if not isinstance(value, list):
+        raise click.BadParameter("must be a JSON array", param_hint="--args")
+    return value
+
+
+def _print_move(report: MoveReport) -> None:
+    console = Console()
+    verb = "would move" if report.dry_run else "moved"
+    console.print(f"{report.source.key}: {verb} {report.total} job(s), {report.scanned} read")
+    table = Table(show_header=True)
+    table.add_column("class")
+    table.add_column("to")
+    table.add_column("count", justify="right")
+    for (cls, queue), n in sorted(report.moved.items()):
+        table.add_row(cls, queue, str(n))
+    if report.moved:
+        console.print(table)
+    for sample in report.samples[:5] if report.dry_run else []:
+        click.echo(f"  #{sample.index} -> {sample.queue}: {sample.out.decode('utf-8', 'replace')[:120]}")
+    if report.vanished:
+        console.print(f"{report.vanished} selected job(s) were taken by workers before they could move")
+    for skip in report.skipped:
+        console.print(f"[yellow]skipped[/] #{skip.index} {skip.label}: {skip.reason}")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
+    group.add_command(inventory)
+    group.add_command(move)

@@ -1,0 +1,268 @@
+"""``resque-compat move``: jobs of chosen classes (or matching arguments) from one queue to another,
+or failures back onto a queue, atomic per job and resumable.
+
+The plan is pure: a window of raw entries in, the transfers it implies out. Applying a batch is
+one Lua script (``store.migration``): each job is, at every instant, in exactly one list, so a
+``kill -9`` halfway loses and duplicates nothing. Moved jobs are no longer in the source, so an
+interrupted move is finished by running the same command again.
+
+A queued job moves byte for byte. A failure moves as its ``payload`` (every key kept, encoded
+under the deployment's JSON profile) to the given queue or, without one, back to the queue it
+failed on; the failure record is removed. (Ruby's requeue keeps the record and adds
+``retried_at``: that is ``resque-compat failures requeue``.)
+
+Workers popping the source while a pass runs shift entries towards the head, so a pass can
+step over a few; passes repeat until one finds nothing left to move.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..activejob import WRAPPER_CLASS
+from ..errors import DecodeError
+from ..protocol import Profile, decode, encode
+from ..store.migration import MigrationAccess, Transfer
+from .entries import UNREADABLE, Entry, read_failure, read_job
+
+DEFAULT_BATCH = 500
+MAX_PASSES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Which jobs move. Every given criterion must hold; none given selects every readable job.
+
+    ``classes``: Ruby class names (an ActiveJob job by its inner class); ``args``: the job's
+    arguments equal this JSON array (an ActiveJob job's serialized ``arguments``); ``grep``: the
+    raw entry contains these bytes; ``exceptions``: a failure's ``exception`` is one of these.
+    """
+
+    classes: frozenset[str] = frozenset()
+    args: list[Any] | None = None
+    grep: bytes | None = None
+    exceptions: frozenset[str] = frozenset()
+
+    def matches(self, raw: bytes, entry: Entry, payload: Any = None) -> bool:
+        if entry.class_name is None:
+            return False
+        if self.classes and entry.class_name not in self.classes:
+            return False
+        if self.exceptions and entry.exception not in self.exceptions:
+            return False
+        if self.grep is not None and self.grep not in raw:
+            return False
+        if self.args is not None:
+            return bool(_arguments(payload if payload is not None else _decode(raw)) == self.args)
+        return True
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return decode(raw)
+    except DecodeError:
+        return None
+
+
+def _arguments(payload: Any) -> Any:
+    """A payload's ``args``; an ActiveJob job's serialized ``arguments``."""
+    if not isinstance(payload, dict):
+        return None
+    args = payload.get("args")
+    if payload.get("class") == WRAPPER_CLASS and isinstance(args, list) and len(args) == 1:
+        data = args[0]
+        return data.get("arguments") if isinstance(data, dict) else None
+    return args
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where jobs come from: a queue (``queue:<name>``) or a failure list (``failed``,
+    ``<queue>_failed``)."""
+
+    name: str
+    failed: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.name if self.failed else f"queue:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One job to move: its index and bytes in the source, the bytes to push, and where."""
+
+    index: int
+    raw: bytes
+    out: bytes
+    queue: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    index: int
+    label: str
+    reason: str
+
+
+def plan_window(
+    source: Source,
+    start: int,
+    raws: Sequence[bytes],
+    selector: Selector,
+    destination: str | None,
+    profile: Profile = Profile.JSON_GEM,
+) -> tuple[list[Planned], list[Skipped]]:
+    """What a window of the source implies (pure): the jobs to move and the selected ones that
+    cannot move (a failure whose payload is not a job, or with no queue to go back to)."""
+    planned: list[Planned] = []
+    skipped: list[Skipped] = []
+    for offset, raw in enumerate(raws):
+        index = start + offset
+        if not source.failed:
+            entry = read_job(raw)
+            if selector.matches(raw, entry):
+                planned.append(Planned(index, raw, raw, str(destination), entry.label))
+            continue
+        entry = read_failure(raw)
+        if entry.class_name is None and _selects_unreadable(selector):
+            skipped.append(Skipped(index, UNREADABLE, entry.problem or "unreadable"))
+            continue
+        record = _decode(raw)
+        payload = record.get("payload") if isinstance(record, dict) else None
+        if not selector.matches(raw, entry, payload):
+            continue
+        target = destination or entry.queue
+        if target is None:
+            skipped.append(Skipped(index, entry.label, "the record names no queue; give a destination"))
+            continue
+        planned.append(Planned(index, raw, encode(payload, profile, "payload"), target, entry.label))
+    return planned, skipped
+
+
+def _selects_unreadable(selector: Selector) -> bool:
+    return not selector.classes and selector.args is None and not selector.exceptions
+
+
+@dataclass
+class MoveReport:
+    """What a move did (or, for a dry run, would do)."""
+
+    source: Source
+    dry_run: bool
+    moved: Counter[tuple[str, str]] = field(default_factory=Counter)  # (class, destination queue)
+    skipped: list[Skipped] = field(default_factory=list)
+    vanished: int = 0  # selected, then taken by a worker before the move reached it
+    scanned: int = 0
+    passes: int = 0
+    samples: list[Planned] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.moved.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source.key,
+            "dry_run": self.dry_run,
+            "moved" if not self.dry_run else "would_move": [
+                {"class": cls, "to": queue, "count": n} for (cls, queue), n in sorted(self.moved.items())
+            ],
+            "total": self.total,
+            "skipped": [{"index": s.index, "class": s.label, "reason": s.reason} for s in self.skipped],
+            "vanished": self.vanished,
+            "scanned": self.scanned,
+            "passes": self.passes,
+        }
+
+
+def run_move(
+    store: MigrationAccess,
+    source: Source,
+    selector: Selector,
+    destination: str | None,
+    *,
+    profile: Profile = Profile.JSON_GEM,
+    batch: int = DEFAULT_BATCH,
+    limit: int | None = None,
+    dry_run: bool = False,
+    advance: Callable[[int], None] | None = None,
+) -> MoveReport:
+    """Move the selected jobs in batches (see the module docstring); ``advance(n)`` per window.
+
+    A dry run reads one pass and moves nothing. ``limit`` caps the number of jobs moved.
+    Raises ``ValueError`` when a queue would be moved onto itself.
+    """
+    if destination is not None and not source.failed and destination == source.name:
+        raise ValueError(f"source and destination are the same queue: {destination}")
+    mover = _Mover(
+        store, source, selector, destination, profile, batch, limit, advance, MoveReport(source, dry_run)
+    )
+    return mover.run()
+
+
+@dataclass
+class _Mover:
+    store: MigrationAccess
+    source: Source
+    selector: Selector
+    destination: str | None
+    profile: Profile
+    batch: int
+    limit: int | None
+    advance: Callable[[int], None] | None
+    report: MoveReport
+    sentinel: bytes = field(default_factory=lambda: f"resque-compat:move:{uuid.uuid4().hex}".encode())
+
+    def run(self) -> MoveReport:
+        report = self.report
+        while report.passes < (1 if report.dry_run else MAX_PASSES):
+            report.passes += 1
+            before = report.total
+            self._pass()
+            if report.dry_run or report.total == before or self._limit_reached():
+                break
+        return report
+
+    def _limit_reached(self) -> bool:
+        return self.limit is not None and self.report.total >= self.limit
+
+    def _pass(self) -> None:
+        report, cursor = self.report, 0
+        seen_skips = {s.index for s in report.skipped}
+        while raws := self.store.window(self.source.key, cursor, self.batch):
+            planned, skipped = plan_window(
+                self.source, cursor, raws, self.selector, self.destination, self.profile
+            )
+            if report.passes == 1:
+                report.skipped += [s for s in skipped if s.index not in seen_skips]
+            if self.limit is not None:
+                planned = planned[: max(0, self.limit - report.total)]
+            report.scanned += len(raws)
+            moved = planned if report.dry_run else self._apply(planned)
+            for p in moved:
+                report.moved[(p.label, p.queue)] += 1
+            report.samples += moved[: max(0, 10 - len(report.samples))]
+            if self.advance is not None:
+                self.advance(len(raws))
+            # Entries removed from this window shift the rest of the list towards the head.
+            cursor += len(raws) - (0 if report.dry_run else len(moved))
+            if len(raws) < self.batch or self._limit_reached():
+                break
+
+    def _apply(self, planned: list[Planned]) -> list[Planned]:
+        moved: list[Planned] = []
+        by_queue: dict[str, list[Planned]] = {}
+        for p in planned:
+            by_queue.setdefault(p.queue, []).append(p)
+        for queue, group in by_queue.items():
+            transfers = [Transfer(p.index, p.raw, p.out) for p in group]
+            flags = self.store.move(self.source.key, f"queue:{queue}", transfers, queue, self.sentinel)
+            moved += [p for p, ok in zip(group, flags, strict=True) if ok]
+            self.report.vanished += flags.count(False)
+        return moved
