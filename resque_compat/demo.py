@@ -76,6 +76,19 @@ def ping(redis_url: str, key: str) -> None:
         client.close()
 
 
+@jobs.job("Demo::Hold", queue="critical")
+def hold(redis_url: str, started_key: str, gate_key: str) -> None:
+    """Say it started, then wait (at most 30 s) for the gate: a job a test can watch running."""
+    from .store import connect
+
+    client = connect(redis_url)
+    try:
+        client.rpush(started_key, "started")
+        client.blpop([gate_key], timeout=30)
+    finally:
+        client.close()
+
+
 RUBY_WORKER = """
 require "resque"
 Resque.redis = ENV.fetch("DEMO_REDIS")

@@ -12,7 +12,7 @@ value it came from and says ``unreadable`` where another tool wrote something Re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..client import Resque
@@ -46,6 +46,16 @@ class Overview:
     failed: list[tuple[str, int]]
     working: list[WorkerView]
     workers: int
+    all_workers: list[WorkerView] = field(default_factory=list)
+    processed: int = 0
+
+    @property
+    def pending(self) -> int:
+        return sum(size for _, size in self.queues)
+
+    def count(self, **attrs: str) -> int:
+        """How many workers have all of ``attrs`` (``language="ruby"``, ``heartbeat_state="stale"``)."""
+        return sum(1 for w in self.all_workers if all(getattr(w, k) == v for k, v in attrs.items()))
 
 
 class Admin:
@@ -100,6 +110,8 @@ class Admin:
             self.failed_sizes(),
             _working(workers),
             len(workers),
+            workers,
+            self.resque.stat("processed"),
         )
 
     # workers

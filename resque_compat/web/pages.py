@@ -48,6 +48,7 @@ class Pages:
             multi=self.admin.failures.multiple_queues(),
             working=ov.working,
             workers_total=ov.workers,
+            overview=ov,
         )
 
     def working(self, request: Request) -> Response:

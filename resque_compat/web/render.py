@@ -37,8 +37,10 @@ def environment() -> jinja2.Environment:
 
 
 def pretty(value: Any) -> str:
-    """Arguments as indented JSON: the same text whichever language wrote them."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+    """Arguments as JSON, the same text whichever language wrote them: one line when short,
+    indented when not."""
+    short = compact(value)
+    return short if len(short) <= 100 else json.dumps(value, indent=2, ensure_ascii=False, default=repr)
 
 
 def compact(value: Any) -> str:
