@@ -112,7 +112,7 @@ def test_entries_shifted_by_workers_popping_the_head_are_still_found(resque: Res
         resque.reserve("src")
     # When the batch is applied with the old indexes
     transfers = [Transfer(p.index, p.raw, p.out) for p in planned]
-    flags = store.move("queue:src", "queue:dst", transfers, "dst", b"sentinel")
+    flags = store.move("queue:src", "queue:dst", transfers, b"sentinel", ("queues", "dst"))
     # Then every job moved once, found at its new place
     assert flags == [True] * 5
     assert contents(resque, "dst") == [("Mover", i) for i in range(10, 20, 2)]
@@ -126,9 +126,8 @@ def test_a_job_a_worker_took_first_is_not_moved_twice(resque: Resque) -> None:
         Source("src"), 0, store.window("queue:src", 0, 4), Selector(frozenset({"Mover"})), "dst"
     )
     resque.reserve("src")  # a worker takes Mover 0
-    flags = store.move(
-        "queue:src", "queue:dst", [Transfer(p.index, p.raw, p.out) for p in planned], "dst", b"s"
-    )
+    transfers = [Transfer(p.index, p.raw, p.out) for p in planned]
+    flags = store.move("queue:src", "queue:dst", transfers, b"s", ("queues", "dst"))
     assert flags == [False, True]
     assert contents(resque, "dst") == [("Mover", 2)] and contents(resque, "src") == [
         ("Stayer", 1),

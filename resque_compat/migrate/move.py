@@ -262,7 +262,9 @@ class _Mover:
             by_queue.setdefault(p.queue, []).append(p)
         for queue, group in by_queue.items():
             transfers = [Transfer(p.index, p.raw, p.out) for p in group]
-            flags = self.store.move(self.source.key, f"queue:{queue}", transfers, queue, self.sentinel)
+            flags = self.store.move(
+                self.source.key, f"queue:{queue}", transfers, self.sentinel, ("queues", queue)
+            )
             moved += [p for p, ok in zip(group, flags, strict=True) if ok]
             self.report.vanished += flags.count(False)
         return moved

@@ -17,8 +17,9 @@ from redis.exceptions import NoScriptError
 
 from ..protocol.keys import Keys
 
-# KEYS[1] source list, KEYS[2] destination list, KEYS[3] the `queues` set.
-# ARGV[1] queue name to SADD to `queues` ('' for none), ARGV[2] sentinel, then triples
+# KEYS[1] source list, KEYS[2] destination list, KEYS[3] a set naming the destination
+# (`queues`, or `failed_queues` for a multi-queue failure list).
+# ARGV[1] the member to SADD to that set ('' for none), ARGV[2] sentinel, then triples
 # (index, expected bytes, bytes to push), indexes ascending. An entry is taken from its index
 # when it is still there. Otherwise workers have popped from the head since the scan: every
 # later entry moved towards the head by the same amount, so the entry is looked for from the
@@ -137,20 +138,26 @@ class MigrationAccess:
         source: str,
         destination: str,
         transfers: Sequence[Transfer],
-        queue: str | None,
         sentinel: bytes,
+        register: tuple[str, str] | None = None,
     ) -> list[bool]:
         """Move each transfer from list ``source`` to list ``destination`` (logical names) in one
-        script; ``queue`` is added to ``queues`` when given. Returns, per transfer, whether it
-        was found and moved."""
+        script; ``register`` is a ``(set, member)`` to add when anything moved (a queue to
+        ``queues``). Returns, per transfer, whether it was found and moved."""
         if not transfers:
             return []
-        argv: list[Any] = [queue or "", sentinel]
+        register_set, member = register if register else ("queues", "")
+        argv: list[Any] = [member, sentinel]
         for t in transfers:
             argv += [t.index, t.expected, t.out]
-        keys = [self.keys.key(source), self.keys.key(destination), self.keys.queues()]
+        keys = [self.keys.key(source), self.keys.key(destination), self.keys.key(register_set)]
         flags = self._script(_MOVE, keys, argv)
         return [bool(f) for f in flags]
+
+    def server_time(self) -> tuple[int, int]:
+        """``TIME``: the Redis clock, which Resque judges heartbeats by."""
+        seconds, micros = self.client.time()  # type: ignore[misc]
+        return int(seconds), int(micros)
 
     def push(self, logical: str, values: Sequence[bytes]) -> None:
         """``RPUSH`` to any list of the namespace (the doctor's copies of what it removes)."""

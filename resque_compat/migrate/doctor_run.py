@@ -1,0 +1,220 @@
+"""Reading Redis for ``doctor`` and applying its repairs.
+
+Every repair keeps what it takes away. A queue entry no worker can run goes to the failed list
+as the worker records it (``ResqueCompat::UnreadablePayload`` with the raw text, exception
+``Resque::Helpers::DecodeException`` or ``ResqueCompat::InvalidPayload``), moved by the same
+atomic script ``move`` uses. Everything else removed (unreadable failure records, bad
+heartbeats, a malformed worker's keys, stale per-worker keys) is first copied, with where it
+was and why it went, to the list ``resque-compat:removed`` of the namespace.
+
+Repairs are guarded against a live deployment: a heartbeat is removed only if it still holds
+the value judged; leftover keys of a worker id are deleted only while that id is unregistered.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..protocol import Profile, encode, failure_queue_name, failure_record
+from ..protocol.times import format_failed_at, format_run_at, from_redis_time
+from ..runtime.failures import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
+from ..store import FAILED
+from ..store.migration import MigrationAccess, Transfer
+from . import doctor
+from .doctor import Finding, Snapshot
+from .entries import read_job
+
+COPY_LIST = "resque-compat:removed"
+"""Where the doctor keeps a copy of everything it removes (a list of JSON records)."""
+
+WINDOW = 1000
+
+
+def snapshot(store: MigrationAccess) -> Snapshot:
+    """Read the registry and the queue keys (small: one entry per worker and per queue)."""
+    now = from_redis_time(*store.server_time())
+    queue_keys = store.scan_names("queue:*")
+    types = store.key_types(queue_keys)
+    workers = store.set_members("workers")
+    ids = [w.decode("utf-8", "replace") for w in workers]
+    started = store.get_many([f"worker:{w}:started" for w in ids])
+    payloads = store.get_many([f"worker:{w}" for w in ids])
+    return Snapshot(
+        now=now,
+        queues=frozenset(m.decode("utf-8", "replace") for m in store.set_members("queues")),
+        queue_keys={k[len("queue:") :]: t for k, t in zip(queue_keys, types, strict=True)},
+        workers=workers,
+        heartbeats=dict(store.hash_items("workers:heartbeat")),
+        started=dict(zip(ids, started, strict=True)),
+        payloads=dict(zip(ids, payloads, strict=True)),
+        leftovers=_leftovers(store, set(ids)),
+    )
+
+
+def _leftovers(store: MigrationAccess, registered: set[str]) -> dict[str, list[str]]:
+    """Keys of worker ids not in ``workers``: ``worker:<id>[:started]``, ``stat:*:<id>``."""
+    found: dict[str, list[str]] = {}
+    for key in store.scan_names("worker:*"):
+        wid = key[len("worker:") :]
+        wid = wid[: -len(":started")] if wid.endswith(":started") else wid
+        found.setdefault(wid, []).append(key)
+    for stat in ("processed", "failed"):
+        for key in store.scan_names(f"stat:{stat}:*"):
+            found.setdefault(key[len(f"stat:{stat}:") :], []).append(key)
+    return {wid: sorted(keys) for wid, keys in found.items() if wid not in registered}
+
+
+def scan_lists(
+    store: MigrationAccess, snap: Snapshot, advance: Callable[[int], None] | None = None
+) -> list[Finding]:
+    """Read every queue list and failed list in windows; findings for entries Ruby cannot use."""
+    out: list[Finding] = []
+    queues = sorted(q for q, kind in snap.queue_keys.items() if kind == "list")
+    failed = [FAILED, *(m.decode("utf-8", "replace") for m in store.set_members("failed_queues"))]
+    lists = [(f"queue:{q}", q, False) for q in queues] + [(f, f, True) for f in dict.fromkeys(failed)]
+    for key, name, is_failed in lists:
+        start = 0
+        while raws := store.window(key, start, WINDOW):
+            if is_failed:
+                out += doctor.examine_failed_window(name, start, raws)
+            else:
+                out += doctor.examine_queue_window(name, start, raws)
+            start += len(raws)
+            if advance is not None:
+                advance(len(raws))
+            if len(raws) < WINDOW:
+                break
+    return out
+
+
+def list_total(store: MigrationAccess, snap: Snapshot) -> int:
+    """How many entries ``scan_lists`` reads (for a progress bar)."""
+    queues = [f"queue:{q}" for q, kind in snap.queue_keys.items() if kind == "list"]
+    failed = [FAILED, *(m.decode("utf-8", "replace") for m in store.set_members("failed_queues"))]
+    return sum(store.list_lengths([*queues, *dict.fromkeys(failed)]))
+
+
+@dataclass
+class RepairReport:
+    """What ``repair`` did: per check, how many were repaired; and what it could not do."""
+
+    repaired: Counter[str] = field(default_factory=Counter)
+    missed: list[tuple[Finding, str]] = field(default_factory=list)
+    copied: int = 0
+
+
+def repair(
+    store: MigrationAccess,
+    findings: Sequence[Finding],
+    profile: Profile = Profile.JSON_GEM,
+    multi_queue: bool = False,
+) -> RepairReport:
+    """Apply the repair of every finding that has one (see the module docstring)."""
+    report = RepairReport()
+    _fail_entries(store, [f for f in findings if f.repair == doctor.FAIL_ENTRY], profile, multi_queue, report)
+    _copy_out(store, [f for f in findings if f.repair == doctor.COPY_OUT], report)
+    for f in findings:
+        if f.repair == doctor.REGISTER_QUEUE:
+            store.add_to_set("queues", [f.key[len("queue:") :]])
+            report.repaired[f.check] += 1
+        elif f.repair == doctor.REMOVE_HEARTBEAT and f.field is not None and f.raw is not None:
+            _keep(store, report, f, "workers:heartbeat", f.raw)
+            if store.hdel_if_equal("workers:heartbeat", f.field, f.raw):
+                report.repaired[f.check] += 1
+            else:
+                report.missed.append((f, "the heartbeat changed meanwhile: left alone"))
+        elif f.repair in (doctor.REMOVE_WORKER, doctor.REMOVE_STALE) and f.worker is not None:
+            _remove_worker_keys(store, f, report)
+    return report
+
+
+def _fail_entries(
+    store: MigrationAccess, findings: list[Finding], profile: Profile, multi_queue: bool, report: RepairReport
+) -> None:
+    by_queue: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_queue.setdefault(f.key[len("queue:") :], []).append(f)
+    sentinel = f"resque-compat:doctor:{uuid.uuid4().hex}".encode()
+    for queue, group in by_queue.items():
+        target = failure_queue_name(queue) if multi_queue else FAILED
+        transfers = [
+            Transfer(f.index or 0, f.raw or b"", _failure(queue, f.raw or b"", profile)) for f in group
+        ]
+        register = ("failed_queues", target) if multi_queue else None
+        flags = store.move(f"queue:{queue}", target, transfers, sentinel, register)
+        for f, ok in zip(group, flags, strict=True):
+            if ok:
+                report.repaired[f.check] += 1
+            else:
+                report.missed.append((f, "gone from the queue before the repair (a worker took it)"))
+
+
+def _failure(queue: str, raw: bytes, profile: Profile) -> bytes:
+    problem = read_job(raw).problem or "unreadable"
+    record = failure_record(
+        failed_at=format_failed_at(),
+        payload=unreadable_payload(raw),
+        exception=DECODE_EXCEPTION if problem == "not JSON" else INVALID_PAYLOAD,
+        error=f"{problem} (moved out of queue:{queue} by resque-compat doctor)",
+        backtrace=[],
+        worker="",
+        queue=queue,
+    )
+    return encode(record, profile, "failure")
+
+
+def _copy_out(store: MigrationAccess, findings: list[Finding], report: RepairReport) -> None:
+    by_list: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_list.setdefault(f.key, []).append(f)
+    sentinel = f"resque-compat:doctor:{uuid.uuid4().hex}".encode()
+    for name, group in by_list.items():
+        transfers = [Transfer(f.index or 0, f.raw or b"", _copy(f, name, f.raw or b"")) for f in group]
+        flags = store.move(name, COPY_LIST, transfers, sentinel)
+        for f, ok in zip(group, flags, strict=True):
+            if ok:
+                report.repaired[f.check] += 1
+                report.copied += 1
+            else:
+                report.missed.append((f, "gone from the list before the repair"))
+
+
+def _copy(f: Finding, key: str, value: bytes, field: str | None = None) -> bytes:
+    record: dict[str, Any] = {"removed_at": format_run_at(), "check": f.check, "key": key}
+    if field is not None:
+        record["field"] = field
+    try:
+        record["value"] = value.decode("utf-8")
+    except UnicodeDecodeError:
+        record["value"] = {"base64": base64.b64encode(value).decode("ascii")}
+    return encode(record, Profile.JSON_GEM, "copy")
+
+
+def _keep(store: MigrationAccess, report: RepairReport, f: Finding, key: str, value: bytes) -> None:
+    field = f.field.decode("utf-8", "replace") if f.field is not None else None
+    store.push(COPY_LIST, [_copy(f, key, value, field)])
+    report.copied += 1
+
+
+def _remove_worker_keys(store: MigrationAccess, f: Finding, report: RepairReport) -> None:
+    wid = str(f.worker)
+    keys = [f"worker:{wid}", f"worker:{wid}:started", f"stat:processed:{wid}", f"stat:failed:{wid}"]
+    for key, value in zip(keys, store.get_many(keys), strict=True):
+        if value is not None:
+            _keep(store, report, f, key, value)
+    if f.repair == doctor.REMOVE_WORKER:
+        _keep(store, report, f, "workers", wid.encode())
+        store.remove_from_set("workers", wid.encode())
+        beat = dict(store.hash_items("workers:heartbeat")).get(wid.encode())
+        if beat is not None:
+            _keep(store, report, f, "workers:heartbeat", beat)
+            store.hdel_if_equal("workers:heartbeat", wid.encode(), beat)
+    if store.delete_if_unregistered(wid, keys) < 0:
+        report.missed.append((f, f"{wid} registered again meanwhile: its keys were left alone"))
+    else:
+        report.repaired[f.check] += 1
