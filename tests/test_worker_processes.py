@@ -207,3 +207,12 @@ def test_the_blocking_wait_starts_a_job_long_before_the_polling_interval(
     assert redis_client.get(f"{namespace}:stat:processed:{wid}") in (b"1", None)
     assert workers.stop(proc) == 0
     assert redis_client.get(f"{namespace}:stat:processed") == b"1"
+
+
+def test_pidfile_holds_the_pid_the_worker_registers_under(
+    workers: Workers, redis_client: redis.Redis, namespace: str, tmp_path: Any
+) -> None:
+    pidfile = tmp_path / "worker.pid"
+    proc = workers.start(QUEUE="q", PIDFILE=str(pidfile))
+    assert pidfile.read_text() == str(proc.pid)
+    assert workers.stop(proc) == 0

@@ -9,6 +9,7 @@ import pytest
 
 from resque_compat.config.worker import WorkerSettings, split_queues
 from resque_compat.errors import ConfigError, NoQueueError
+from resque_compat.runtime.app import classify
 from resque_compat.runtime.child import ChildExit
 from resque_compat.runtime.failures import (
     DirtyExit,
@@ -22,7 +23,6 @@ from resque_compat.runtime.failures import (
 from resque_compat.runtime.job import FailureHookError
 from resque_compat.runtime.procline import Procline, forked, processing, waiting
 from resque_compat.runtime.queues import QueueSpec, fnmatch_ruby
-from resque_compat.runtime.worker import classify
 
 QUEUES = ["zeta", "alpha", "high", "low", "file_a", "file_b", "critical"]
 

@@ -62,3 +62,13 @@ def load_app(specs: Iterable[str]) -> App:
         if not any(found):
             raise ConfigError(f"{module_name!r} holds no Registry, mapping or WorkerHooks at module level")
     return app
+
+
+def classify(name: str) -> str:
+    """``Resque.classify``: ``job-name`` -> ``JobName`` (done before constant lookup)."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("-")) if "-" in name else name
+
+
+def find_performer(performers: Mapping[str, Any], name: str) -> Any:
+    """The performer registered for a payload's class (``Job#payload_class``), or ``None``."""
+    return performers.get(name) or performers.get(classify(name))

@@ -96,3 +96,20 @@ def wait_for_exit(pid: int, timeout: float, waker: signals.Waker) -> ChildExit |
         if left <= 0:
             return None
         waker.wait(min(left, 0.1))
+
+
+def terminate(
+    pid: int, waker: signals.Waker, *, pre_shutdown_timeout: float, term_timeout: float
+) -> ChildExit | None:
+    """``Worker#new_kill_child`` (``TERM_CHILD``): let the child finish for
+    ``RESQUE_PRE_SHUTDOWN_TIMEOUT``, then ``TERM``, wait ``RESQUE_TERM_TIMEOUT``, then ``KILL``.
+    Returns the child's exit when it was reaped here."""
+    done = reap(pid)
+    if done is None and pre_shutdown_timeout > 0:
+        done = wait_for_exit(pid, pre_shutdown_timeout, waker)
+    if done is None:
+        kill(pid, signal.SIGTERM)
+        done = wait_for_exit(pid, term_timeout, waker)
+    if done is None:
+        kill(pid)
+    return done

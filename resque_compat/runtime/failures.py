@@ -21,8 +21,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..client import Resque
-from ..errors import ConfigError
+from ..errors import ConfigError, DecodeError
 from ..failure import FailureBackend, MultipleFailure
+from ..protocol import InvalidPayload, Job
 
 UNREADABLE_CLASS = "ResqueCompat::UnreadablePayload"
 DECODE_EXCEPTION = "Resque::Helpers::DecodeException"
@@ -120,10 +121,38 @@ def _one_backend(resque: Resque, name: str) -> FailureBackend:
 class FailureReporter:
     """Saves failures for one worker id (``Job#fail`` + ``Worker#failed!``)."""
 
-    def __init__(self, backend: FailureBackend, worker_id: str, on_error: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        backend: FailureBackend,
+        worker_id: str,
+        on_error: Callable[[str], None],
+        increment_failed: Callable[[], None] | None = None,
+    ) -> None:
         self.backend = backend
         self.worker_id = worker_id
         self.on_error = on_error
+        self.increment_failed = increment_failed
+
+    def job_failed(self, job: Job, exc: BaseException, backtrace: list[str] | None = None) -> None:
+        """``Worker#report_failed_job``: the record, then ``stat:failed`` (global and own)."""
+        self.on_error(f"(Job{{{job.queue}}} | {job.class_name} | {job.args!r}) failed: {exc!r}")
+        self.save(job.payload, job.queue, exc, backtrace=backtrace)
+        self.count_failed()
+
+    def unreadable(self, raw: bytes, queue: str, exc: DecodeError) -> None:
+        """Ruby pops such a value and dies; here it becomes a failure with the raw text kept."""
+        name = INVALID_PAYLOAD if isinstance(exc, InvalidPayload) else DECODE_EXCEPTION
+        self.on_error(f"unreadable payload on {queue}: {exc.reason}")
+        self.save_named(unreadable_payload(raw), queue, name, exc.reason)
+        self.count_failed()
+
+    def count_failed(self) -> None:
+        if self.increment_failed is None:
+            return
+        try:
+            self.increment_failed()
+        except Exception as err:
+            self.on_error(f"Received exception when increasing failed jobs counter: {err!r}")
 
     def save(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -85,21 +86,46 @@ def unregister_worker(
     resque.worker_registry.unregister_worker(worker_id)
 
 
-class HeartbeatThread:
-    """Ruby's heartbeat thread, for a worker that never forks (``FORK_PER_JOB=false``): a thread
-    in a forking parent would be duplicated into children mid-command, so the forking worker
-    heartbeats from its wait loop instead."""
+class Heartbeat:
+    """``Worker#start_heartbeat`` and its beats.
+
+    A worker that never forks (``FORK_PER_JOB=false``) beats from a thread, as Ruby does, so a
+    long job in this process keeps it alive. A forking worker must not have threads (they would
+    be duplicated into children mid-command): its loops call ``beat_if_due`` instead.
+    """
 
     def __init__(self, resque: Resque, worker_id: str, interval: float, log: Log) -> None:
         self.resque = resque
         self.worker_id = worker_id
         self.interval = interval
         self.log = log
+        self.due = 0.0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="resque-heartbeat", daemon=True)
+        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread.start()
+    def start(self, threaded: bool) -> None:
+        """``HDEL`` the old value, beat once, then every interval (thread or ``beat_if_due``)."""
+        self.resque.worker_registry.remove_heartbeat(self.worker_id)
+        self.beat()
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="resque-heartbeat", daemon=True)
+            self._thread.start()
+
+    def beat(self) -> None:
+        heartbeat(self.resque, self.worker_id)
+        self.due = time.monotonic() + self.interval
+
+    def seconds_left(self) -> float:
+        return max(self.due - time.monotonic(), 0.01)
+
+    def beat_if_due(self, unavailable: tuple[type[Exception], ...]) -> None:
+        if self._thread is not None or time.monotonic() < self.due:
+            return
+        try:
+            self.beat()
+        except unavailable as exc:
+            self.due = time.monotonic() + self.interval
+            self.log(f"heartbeat failed: {exc!r}")
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -110,7 +136,7 @@ class HeartbeatThread:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join()
 
 

@@ -24,20 +24,11 @@ from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError
 from ..failure import FailureBackend
-from ..protocol import InvalidPayload, Job, decode_job, encode, format_worker_id
-from ..protocol.times import format_run_at
-from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, working_on_prefix
+from ..protocol import Job, decode_job, format_worker_id
+from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
 from . import child, signals
-from .failures import (
-    DECODE_EXCEPTION,
-    INVALID_PAYLOAD,
-    UNREADABLE_CLASS,
-    DirtyExit,
-    FailureReporter,
-    UnknownJobClass,
-    build_backend,
-    unreadable_payload,
-)
+from .app import find_performer
+from .failures import UNREADABLE_CLASS, DirtyExit, FailureReporter, UnknownJobClass, build_backend
 from .hooks import WorkerHooks
 from .job import perform, run_failure_hooks
 from .logs import worker_logger
@@ -45,15 +36,10 @@ from .procline import PAUSED as PAUSED_TITLE
 from .procline import Procline, forked, processing, waiting
 from .pruning import prune_dead_workers
 from .queues import QueueSpec
-from .registry import HeartbeatThread, heartbeat, register, unregister_worker
+from .registry import Heartbeat, register, unregister_worker
 
 BLOCKING_SLICE = 1.0
 """Longest single BLPOP: signals are acted on between slices."""
-
-
-def classify(name: str) -> str:
-    """``Resque.classify``: ``job-name`` -> ``JobName`` (done before constant lookup)."""
-    return "".join(part[:1].upper() + part[1:] for part in name.split("-")) if "-" in name else name
 
 
 class Worker:
@@ -80,7 +66,12 @@ class Worker:
         self.worker_id = format_worker_id(self.hostname, self.pid, list(self.spec.entries))
         self.log = logger or worker_logger(settings.verbose, settings.very_verbose)
         backend = failure_backend or build_backend(resque, settings.failure_backends)
-        self.reporter = FailureReporter(backend, self.worker_id, self.log.error)
+        self.reporter = FailureReporter(
+            backend,
+            self.worker_id,
+            self.log.error,
+            lambda: resque.worker_registry.increment_failed(self.worker_id),
+        )
         self.source = JobSource(resque.redis, resque.keys, self.worker_id)
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
@@ -92,11 +83,8 @@ class Worker:
         self.pending_done = False
         self.child_pid: int | None = None
         self.queues: list[str] = []
-        self.heartbeat_thread: HeartbeatThread | None = None
-        self.next_heartbeat = 0.0
-        self._prefix_second = -1
-        self._prefixes: dict[str, bytes] = {}
-        self.processed = 0
+        self.heartbeat = Heartbeat(resque, self.worker_id, settings.heartbeat_interval, self.log.error)
+        self.prefixes = WorkingOnPrefixes(resque.profile)
         self._pushed_back: set[bytes] = set()
         self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
 
@@ -143,34 +131,8 @@ class Worker:
         self.procline.starting()
         self.waker = signals.Waker()
         self._saved_signals = signals.install(self.intents, self.waker)
-        self.start_heartbeat()
-        self.prune_dead_workers()
-        self.run_hook("before_first_fork")
-        register(self.resque, self.worker_id)
-        self.log.info(f"Starting worker {self.worker_id}")
-
-    def start_heartbeat(self) -> None:
-        """``Worker#start_heartbeat``: ``HDEL``, a first beat, then one every interval."""
-        self.resque.worker_registry.remove_heartbeat(self.worker_id)
-        heartbeat(self.resque, self.worker_id)
-        self.next_heartbeat = time.monotonic() + self.settings.heartbeat_interval
-        if not self.settings.fork_per_job:
-            self.heartbeat_thread = HeartbeatThread(
-                self.resque, self.worker_id, self.settings.heartbeat_interval, self.log.error
-            )
-            self.heartbeat_thread.start()
-
-    def maybe_heartbeat(self) -> None:
-        if self.heartbeat_thread is not None or time.monotonic() < self.next_heartbeat:
-            return
-        self.next_heartbeat = time.monotonic() + self.settings.heartbeat_interval
-        try:
-            heartbeat(self.resque, self.worker_id)
-        except REDIS_UNAVAILABLE as exc:
-            self.log.error(f"heartbeat failed: {exc!r}")
-
-    def prune_dead_workers(self) -> list[str]:
-        return prune_dead_workers(
+        self.heartbeat.start(threaded=not self.settings.fork_per_job)
+        prune_dead_workers(
             self.resque,
             self.reporter,
             self.performers,
@@ -181,6 +143,12 @@ class Worker:
             prune_interval=self.settings.prune_interval,
             log=self.log.info,
         )
+        self.run_hook("before_first_fork")
+        register(self.resque, self.worker_id)
+        self.log.info(f"Starting worker {self.worker_id}")
+
+    def maybe_heartbeat(self) -> None:
+        self.heartbeat.beat_if_due(REDIS_UNAVAILABLE)
 
     def settle(self) -> None:
         """Write the last job's ``done_working`` if it still rides with the next reserve."""
@@ -210,9 +178,7 @@ class Worker:
             self.log.error(f"worker_exit hook failed: {err!r}")
 
     def stop_background(self) -> None:
-        if self.heartbeat_thread is not None:
-            self.heartbeat_thread.stop()
-            self.heartbeat_thread = None
+        self.heartbeat.stop()
 
     def run_hook(self, name: str, *args: Any) -> None:
         """``Worker#run_hook``: every hook of ``name`` in registration order."""
@@ -250,21 +216,15 @@ class Worker:
         return exited
 
     def kill_child(self, pid: int) -> child.ChildExit | None:
-        """``kill_child`` (KILL now) or, with ``TERM_CHILD``, ``new_kill_child``: wait
-        ``RESQUE_PRE_SHUTDOWN_TIMEOUT``, ``TERM``, wait ``RESQUE_TERM_TIMEOUT``, ``KILL``."""
+        """``kill_child`` (KILL now), or ``new_kill_child`` with ``TERM_CHILD``."""
         if not self.settings.term_child:
             child.kill(pid)
             return None
         assert self.waker is not None
-        done = child.reap(pid)
-        if done is None and self.settings.pre_shutdown_timeout > 0:
-            done = child.wait_for_exit(pid, self.settings.pre_shutdown_timeout, self.waker)
-        if done is None:
-            child.kill(pid, 15)
-            done = child.wait_for_exit(pid, self.settings.term_timeout, self.waker)
-        if done is None:
-            child.kill(pid)
-        return done
+        s = self.settings
+        return child.terminate(
+            pid, self.waker, pre_shutdown_timeout=s.pre_shutdown_timeout, term_timeout=s.term_timeout
+        )
 
     # reserving
     def resolve_queues(self) -> list[str]:
@@ -272,19 +232,6 @@ class Worker:
         names = self.resque.queue_store.queue_names() if self.spec.dynamic else ()
         self.queues = self.spec.resolve(names)
         return self.queues
-
-    def prefixes(self, queues: list[str]) -> list[bytes]:
-        now = int(time.time())
-        if now != self._prefix_second:
-            self._prefix_second, self._prefixes = now, {}
-        run_at = format_run_at()
-        out = []
-        for q in queues:
-            prefix = self._prefixes.get(q)
-            if prefix is None:
-                prefix = self._prefixes[q] = working_on_prefix(encode(q, self.resque.profile), run_at)
-            out.append(prefix)
-        return out
 
     def work_one_job(self) -> bool:
         """``Worker#work_one_job``: reserve one job and run it; ``False`` when none was run."""
@@ -325,7 +272,7 @@ class Worker:
         us): register and heartbeat again so Ruby's tools keep seeing a live worker."""
         self.log.error(f"{self.worker_id} was no longer registered; registering again")
         register(self.resque, self.worker_id)
-        heartbeat(self.resque, self.worker_id)
+        self.heartbeat.beat()
 
     def idle(self, interval: float) -> None:
         """Sleep ``interval`` (heartbeating, woken by signals), or wait on the queues with BLPOP."""
@@ -346,7 +293,7 @@ class Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            if self.waker.wait(min(left, max(self.next_heartbeat - time.monotonic(), 0.01))):
+            if self.waker.wait(min(left, self.heartbeat.seconds_left())):
                 self.act_on_intents()
 
     def process_blocking(self, queue: str, raw: bytes) -> None:
@@ -367,9 +314,11 @@ class Worker:
         try:
             job = decode_job(popped.raw, popped.queue)
         except DecodeError as exc:
-            self.fail_unreadable(popped, exc)
+            self.last_state = "working"
+            self.reporter.unreadable(popped.raw, popped.queue, exc)
+            self.pending_done = True
             return True
-        performer = self.performers.get(job.class_name) or self.performers.get(classify(job.class_name))
+        performer = find_performer(self.performers, job.class_name)
         if performer is None:
             return self.unknown_class(job)
         self.last_state = "working"
@@ -385,17 +334,7 @@ class Worker:
             finally:
                 self.intents.in_process_job = False
         self.pending_done = True
-        self.processed += 1
         return True
-
-    def fail_unreadable(self, popped: Popped, exc: DecodeError) -> None:
-        """Ruby pops such a value and dies; here it becomes a failure with the raw text kept."""
-        name = INVALID_PAYLOAD if isinstance(exc, InvalidPayload) else DECODE_EXCEPTION
-        self.log.error(f"unreadable payload on {popped.queue}: {exc.reason}")
-        self.last_state = "working"
-        self.reporter.save_named(unreadable_payload(popped.raw), popped.queue, name, exc.reason)
-        self.resque.worker_registry.increment_failed(self.worker_id)
-        self.pending_done = True
 
     def unknown_class(self, job: Job) -> bool:
         """No performer: push the job back (``RESQUE_UNKNOWN_CLASS=requeue``) or fail it with
@@ -411,18 +350,9 @@ class Worker:
             self._pushed_back.add(job.raw)
             return not seen_before
         self.last_state = "working"
-        self.report_failed_job(job, UnknownJobClass(job.class_name), backtrace=[])
+        self.reporter.job_failed(job, UnknownJobClass(job.class_name), backtrace=[])
         self.pending_done = True
         return True
-
-    def report_failed_job(self, job: Job, exc: BaseException, backtrace: list[str] | None = None) -> None:
-        """``Worker#report_failed_job``: the record, then ``stat:failed`` (global and own)."""
-        self.log.error(f"(Job{{{job.queue}}} | {job.class_name} | {job.args!r}) failed: {exc!r}")
-        self.reporter.save(job.payload, job.queue, exc, backtrace=backtrace)
-        try:
-            self.resque.worker_registry.increment_failed(self.worker_id)
-        except Exception as err:
-            self.log.error(f"Received exception when increasing failed jobs counter: {err!r}")
 
     def perform(self, job: Job, performer: Any, *, in_child: bool) -> None:
         """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
@@ -440,7 +370,7 @@ class Worker:
                     run_failure_hooks(performer, exc, job.args)
                 except Exception as hook_exc:
                     reported = hook_exc
-            self.report_failed_job(job, reported)
+            self.reporter.job_failed(job, reported)
         else:
             self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
 
@@ -478,7 +408,7 @@ class Worker:
             if done is not None:
                 return done
             self.maybe_heartbeat()
-            self.waker.wait(max(self.next_heartbeat - time.monotonic(), 0.01))
+            self.waker.wait(self.heartbeat.seconds_left())
 
     def state_change(self) -> None:
         """``Worker#state_change`` at an empty poll: ``queue_empty`` when working turned idle."""

@@ -14,6 +14,7 @@ for a popped value that is a JSON object with a string ``class``, so Ruby's read
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,9 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
+from ..protocol import Profile, encode
 from ..protocol.keys import Keys
+from ..protocol.times import format_run_at
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4..] queue:<q> in priority order.
 # ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[2 + k] the working-on
@@ -77,6 +80,27 @@ class Reserved:
 def working_on_prefix(encoded_queue: bytes, run_at: str) -> bytes:
     """The bytes of ``{"queue":…,"run_at":…,"payload":`` (``Worker#working_on``'s hash order)."""
     return b'{"queue":' + encoded_queue + b',"run_at":"' + run_at.encode() + b'","payload":'
+
+
+class WorkingOnPrefixes:
+    """``working_on_prefix`` per queue, rebuilt once a second (``run_at`` has seconds precision)."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._second = -1
+        self._cache: dict[str, bytes] = {}
+
+    def __call__(self, queues: Sequence[str]) -> list[bytes]:
+        now = int(time.time())
+        if now != self._second:
+            self._second, self._cache = now, {}
+        out = []
+        for q in queues:
+            prefix = self._cache.get(q)
+            if prefix is None:
+                prefix = self._cache[q] = working_on_prefix(encode(q, self.profile), format_run_at())
+            out.append(prefix)
+        return out
 
 
 class JobSource:
