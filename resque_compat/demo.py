@@ -91,8 +91,8 @@ def hold(redis_url: str, started_key: str, gate_key: str) -> None:
 
 RUBY_WORKER = """
 require "resque"
-Resque.redis = ENV.fetch("DEMO_REDIS")
-Resque.redis.namespace = ENV.fetch("DEMO_NAMESPACE")
+Resque.redis = ARGV.fetch(0)
+Resque.redis.namespace = ARGV.fetch(1)
 module Legacy
   class Export
     @queue = :legacy
@@ -134,7 +134,7 @@ def redis_server(executable: str) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="resque-compat-demo-") as tmp:
         cmd = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                "--dir", tmp, "--logfile", os.path.join(tmp, "redis.log")]  # fmt: skip
-        with process(cmd, dict(os.environ), new_session=True):
+        with process(cmd, new_session=True):
             url = f"redis://127.0.0.1:{port}/0"
             deadline = time.monotonic() + 10
             while not _answers(port):
@@ -212,26 +212,25 @@ def trickle(resque: object, stop: threading.Event, quiet: bool = False) -> None:
             resque.enqueue_to("legacy", "Legacy::Export", rng.randint(1, 50), rng.choice([0, 250]))
 
 
-def ruby_command() -> list[str] | None:
-    """How to run a Ruby Resque worker here, or ``None`` when Ruby or the gem is missing."""
+def ruby_command(lib: str | None, redis_url: str) -> list[str] | None:
+    """How to run a Ruby Resque worker here (``lib``: a Resque ``lib/`` directory, else the gem),
+    or ``None`` when Ruby or Resque is missing."""
     ruby = shutil.which("ruby")
     if not ruby:
         return None
-    lib = os.environ.get("RESQUE_REF_LIB")
-    cmd = [ruby, *(["-I", lib] if lib else []), "-e", RUBY_WORKER]
-    check = subprocess.run(
-        [ruby, *(["-I", lib] if lib else []), "-e", 'require "resque"'], capture_output=True, check=False
-    )
-    return cmd if check.returncode == 0 else None
+    include = ["-I", lib] if lib else []
+    check = subprocess.run([ruby, *include, "-e", 'require "resque"'], capture_output=True, check=False)
+    if check.returncode != 0:
+        return None
+    host_port = redis_url.removeprefix("redis://").rsplit("/", 1)[0]
+    return [ruby, *include, "-e", RUBY_WORKER, host_port, NAMESPACE]
 
 
 @contextmanager
-def process(
-    cmd: list[str], env: dict[str, str], new_session: bool = False
-) -> Iterator[subprocess.Popen[bytes]]:
+def process(cmd: list[str], new_session: bool = False) -> Iterator[subprocess.Popen[bytes]]:
     """A child process that is stopped (TERM, then KILL) when the block ends."""
     proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=new_session
+        cmd, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=new_session
     )
     try:
         yield proc
@@ -245,14 +244,29 @@ def process(
                 proc.wait()
 
 
+def start_workers(stack: ExitStack, redis_url: str, count: int, ruby_lib: str | None, ruby: bool) -> bool:
+    """Python workers on ``PYTHON_QUEUES`` and, when possible and wanted, a Ruby one on ``legacy``;
+    returns whether the Ruby worker runs."""
+    worker = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", NAMESPACE, "work",
+              "--app", "resque_compat.demo:jobs", "-q", PYTHON_QUEUES, "-i", "0.5",
+              "-c", str(count)]  # fmt: skip
+    stack.enter_context(process(worker))
+    command = ruby_command(ruby_lib, redis_url) if ruby else None
+    if command:
+        stack.enter_context(process(command))
+    return command is not None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the demo until Ctrl-C."""
+    from .config.web import demo_ruby_lib
+
     parser = argparse.ArgumentParser(prog="python -m resque_compat.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=5678, help="dashboard port (the next free one is used)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--workers", type=int, default=2, help="Python workers (COUNT)")
-    parser.add_argument(
-        "--no-ruby", action="store_true", help="do not start a Ruby worker even if one can run"
-    )
+    parser.add_argument("--no-ruby", action="store_true", help="no Ruby worker even if one can run")
+    parser.add_argument("--ruby-lib", default=demo_ruby_lib(), help="a Resque lib/ (default RESQUE_REF_LIB)")
     parser.add_argument("--quiet-trickle", action="store_true", help="do not keep enqueueing jobs")
     args = parser.parse_args(argv)
 
@@ -265,34 +279,14 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(redis_executable()))
         settings = Settings(redis_url=redis_url, namespace=NAMESPACE)
-        resque = settings.resque()
-        seed(resque)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        worker_cmd = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", NAMESPACE, "work"]
-        worker_cmd += [
-            "--app",
-            "resque_compat.demo:jobs",
-            "-q",
-            PYTHON_QUEUES,
-            "-i",
-            "0.5",
-            "-c",
-            str(args.workers),
-        ]
-        stack.enter_context(process(worker_cmd, env))
-        ruby = None if args.no_ruby else ruby_command()
-        if ruby:
-            ruby_env = {
-                **env,
-                "DEMO_REDIS": redis_url.removeprefix("redis://").removesuffix("/0"),
-                "DEMO_NAMESPACE": NAMESPACE,
-            }
-            stack.enter_context(process(ruby, ruby_env))
+        seed(settings.resque())
+        ruby = start_workers(stack, redis_url, args.workers, args.ruby_lib, not args.no_ruby)
         stop = threading.Event()
         stack.callback(stop.set)
-        threading.Thread(
+        feeder = threading.Thread(
             target=trickle, args=(settings.resque(), stop, args.quiet_trickle), daemon=True
-        ).start()
+        )
+        feeder.start()
         port = pick_port(args.host, args.port)
         print(f"Redis:     {redis_url} (namespace {NAMESPACE})", flush=True)
         print(f"Workers:   {args.workers} Python on {PYTHON_QUEUES}" + (", 1 Ruby on legacy" if ruby else ""))

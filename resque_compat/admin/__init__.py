@@ -17,7 +17,7 @@ from typing import Any
 
 from ..client import Resque
 from ..protocol.times import from_redis_time
-from ..store import KeyInspector
+from ..store import FAILED, KeyInspector
 from .classes import ClassReport, class_report
 from .failures import FailureAdmin, FailureFilter, StaleRecordError
 from .views import (
@@ -238,6 +238,7 @@ def _text(value: Any) -> str:
 
 
 __all__ = [
+    "FAILED",
     "Admin",
     "ClassReport",
     "FailureAdmin",

@@ -75,5 +75,10 @@ class WebSettings:
         return result
 
 
+def demo_ruby_lib(env: Mapping[str, str] | None = None) -> str | None:
+    """``RESQUE_REF_LIB``: a Resque ``lib/`` directory the demo's Ruby worker may load."""
+    return (os.environ if env is None else env).get("RESQUE_REF_LIB") or None
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")

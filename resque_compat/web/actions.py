@@ -13,9 +13,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from ..admin import Admin, FailureFilter, StaleRecordError
+from ..admin import FAILED, Admin, FailureFilter, StaleRecordError
 from ..errors import ResqueError
-from ..store import FAILED
 from .render import Renderer, url
 
 Action = Callable[[Request, FormData], Any]

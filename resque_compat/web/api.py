@@ -17,10 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..admin import Admin, FailureFilter, StaleRecordError
+from ..admin import FAILED, Admin, FailureFilter, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
 from ..errors import ResqueError
-from ..store import FAILED
 from .security import json_post_allowed
 
 

@@ -10,8 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from ..admin import Admin, FailureFilter
-from ..store import FAILED
+from ..admin import FAILED, Admin, FailureFilter
 from .render import Renderer, url
 
 POLL = ".poll"
