@@ -145,7 +145,7 @@ def lab(request: pytest.FixtureRequest, lab_label: str, labs: dict[str, Lab]) ->
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     rep: pytest.TestReport = outcome.get_result()
     params = getattr(item, "callspec", None)
     if params is None or "case" not in params.params:

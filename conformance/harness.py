@@ -129,6 +129,14 @@ class Ctx:
     def is_python(side: Side) -> bool:
         return isinstance(side, PythonDriver)
 
+    @staticmethod
+    def python_side(*sides: Side) -> PythonDriver:
+        """The Python one of ``sides``."""
+        for side in sides:
+            if isinstance(side, PythonDriver):
+                return side
+        raise ValueError("no Python side among these")
+
     def need_python_worker(self) -> None:
         reason = worker_unavailable()
         if reason:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from resque_compat import Resque
+from resque_compat import Keys, Resque
 
+from . import rubylit
 from .record import Normaliser
 
 Json = dict[str, Any]
@@ -34,7 +35,7 @@ def text(raw: bytes) -> str | bytes:
 
 def dump(resque: Resque) -> Json:
     """Every key of ``resque``'s namespace, as the Ruby driver's ``keys`` command dumps it."""
-    client = resque.redis
+    client: Any = resque.redis
     out: Json = {}
     found = sorted(set(client.scan_iter(match=resque.keys.all_pattern(), count=1000)))
     for physical in found:
@@ -51,7 +52,7 @@ def _dump_key(client: Any, key: bytes) -> Json:
     elif kind == "list":
         value = [text(v) for v in client.lrange(key, 0, -1)]
     elif kind == "set":
-        value = sorted(text(v) for v in client.smembers(key))  # type: ignore[type-var]
+        value = sorted(text(v) for v in client.smembers(key))
     elif kind == "hash":
         value = {text(k): text(v) for k, v in client.hgetall(key).items()}
     elif kind == "zset":
@@ -113,8 +114,32 @@ def differences(expected: Json, actual: Json, left: str = "ruby", right: str = "
         elif key not in expected:
             out.append(f"{key}: only {right} has it ({_short(actual[key])})")
         elif expected[key] != actual[key]:
-            out.append(f"{key}: {left} {_short(expected[key])} != {right} {_short(actual[key])}")
+            path, a, b = first_difference(expected[key], actual[key])
+            out.append(f"{key}{path}: {left} {_short(a)} != {right} {_short(b)}")
     return out
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> tuple[str, Any, Any]:
+    """Where two values first differ (descending into objects, arrays and JSON text)."""
+    if isinstance(a, str) and isinstance(b, str) and a.startswith("{") and b.startswith("{"):
+        try:
+            da, db = json.loads(a), json.loads(b)
+        except ValueError:
+            return path, a, b
+        return first_difference(da, db, path)
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            return path + " keys", list(a), list(b)
+        for k in a:
+            if a[k] != b[k]:
+                return first_difference(a[k], b[k], f"{path}.{k}")
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return path + " length", len(a), len(b)
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return first_difference(x, y, f"{path}[{i}]")
+    return path, a, b
 
 
 def _short(value: Any, limit: int = 400) -> str:
@@ -122,4 +147,50 @@ def _short(value: Any, limit: int = 400) -> str:
     return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
-Rewriter = Callable[[str], str]
+def clone(resque: Resque, source: str, target: str) -> int:
+    """Copy every key of namespace ``source`` into ``target`` (``DUMP``/``RESTORE``, TTLs kept)."""
+    client: Any = resque.redis
+    src, dst = Keys(source), Keys(target)
+    copied = 0
+    for physical in client.scan_iter(match=src.all_pattern(), count=1000):
+        logical = src.strip(physical.decode("utf-8", "replace"))
+        ttl = int(client.pttl(physical))
+        client.restore(dst.key(logical), max(ttl, 0), client.dump(physical), replace=True)
+        copied += 1
+    return copied
+
+
+# --------------------------------------------------------------------------
+# replaying recorded scenarios (fixtures/keyspace/*.json)
+# --------------------------------------------------------------------------
+
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "keyspace"
+
+
+def fixture_names() -> list[str]:
+    """The recorded keyspace scenarios, by file stem."""
+    return sorted(p.stem for p in FIXTURE_DIR.glob("*.json"))
+
+
+def load_fixture(name: str) -> Json:
+    data: Json = json.loads((FIXTURE_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def python_step(step: Json) -> tuple[str, Json]:
+    """A recorded driver step as the Python side takes it: Ruby-literal args read as JSON values."""
+    kw = {k: v for k, v in step.items() if k != "cmd"}
+    if "ruby" in kw:
+        kw["args"] = rubylit.parse(kw.pop("ruby"))
+    return str(step["cmd"]), kw
+
+
+def replay(side: Any, steps: list[Json], python: bool) -> None:
+    """Run recorded steps on a driver (``python``: translate Ruby literals first)."""
+    for step in steps:
+        cmd, kw = (
+            python_step(step) if python else (str(step["cmd"]), {k: v for k, v in step.items() if k != "cmd"})
+        )
+        result = side.call(cmd, **kw)
+        if cmd == "work" and isinstance(result, dict) and result.get("exitstatus") != 0:
+            raise RuntimeError(f"the worker of step {step} ended with {result}")

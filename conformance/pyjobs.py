@@ -20,6 +20,7 @@ the worker's own settings (``REDIS_URL``, ``RESQUE_NAMESPACE``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import time
@@ -46,7 +47,7 @@ class Sink:
 
     def wait_release(self, timeout: float) -> None:
         """BLPOP the namespaced list ``release`` (the ``block`` behaviour)."""
-        self.resque.redis.blpop([self.resque.keys.key("release")], timeout=timeout)
+        self.resque.redis.blpop([self.resque.keys.key("release")], timeout=max(1, math.ceil(timeout)))
 
 
 _ERRORS: dict[str, type[Exception]] = {}

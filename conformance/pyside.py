@@ -132,7 +132,7 @@ class PythonDriver:
 
     # -- commands ---------------------------------------------------------
     def cmd_hello(self) -> dict[str, Any]:
-        server = self.resque.redis.info("server")
+        server: Any = self.resque.redis.info("server")
         return {
             "python": platform.python_version(),
             "resque_compat": resque_compat.__version__,
@@ -306,7 +306,8 @@ class PythonDriver:
             args = [key(str(a)) for a in args[:-1]] + args[-1:]
         elif name not in _NO_KEYS and args:
             args[0] = key(str(args[0]))
-        return _texts(self.resque.redis.execute_command(name, *args))
+        client: Any = self.resque.redis
+        return _texts(client.execute_command(name, *args))
 
     def cmd_keys(self) -> dict[str, Any]:
         return keyspace.dump(self.resque)

@@ -36,7 +36,7 @@ def worker_unavailable() -> str | None:
 def ps(root: int) -> list[dict[str, Any]]:
     """``root`` and its descendants as ``{"pid","ppid","command"}`` (``ps -A -o pid,ppid,args``)."""
     out = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,args="], capture_output=True, text=True, check=False)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in out.stdout.splitlines():
         parts = line.strip().split(None, 2)
         if len(parts) >= 2:
@@ -48,7 +48,7 @@ def ps(root: int) -> list[dict[str, Any]]:
         added = [r for r in rows if r["ppid"] in keep and r["pid"] not in keep]
         if not added:
             break
-        keep.update(r["pid"] for r in added)
+        keep.update(int(r["pid"]) for r in added)
     return [r for r in rows if r["pid"] in keep]
 
 

@@ -73,8 +73,18 @@ class Report:
         return f"{arrow} ({self.versions.get(lab, lab)})" if len(self.labs) > 1 else arrow
 
 
+DIVERGENCE = "known divergence"
+
+
+def diverges(result: Result) -> bool:
+    """A pass that pins a documented difference between Ruby and resque-compat."""
+    return result.outcome == "pass" and any(d.startswith(DIVERGENCE) for d in result.details)
+
+
 def _mark(result: Result | None) -> str:
-    return "" if result is None else result.outcome
+    if result is None:
+        return ""
+    return "pass*" if diverges(result) else result.outcome
 
 
 def text_matrix(report: Report) -> str:
@@ -95,6 +105,10 @@ def text_report(report: Report) -> str:
     c = report.counts
     lines.append(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped")
     for r in report.results:
+        if diverges(r):
+            note = next(d for d in r.details if d.startswith(DIVERGENCE))
+            lines.append(f"  pass* {r.row} / {ARROWS.get(r.direction, r.direction)} ({r.lab}): {note}")
+    for r in report.results:
         if r.outcome in ("fail", "skip"):
             lines.append(
                 f"  {r.outcome.upper()} {r.row} / {ARROWS.get(r.direction, r.direction)} "
@@ -113,7 +127,8 @@ def markdown(report: Report) -> str:
         *[f"- Reference **{label}**: {desc}" for label, desc in report.labs.items()],
         "",
         "Ruby → Python: Ruby writes, Python reads and acts. Python → Ruby: the reverse. "
-        "parity: both run the same scenario and the results are compared.",
+        "parity: both run the same scenario and the results are compared. "
+        "pass*: passes while pinning a documented difference (see Details).",
         "",
         "| scenario | " + " | ".join(report.header(lab, d) for lab, d in cols) + " |",
         "|---|" + "---|" * len(cols),
@@ -135,6 +150,8 @@ def markdown(report: Report) -> str:
 def _md_cell(result: Result | None) -> str:
     if result is None:
         return ""
+    if diverges(result):
+        return "✅ pass*"
     return {"pass": "✅ pass", "fail": "❌ fail", "skip": "⏭ skip"}.get(result.outcome, result.outcome)
 
 
@@ -171,7 +188,8 @@ def junit_xml(report: Report) -> bytes:
             if r.details:
                 ET.SubElement(case, "system-out").text = "\n".join(r.details)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def write(report: Report, directory: Path) -> list[Path]:

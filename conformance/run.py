@@ -52,9 +52,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", action="append", help="only scenarios whose id contains this (repeatable)")
     parser.add_argument(
-        "--reports", type=Path, default=REPO_ROOT / "reports", help="where to write the reports (default reports/)"
+        "--reports",
+        type=Path,
+        default=REPO_ROOT / "reports",
+        help="where to write the reports (default reports/)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="pytest's per-test output and tracebacks")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="pytest's per-test output and tracebacks"
+    )
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
