@@ -5,6 +5,8 @@ Python one at a time (see docs/migration.md). Tables for people (rich, progress 
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -14,10 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ..admin import Admin
+from ..admin.workers import queue_watchers
 from ..client import Resque
 from ..errors import ConfigError, DecodeError, ResqueError
 from ..failure import RedisMultiQueueFailure
-from ..migrate import access, doctor_run
+from ..migrate import access, doctor_run, routing
 from ..migrate.doctor import Finding, examine
 from ..migrate.doctor_run import RepairReport
 from ..migrate.inventory import DEFAULT_BATCH, Inventory, plan_lists, take_inventory
@@ -317,8 +321,98 @@ def _print_doctor(findings: list[Finding], fixed: RepairReport | None) -> None:
         console.print(f"{fixed.copied} removed value(s) copied to {doctor_run.COPY_LIST}")
 
 
+# --- route -------------------------------------------------------------------------------------
+
+
+@click.group()
+def route() -> None:
+    """Send chosen classes to Python-only queues, and back to Ruby in one step."""
+
+
+@route.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def route_list(ctx: click.Context, as_json: bool) -> None:
+    """The routes, and which workers (by language) take from each queue."""
+    resque = _resque(ctx)
+    table = routing.load(access(resque))
+    workers = Admin(resque).workers()
+    specs = {w.id: w.name.queues for w in workers}
+    langs = {w.id: w.language for w in workers}
+
+    def listeners(queue: str) -> dict[str, int]:
+        return dict(Counter(langs[w] for w in queue_watchers(queue, specs)))
+
+    rows: list[dict[str, Any]] = [
+        {"class": r.job_class, "from": r.from_queue, "to": r.to_queue,
+         "from_listeners": listeners(r.from_queue), "to_listeners": listeners(r.to_queue)}
+        for r in sorted(table.routes.values(), key=lambda r: r.job_class)
+    ]  # fmt: skip
+    if as_json:
+        _echo_json(rows)
+        return
+    out = Table(show_header=True)
+    for col in ("class", "from (Ruby)", "to (Python)", "workers on to"):
+        out.add_column(col)
+    for row in rows:
+        on_to = ", ".join(f"{n} {lang}" for lang, n in sorted(row["to_listeners"].items())) or "none"
+        if row["to_listeners"].get("ruby"):
+            on_to += " [yellow](a Ruby worker may take these jobs)[/]"
+        out.add_row(row["class"], row["from"], row["to"], on_to)
+    Console().print(out if rows else "No routes.")
+
+
+@route.command("add")
+@click.argument("job_class")
+@click.option("--from", "from_queue", required=True, metavar="QUEUE", help="The queue Ruby enqueues it on.")
+@click.option("--to", "to_queue", required=True, metavar="QUEUE", help="The Python-only queue.")
+@click.option("--no-move", is_flag=True, help="Only write the route; leave waiting jobs where they are.")
+@click.pass_context
+def route_add(ctx: click.Context, job_class: str, from_queue: str, to_queue: str, no_move: bool) -> None:
+    """Route JOB_CLASS (ActiveJob: the job class) to a Python-only queue; move its waiting jobs."""
+    resque = _resque(ctx)
+    try:
+        report = routing.add(access(resque), routing.Route(job_class, from_queue, to_queue),
+                             move=not no_move, profile=resque.profile)  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    moved = f"; moved {report.total} waiting job(s)" if report else ""
+    click.echo(f"{job_class}: {from_queue} -> {to_queue}{moved}")
+
+
+@route.command("remove")
+@click.argument("job_class")
+@click.option("--no-move", is_flag=True, help="Only delete the route; leave jobs on the Python queue.")
+@click.pass_context
+def route_remove(ctx: click.Context, job_class: str, no_move: bool) -> None:
+    """Turn JOB_CLASS back to Ruby: delete its route and move its waiting jobs back."""
+    resque = _resque(ctx)
+    found, report = routing.remove(access(resque), job_class, move=not no_move, profile=resque.profile)
+    if found is None:
+        raise click.ClickException(f"no route for {job_class}")
+    moved = f"; moved {report.total} waiting job(s) back" if report else ""
+    click.echo(f"{job_class}: back to {found.from_queue}{moved}")
+
+
+@route.command("sweep")
+@click.option("--every", type=float, help="Keep sweeping every this many seconds (until interrupted).")
+@click.pass_context
+def route_sweep(ctx: click.Context, every: float | None) -> None:
+    """Move jobs of routed classes that were enqueued on the Ruby queue anyway."""
+    resque = _resque(ctx)
+    store = access(resque)
+    while True:
+        for r, report in routing.sweep(store, resque.profile):
+            if report.total:
+                click.echo(f"{r.job_class}: moved {report.total} from {r.from_queue} to {r.to_queue}")
+        if every is None:
+            return
+        time.sleep(every)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(inventory)
     group.add_command(move)
     group.add_command(doctor)
+    group.add_command(route)

@@ -164,6 +164,14 @@ class MigrationAccess:
         if values:
             self.client.rpush(self.keys.key(logical), *values)
 
+    def hash_set(self, logical: str, field: str, value: bytes) -> None:
+        """``HSET`` (the routing table)."""
+        self.client.hset(self.keys.key(logical), field, value)  # type: ignore[arg-type]
+
+    def hash_delete(self, logical: str, field: str) -> bool:
+        """``HDEL``; whether the field was there."""
+        return bool(self.client.hdel(self.keys.key(logical), field))
+
     def add_to_set(self, logical: str, members: Sequence[str]) -> int:
         return int(self.client.sadd(self.keys.key(logical), *members)) if members else 0  # type: ignore[arg-type]
 
