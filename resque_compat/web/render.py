@@ -33,6 +33,7 @@ def environment() -> jinja2.Environment:
     env.filters["seg"] = lambda value: quote(str(value), safe="")
     env.filters["pretty"] = pretty
     env.filters["compact"] = compact
+    env.filters["age"] = age
     return env
 
 
@@ -41,6 +42,20 @@ def pretty(value: Any) -> str:
     indented when not."""
     short = compact(value)
     return short if len(short) <= 100 else json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+
+
+def age(seconds: int | None) -> str:
+    """``45s``, ``12m``, ``3h 5m``, ``2d 4h``: how long ago, at a glance."""
+    if seconds is None:
+        return "?"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
 
 
 def compact(value: Any) -> str:
