@@ -72,6 +72,10 @@ class Lab:
 
     def driver(self, profile: str, env: dict[str, str] | None = None) -> RubyDriver:
         key = (profile, tuple(sorted((env or {}).items())))
+        stale = self.pool.get(key)
+        if stale is not None and (stale.proc is None or stale.proc.poll() is not None):
+            stale.close()  # a driver that died takes only its own case down with it
+            del self.pool[key]
         if key not in self.pool:
             drv = RubyDriver(self.reference, self.endpoint.driver_url, "conformance", profile, env=env or {})
             self.pool[key] = drv.start()
