@@ -9,8 +9,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 from resque_compat import Registry, Resque
 from resque_compat.activejob import build_job_data, encode_wrapped, install
+from resque_compat.cli import main
 from resque_compat.migrate import access
 from resque_compat.migrate.inventory import Inventory, plan_lists, take_inventory
 from resque_compat.protocol import Profile
@@ -117,7 +121,7 @@ def test_a_long_queue_is_read_in_windows_never_whole(resque: Resque) -> None:
 
 
 def test_the_command_prints_json_for_scripts_and_a_table_for_people(
-    redis_url: str, namespace: str, resque: Resque, tmp_path: Path
+    redis_url: str, namespace: str, resque: Resque, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = "from resque_compat import Registry\nregistry = Registry()\nregistry.job('Archive')(print)\n"
     (tmp_path / "inv_app.py").write_text(app)
@@ -140,6 +144,7 @@ def test_the_command_prints_json_for_scripts_and_a_table_for_people(
     assert out.returncode == 0, out.stderr
     classes = {c["class"]: (c["queued"], c["python_performer"]) for c in json.loads(out.stdout)["classes"]}
     assert classes == {"Archive": (1, True), "Report": (1, False)}
-    table = subprocess.run(base, capture_output=True, text=True, env=env, timeout=60)
-    assert table.returncode == 0, table.stderr
+    monkeypatch.syspath_prepend(str(tmp_path))
+    table = CliRunner().invoke(main, base[3:], terminal_width=200)
+    assert table.exit_code == 0, table.output
     assert "Report" in table.stdout and "queue:default: 2 of 2" in table.stdout

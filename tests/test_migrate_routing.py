@@ -6,13 +6,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from resque_compat import Resque
 from resque_compat.activejob import enqueue as enqueue_active_job
+from resque_compat.cli import main
 from resque_compat.migrate import access, routing
 from resque_compat.migrate.routing import Route, Router, RoutingTable
 from resque_compat.protocol import decode
@@ -94,20 +95,19 @@ def test_the_route_commands_add_list_and_remove(redis_url: str, namespace: str, 
     # A worker that would take from the Python-only queue (a `*` worker of another process)
     resque.worker_registry.register_worker("rubyhost:4242:*", format_started())
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", namespace, "route", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    def cli(*args: str) -> Result:
+        return CliRunner().invoke(main, ["-r", redis_url, "-N", namespace, "route", *args])
 
     added = cli("add", "A", "--from", "default", "--to", "default_py")
-    assert added.returncode == 0 and "A: default -> default_py; moved 1 waiting job(s)" in added.stdout
+    assert added.exit_code == 0 and "A: default -> default_py; moved 1 waiting job(s)" in added.stdout
     (row,) = json.loads(cli("list", "--json").stdout)
     assert (row["class"], row["from"], row["to"]) == ("A", "default", "default_py")
     assert sum(row["to_listeners"].values()) == 1  # the `*` worker
     removed = cli("remove", "A")
-    assert removed.returncode == 0 and "moved 1 waiting job(s) back" in removed.stdout
+    assert removed.exit_code == 0 and "moved 1 waiting job(s) back" in removed.stdout
     assert resque.size("default") == 1
-    assert cli("remove", "A").returncode == 1
-    assert cli("add", "A", "--from", "q", "--to", "q").returncode == 2
+    assert cli("remove", "A").exit_code == 1
+    assert cli("add", "A", "--from", "q", "--to", "q").exit_code == 2
 
 
 ROOT = Path(__file__).resolve().parent.parent

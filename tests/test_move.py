@@ -11,18 +11,20 @@ from typing import Any
 
 import pytest
 import redis
+from click.testing import CliRunner, Result
 
 from resque_compat import Resque
 from resque_compat.activejob import enqueue as enqueue_active_job
+from resque_compat.cli import main
 from resque_compat.migrate import access
 from resque_compat.migrate.move import Selector, Source, plan_window, run_move
 from resque_compat.protocol import decode, encode_job
 from resque_compat.store.migration import Transfer
 
 
-def cli(redis_url: str, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", namespace, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+def cli(redis_url: str, namespace: str, *args: str) -> Result:
+    """The real command, run in this process (the kill test below runs it as its own process)."""
+    return CliRunner().invoke(main, ["-r", redis_url, "-N", namespace, *args])
 
 
 def fill(resque: Resque, queue: str, n: int) -> None:
@@ -138,11 +140,11 @@ def test_a_job_a_worker_took_first_is_not_moved_twice(resque: Resque) -> None:
 def test_the_command_refuses_ambiguous_sources_and_moving_a_queue_onto_itself(
     redis_url: str, namespace: str
 ) -> None:
-    assert cli(redis_url, namespace, "move", "--to", "x").returncode == 2
+    assert cli(redis_url, namespace, "move", "--to", "x").exit_code == 2
     done = cli(redis_url, namespace, "move", "--from", "a", "--to", "a", "--class", "X")
-    assert done.returncode == 2 and "same queue" in done.stderr
+    assert done.exit_code == 2 and "same queue" in done.stderr
     done = cli(redis_url, namespace, "move", "--from", "a", "--to", "b", "--args", "{}")
-    assert done.returncode == 2 and "JSON array" in done.stderr
+    assert done.exit_code == 2 and "JSON array" in done.stderr
 
 
 def test_a_move_killed_halfway_loses_and_duplicates_nothing_and_finishes_when_run_again(
@@ -191,7 +193,7 @@ def test_the_command_prints_what_it_moved(
     fill(resque, "src", 6)
     args = ["move", "--from", "src", "--to", "dst", "--class", "Mover", *([flag] if flag else [])]
     done = cli(redis_url, namespace, *args)
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.output
     if flag:
         out = json.loads(done.stdout)
         assert out["moved"] == [{"class": "Mover", "to": "dst", "count": 3}] and out["total"] == 3

@@ -66,6 +66,13 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], N
         yield lambda n: bar.advance(task, n)
 
 
+def _table(*columns: str, numeric: tuple[str, ...] = (), **kwargs: Any) -> Table:
+    table = Table(title_justify="left", **kwargs)
+    for col in columns:
+        table.add_column(col, justify="right" if col in numeric else "left", overflow="fold")
+    return table
+
+
 APP_OPTION = click.option(
     "--app", "-a", "apps", multiple=True, help="Module (or module:attr) with your performers, as for `work`."
 )
@@ -81,22 +88,16 @@ APP_OPTION = click.option(
 @click.option("--batch", default=DEFAULT_BATCH, show_default=True, help="Entries read per LRANGE.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def inventory(
-    ctx: click.Context,
-    apps: tuple[str, ...],
-    queues: tuple[str, ...],
-    no_failed: bool,
-    batch: int,
-    as_json: bool,
-) -> None:
+def inventory(ctx: click.Context, /, **opts: Any) -> None:
     """Jobs per class in every queue and failed list, and which classes Python can run."""
-    resque = _resque(ctx)
-    performers = _performers(apps)
-    store = access(resque)
-    lists = plan_lists(store, list(queues) or None, failed=not no_failed)
-    with _progress(sum(r.length for r in lists), "reading", as_json) as advance:
-        result = take_inventory(store, lists, performers=performers, batch=max(1, batch), advance=advance)
-    if as_json:
+    performers = _performers(opts["apps"])
+    store = access(_resque(ctx))
+    lists = plan_lists(store, list(opts["queues"]) or None, failed=not opts["no_failed"])
+    with _progress(sum(r.length for r in lists), "reading", opts["as_json"]) as advance:
+        result = take_inventory(
+            store, lists, performers=performers, batch=max(1, opts["batch"]), advance=advance
+        )
+    if opts["as_json"]:
         _echo_json(result.to_json())
     else:
         _print_inventory(result)
@@ -108,9 +109,8 @@ def _mark(value: bool | None) -> str:
 
 def _print_inventory(result: Inventory) -> None:
     console = Console()
-    summary = Table(title="Job classes", title_justify="left")
-    for col in ("class", "via", "queued", "failed", "lists", "Python performer"):
-        summary.add_column(col, justify="right" if col in ("queued", "failed") else "left")
+    summary = _table("class", "via", "queued", "failed", "lists", "Python performer",
+                     numeric=("queued", "failed"), title="Job classes")  # fmt: skip
     for row in result.classes():
         via = "ActiveJob" if row["active_job"] else ""
         lists = ", ".join(dict.fromkeys(row["lists"]))
@@ -123,9 +123,9 @@ def _print_inventory(result: Inventory) -> None:
             continue
         ref = tally.ref
         note = "" if ref.registered else " [yellow](not in `queues`: run doctor)[/]"
-        table = Table(title=f"{ref.key}: {tally.scanned} of {ref.length}{note}", title_justify="left")
-        for col in ("class", "count", "first", "last", "oldest", "newest"):
-            table.add_column(col, justify="right" if col in ("count", "first", "last") else "left")
+        title = f"{ref.key}: {tally.scanned} of {ref.length}{note}"
+        table = _table("class", "count", "first", "last", "oldest", "newest",
+                       numeric=("count", "first", "last"), title=title)  # fmt: skip
         for (name, aj), t in sorted(tally.classes.items(), key=lambda kv: -kv[1].count):
             label = f"{name} [dim](ActiveJob)[/]" if aj else name
             table.add_row(
@@ -218,10 +218,7 @@ def _print_move(report: MoveReport) -> None:
     console = Console()
     verb = "would move" if report.dry_run else "moved"
     console.print(f"{report.source.key}: {verb} {report.total} job(s), {report.scanned} read")
-    table = Table(show_header=True)
-    table.add_column("class")
-    table.add_column("to")
-    table.add_column("count", justify="right")
+    table = _table("class", "to", "count", numeric=("count",))
     for (cls, queue), n in sorted(report.moved.items()):
         table.add_row(cls, queue, str(n))
     if report.moved:
@@ -300,9 +297,7 @@ def _print_doctor(findings: list[Finding], fixed: RepairReport | None) -> None:
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     for f in findings:
         groups.setdefault((f.severity, f.check, f.key), []).append(f)
-    table = Table(show_header=True)
-    for col in ("severity", "check", "key", "count", "detail", "repair"):
-        table.add_column(col, justify="right" if col == "count" else "left", overflow="fold")
+    table = _table("severity", "check", "key", "count", "detail", "repair", numeric=("count",))
     order = {"error": 0, "warning": 1, "info": 2}
     for (severity, check, key), group in sorted(groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1:])):
         detail = group[0].detail + (f" (and {len(group) - 1} more)" if len(group) > 1 else "")
@@ -351,9 +346,7 @@ def route_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _echo_json(rows)
         return
-    out = Table(show_header=True)
-    for col in ("class", "from (Ruby)", "to (Python)", "workers on to"):
-        out.add_column(col)
+    out = _table("class", "from (Ruby)", "to (Python)", "workers on to")
     for row in rows:
         on_to = ", ".join(f"{n} {lang}" for lang, n in sorted(row["to_listeners"].items())) or "none"
         if row["to_listeners"].get("ruby"):
