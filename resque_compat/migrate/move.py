@@ -12,15 +12,17 @@ failed on; the failure record is removed. (Ruby's requeue keeps the record and a
 ``retried_at``: that is ``resque-compat failures requeue``.)
 
 Workers popping the source while a pass runs shift entries towards the head, so a pass can
-step over a few; passes repeat until one finds nothing left to move.
+step over a few; when the source's length shows that happened, passes repeat until one finds
+nothing left to move.
 """
 
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..activejob import WRAPPER_CLASS
@@ -29,7 +31,8 @@ from ..protocol import Profile, decode, encode
 from ..store.migration import MigrationAccess, Transfer
 from .entries import UNREADABLE, Entry, read_failure, read_job
 
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 1000
+WINDOW = 1000  # entries read per LRANGE
 MAX_PASSES = 5
 
 
@@ -208,6 +211,12 @@ def run_move(
 
 @dataclass
 class _Mover:
+    """One run: read windows, gather planned moves, settle them ``batch`` at a time.
+
+    Each settled batch costs Redis one scan of the source up to the batch's furthest entry (the
+    ``LREM`` of the sentinels), so moves are gathered across windows into large batches.
+    """
+
     store: MigrationAccess
     source: Source
     selector: Selector
@@ -223,37 +232,54 @@ class _Mover:
         report = self.report
         while report.passes < (1 if report.dry_run else MAX_PASSES):
             report.passes += 1
-            before = report.total
+            before, length = report.total, self.store.list_length(self.source.key)
             self._pass()
-            if report.dry_run or report.total == before or self._limit_reached():
+            moved = report.total - before
+            # Another pass only if something else changed the list meanwhile (a worker's pop
+            # shifts unread entries past the cursor), and the last pass still found work.
+            undisturbed = self.store.list_length(self.source.key) == length - moved
+            if report.dry_run or moved == 0 or undisturbed or self._room(0) == 0:
                 break
         return report
 
-    def _limit_reached(self) -> bool:
-        return self.limit is not None and self.report.total >= self.limit
+    def _room(self, pending: int) -> int | None:
+        """How many more jobs may be planned under ``limit`` (``None``: no limit)."""
+        return None if self.limit is None else max(0, self.limit - self.report.total - pending)
 
     def _pass(self) -> None:
         report, cursor = self.report, 0
+        pending: list[Planned] = []
         seen_skips = {s.index for s in report.skipped}
-        while raws := self.store.window(self.source.key, cursor, self.batch):
+        while True:
+            raws = self.store.window(self.source.key, cursor, WINDOW)
             planned, skipped = plan_window(
                 self.source, cursor, raws, self.selector, self.destination, self.profile
             )
             if report.passes == 1:
                 report.skipped += [s for s in skipped if s.index not in seen_skips]
-            if self.limit is not None:
-                planned = planned[: max(0, self.limit - report.total)]
+            room = self._room(len(pending))
+            pending += planned if room is None else planned[:room]
             report.scanned += len(raws)
-            moved = planned if report.dry_run else self._apply(planned)
-            for p in moved:
-                report.moved[(p.label, p.queue)] += 1
-            report.samples += moved[: max(0, 10 - len(report.samples))]
-            if self.advance is not None:
+            cursor += len(raws)
+            if self.advance is not None and raws:
                 self.advance(len(raws))
-            # Entries removed from this window shift the rest of the list towards the head.
-            cursor += len(raws) - (0 if report.dry_run else len(moved))
-            if len(raws) < self.batch or self._limit_reached():
-                break
+            last = len(raws) < WINDOW or self._room(len(pending)) == 0
+            while pending and (len(pending) >= self.batch or last):
+                chunk, pending = pending[: self.batch], pending[self.batch :]
+                removed = self._settle(chunk)
+                # What left the source before the rest shifts it towards the head.
+                cursor -= len(removed)
+                pending = _shifted(pending, removed)
+            if last:
+                return
+
+    def _settle(self, chunk: list[Planned]) -> list[int]:
+        """Move (or, dry, count) a batch; returns the planned indexes of the entries removed."""
+        moved = chunk if self.report.dry_run else self._apply(chunk)
+        for p in moved:
+            self.report.moved[(p.label, p.queue)] += 1
+        self.report.samples += moved[: max(0, 10 - len(self.report.samples))]
+        return [] if self.report.dry_run else sorted(p.index for p in moved)
 
     def _apply(self, planned: list[Planned]) -> list[Planned]:
         moved: list[Planned] = []
@@ -261,10 +287,19 @@ class _Mover:
         for p in planned:
             by_queue.setdefault(p.queue, []).append(p)
         for queue, group in by_queue.items():
-            transfers = [Transfer(p.index, p.raw, p.out) for p in group]
+            # Earlier groups of this batch (other destinations) already shifted these entries.
+            current = _shifted(group, sorted(p.index for p in moved))
+            transfers = [Transfer(p.index, p.raw, p.out) for p in current]
             flags = self.store.move(
                 self.source.key, f"queue:{queue}", transfers, self.sentinel, ("queues", queue)
             )
             moved += [p for p, ok in zip(group, flags, strict=True) if ok]
             self.report.vanished += flags.count(False)
         return moved
+
+
+def _shifted(planned: list[Planned], removed: list[int]) -> list[Planned]:
+    """``planned`` with indexes lowered by the number of ``removed`` (sorted) indexes before each."""
+    if not removed:
+        return planned
+    return [replace(p, index=p.index - bisect_left(removed, p.index)) for p in planned]

@@ -30,6 +30,7 @@ local src, dst = KEYS[1], KEYS[2]
 local sentinel = ARGV[2]
 local flags, out = {}, {}
 local shift = 0
+local lowest, highest = nil, 0
 for i = 3, #ARGV, 3 do
   local index, expected = tonumber(ARGV[i]), ARGV[i + 1]
   local at = nil
@@ -44,6 +45,8 @@ for i = 3, #ARGV, 3 do
   end
   if at then
     redis.call('LSET', src, at, sentinel)
+    if lowest == nil or at < lowest then lowest = at end
+    if at > highest then highest = at end
     out[#out + 1] = ARGV[i + 2]
     flags[#flags + 1] = 1
   else
@@ -51,7 +54,12 @@ for i = 3, #ARGV, 3 do
   end
 end
 if #out > 0 then
-  redis.call('LREM', src, #out, sentinel)
+  -- LREM scans from one end until it has removed them all: start from the nearer end.
+  if redis.call('LLEN', src) - lowest < highest then
+    redis.call('LREM', src, -#out, sentinel)
+  else
+    redis.call('LREM', src, #out, sentinel)
+  end
   for i = 1, #out, 500 do
     redis.call('RPUSH', dst, unpack(out, i, math.min(i + 499, #out)))
   end
