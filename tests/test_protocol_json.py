@@ -169,6 +169,9 @@ def test_invalid_utf8_inside_a_string_comes_back_as_an_error_that_keeps_the_byte
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_a_rails_process_writes_nan_and_infinity_as_null(bad: float) -> None:
-    # Recorded from Ruby Resque 3.0 with ActiveSupport loaded (fixtures/payloads.json, float_nan).
-    assert encode_job("PayloadJob", [bad, 1.5], Profile.RAILS) == b'{"class":"PayloadJob","args":[null,1.5]}'
+def test_the_rails_profile_refuses_nan_and_infinity_where_rails_would_write_null(bad: float) -> None:
+    # A Rails process writes them as null (fixtures/payloads.json, float_nan); a Python caller
+    # gets an error naming the argument instead of a job whose value silently became nil.
+    with pytest.raises(EncodeError) as err:
+        encode_job("PayloadJob", [1.5, bad], Profile.RAILS)
+    assert err.value.path == "args[1]"

@@ -5,8 +5,10 @@ msgspec writes compact JSON with raw UTF-8 and the same string escapes as Ruby's
 characters; ``/``, DEL and U+2028/9 raw). What differs is fixed here (spec section 3.2):
 
 * floats follow Ruby's ``Float#to_s`` (``1.0e+20``, ``1.0e-05``, ``100.0``);
-* NaN and Infinity are refused, as Ruby's generator refuses them (a Rails process writes
-  them as ``null``: ActiveSupport's ``Float#as_json``, so the ``rails`` profile does too);
+* NaN and Infinity are refused, as the json gem and Oj refuse them. A Rails process writes
+  them as ``null`` (ActiveSupport's ``Float#as_json``); the ``rails`` profile refuses them all
+  the same, on purpose: a Python caller gets an error naming the argument instead of a job
+  whose value silently became ``nil``;
 * the ``oj`` profile writes integral floats that fit an int64 in fixed notation
   (``10000000000000000.0``) and ``-0.0`` as ``0.0``, as Oj's compat mode does;
 * the ``rails`` profile escapes ``<``, ``>``, ``&``, U+2028 and U+2029 as ActiveSupport does.
@@ -82,11 +84,6 @@ def oj_float(value: float) -> str:
     return ruby_float(value)
 
 
-def _rails_float(value: float) -> str:
-    """A Rails process: ``Float#to_s`` for finite values (non-finite ones are written as ``null``)."""
-    return ruby_float(value)
-
-
 def _shortest_digits(value: float) -> tuple[str, int]:
     """Shortest round-trip digits of a positive float and its decimal exponent (``0.d1d2... x 10^e``)."""
     mantissa, _, exp = repr(value).partition("e")
@@ -116,8 +113,6 @@ def _prepare(value: Any, float_text: Any) -> Any:
         return value
     if t is float:
         if math.isnan(value) or math.isinf(value):
-            if float_text is _rails_float:  # ActiveSupport's Float#as_json: non-finite -> nil
-                return None
             raise _Refused(f"{value!r} is not allowed in JSON (Ruby raises JSON::GeneratorError)")
         return msgspec.Raw(float_text(value).encode())
     if t is list or t is tuple:
@@ -192,12 +187,10 @@ def prepare(value: Any, profile: Profile = Profile.JSON_GEM, path: str = "value"
     """Check ``value`` and turn its floats into Ruby's text, ready for ``encode_prepared``.
 
     Raises ``EncodeError`` naming the offending part of ``value`` (``path``) for NaN,
-    Infinity (except under ``rails``, where ActiveSupport writes them as ``null``) and types
-    JSON cannot carry.
+    Infinity and types JSON cannot carry.
     """
     try:
-        float_text = {Profile.OJ: oj_float, Profile.RAILS: _rails_float}.get(profile, ruby_float)
-        return _prepare(value, float_text)
+        return _prepare(value, oj_float if profile is Profile.OJ else ruby_float)
     except _Refused as r:
         raise EncodeError(path + "".join(reversed(r.where)), r.reason) from None
 
