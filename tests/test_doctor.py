@@ -195,3 +195,12 @@ def test_the_command_exits_1_while_errors_remain_and_repairs_on_request(
     # The emptied queue is left in `queues`, as Ruby leaves a drained one: information only.
     remaining = [(f["check"], f["severity"]) for f in json.loads(again.stdout)["findings"]]
     assert again.exit_code == 0 and remaining == [("empty-queue", "info")]
+
+
+def test_with_the_multi_queue_backend_unreadable_jobs_go_to_their_queue_failed_list(resque: Resque) -> None:
+    resque.queue_store.push_to_queue("low", b"{oops")
+    fixed = doctor_run.repair(access(resque), findings(resque), resque.profile, multi_queue=True)
+    assert fixed.repaired == {"bad-payload": 1}
+    assert resque.failed_store.failed_queue_names(from_set=True) == ["low_failed"]
+    (raw,) = resque.failed_store.items(0, 5, "low_failed")
+    assert decode(raw)["payload"] == {"class": "ResqueCompat::UnreadablePayload", "args": ["{oops"]}
