@@ -30,6 +30,7 @@ from resque_compat.activejob import (
     install,
 )
 from resque_compat.protocol import Profile, encode
+from resque_compat.runtime.failures import exception_name
 
 
 def job_data(job_class: str, arguments: list[Any]) -> dict[str, Any]:
@@ -250,3 +251,7 @@ def test_a_python_enqueued_job_round_trips_through_the_wrapper(resque: Resque) -
     assert job is not None
     registry[WRAPPER_CLASS].perform(*job.args)
     assert seen == [((Symbol("urgent"), {"a": [1, 2]}), {"copies": 3})]
+
+
+def test_a_failure_for_an_unregistered_class_is_named_as_ruby_names_it() -> None:
+    assert exception_name(UnknownActiveJobClass("ReportJob")) == "NameError"

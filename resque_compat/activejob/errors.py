@@ -47,6 +47,8 @@ class UnknownEncodingError(ArgumentDecodeError):
 class UnknownActiveJobClass(ActiveJobError, LookupError):
     """No Python performer is registered for the inner ActiveJob class (Ruby: ``NameError``)."""
 
+    ruby_name = "NameError"  # the failure's `exception`, as Ruby's `job_class.constantize` raises
+
     def __init__(self, job_class: str) -> None:
         super().__init__(f"no Python performer is registered for ActiveJob class {job_class!r}")
         self.job_class = job_class
