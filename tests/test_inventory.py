@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 from resque_compat import Registry, Resque
@@ -148,3 +149,16 @@ def test_the_command_prints_json_for_scripts_and_a_table_for_people(
     table = CliRunner().invoke(main, base[3:], terminal_width=200)
     assert table.exit_code == 0, table.output
     assert "Report" in table.stdout and "queue:default: 2 of 2" in table.stdout
+
+
+def test_a_namespace_with_glob_characters_only_sees_its_own_lists(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    odd = Resque(redis_client, namespace=f"{namespace}[x]")
+    other = Resque(redis_client, namespace=f"{namespace}x")
+    odd.redis.rpush(odd.keys.queue("mine"), b'{"class":"A","args":[]}')
+    other.redis.rpush(other.keys.queue("theirs"), b'{"class":"B","args":[]}')
+    try:
+        assert [r.key for r in plan_lists(access(odd), failed=False)] == ["queue:mine"]
+    finally:
+        redis_client.delete(odd.keys.queue("mine"), other.keys.queue("theirs"))

@@ -169,6 +169,8 @@ def move(ctx: click.Context, /, **opts: Any) -> None:
         raise click.UsageError("give exactly one of --from QUEUE or --from-failed [LIST]")
     if opts["from_queue"] and not opts["to_queue"]:
         raise click.UsageError("--to QUEUE is required when moving from a queue")
+    if opts["from_queue"] and opts["exceptions"]:
+        raise click.UsageError("--exception selects failures: use it with --from-failed")
     source = Source(opts["from_failed"], failed=True) if opts["from_failed"] else Source(opts["from_queue"])
     selector = Selector(
         classes=frozenset(opts["classes"]),

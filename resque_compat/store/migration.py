@@ -118,7 +118,8 @@ class MigrationAccess:
 
     def scan_names(self, logical_pattern: str) -> list[str]:
         """Logical names of the keys matching a glob on logical names, by ``SCAN``."""
-        pattern = self.keys.prefix.replace("*", "\\*").replace("?", "\\?") + logical_pattern
+        prefix = "".join("\\" + ch if ch in "*?[]\\" else ch for ch in self.keys.prefix)
+        pattern = prefix + logical_pattern
         found = self.client.scan_iter(match=pattern, count=1000)
         return sorted({self.keys.strip(k.decode("utf-8", "replace")) for k in found})
 
