@@ -19,11 +19,15 @@ class RedisServerError(RuntimeError):
     """``redis-server`` is missing or did not come up."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(below: int = 65536) -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (and lower than ``below``)."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port < below:
+            return port
+    raise RedisServerError(f"no free port below {below}")
 
 
 class RedisServer:
@@ -66,13 +70,20 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise RedisServerError(f"redis-server exited with {self.process.returncode}: {err}")
+                code, log = self.process.returncode, self._log_tail()
+                self.stop()
+                raise RedisServerError(f"redis-server exited with {code}: {log}")
             if self._answers():
                 return self
-            time.sleep(0.02)
+            time.sleep(0.02)  # polling a starting server's socket
         self.stop()
         raise RedisServerError(f"redis-server did not answer on port {self.port} within {timeout}s")
+
+    def _log_tail(self) -> str:
+        if self._dir is None:
+            return ""
+        log = Path(self._dir.name) / "redis.log"
+        return log.read_text(errors="replace")[-2000:] if log.exists() else ""
 
     def _answers(self) -> bool:
         try:

@@ -9,7 +9,7 @@ import pytest
 from resque_compat import NoClassError, NoQueueError, Profile, Resque
 from resque_compat.errors import ConfigError, DecodeError, EncodeError
 from resque_compat.protocol.payloads import InvalidPayload
-from resque_compat.testing import RedisServer
+from resque_compat.testing import RedisServer, free_port
 
 
 class Archive:
@@ -254,7 +254,8 @@ def test_the_rails_profile_enqueues_bytes_a_rails_process_can_destroy(resque: Re
 
 
 def test_a_redis_cluster_is_refused_with_a_clear_error() -> None:
-    with RedisServer(extra_args=("--cluster-enabled", "yes")) as node:
+    # A cluster node also listens on its port + 10000 (the cluster bus).
+    with RedisServer(port=free_port(below=55000), extra_args=("--cluster-enabled", "yes")) as node:
         with pytest.raises(ConfigError, match="Redis Cluster is not supported"):
             Resque.from_url(node.url)
         with pytest.raises(ConfigError, match="Redis Cluster is not supported"):

@@ -9,6 +9,8 @@ that one attribute (a ``Registry``, any mapping of Ruby class names to performer
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +44,13 @@ class App:
 def load_app(specs: Iterable[str]) -> App:
     """Import each ``module`` or ``module:attr`` and collect performers and worker hooks.
 
+    The current directory is importable, as it is for ``python -m`` and Ruby's ``rake``
+    (a console script's ``sys.path`` lacks it), so ``--app myapp.jobs`` works from the project.
     Raises ``ConfigError`` when a module cannot be imported or provides nothing.
     """
+    here = os.getcwd()
+    if "" not in sys.path and here not in sys.path:
+        sys.path.insert(0, here)
     app = App()
     for spec in specs:
         module_name, _, attr = spec.partition(":")
