@@ -106,6 +106,8 @@ def test_a_performer_error_is_reported_with_the_inner_class_and_the_original_err
         registry[WRAPPER_CLASS].perform(job_data("SendInvoiceJob", [12]))
     assert str(info.value) == "SendInvoiceJob raised ValueError: card declined for 12"
     assert isinstance(info.value.__cause__, ValueError)
+    # the failure record's exception field names the original error, as a Rails worker's would
+    assert exception_name(info.value) == "ValueError"
 
 
 @pytest.mark.parametrize(

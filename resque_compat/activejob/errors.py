@@ -57,13 +57,17 @@ class UnknownActiveJobClass(ActiveJobError, LookupError):
 class ActiveJobPerformError(ActiveJobError):
     """A wrapped job's performer raised: the message names the inner class and the original error.
 
-    The original exception is chained as ``__cause__``.
+    The original exception is chained as ``__cause__``, and the failure record's ``exception``
+    field names the original's class (``ruby_name``), as a Rails worker's record would.
     """
 
     def __init__(self, job_class: str, original: BaseException) -> None:
+        from ..runtime.failures import exception_name
+
         super().__init__(f"{job_class} raised {type(original).__name__}: {original}")
         self.job_class = job_class
         self.original = original
+        self.ruby_name = exception_name(original)
 
 
 class ArgumentEncodeError(EncodeError):

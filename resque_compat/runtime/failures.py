@@ -67,9 +67,9 @@ class UnknownJobClass(NameError):
 
 
 def exception_name(exc: BaseException) -> str:
-    """The ``exception`` field: Ruby's name for our Resque errors, the bare name of a Python
-    builtin, else ``module.Class``."""
-    declared = getattr(type(exc), "ruby_name", None)
+    """The ``exception`` field: Ruby's name for our Resque errors (or the name an error
+    reports itself as), the bare name of a Python builtin, else ``module.Class``."""
+    declared = getattr(exc, "ruby_name", None)
     if isinstance(declared, str):
         return declared
     cls = type(exc)
