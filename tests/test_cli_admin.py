@@ -57,3 +57,18 @@ def test_a_bad_redis_url_is_a_clear_error_not_a_traceback(namespace: str) -> Non
     assert done.returncode == 1
     assert "unsupported Redis URL scheme" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_command_a_module_registers_is_reachable_from_the_top_level_group() -> None:
+    import importlib
+
+    import click
+
+    from resque_compat.cli import COMMANDS, main
+
+    for module in set(COMMANDS.values()):
+        family = click.Group()
+        importlib.import_module(f"resque_compat.cli.{module}").register(family)
+        for name in family.commands:
+            assert COMMANDS.get(name) == module, f"{name} ({module}) is missing from cli.COMMANDS"
+            assert main.get_command(click.Context(main), name) is not None
