@@ -103,8 +103,13 @@ class RedisFailure:
         worker: str,
         queue: str,
     ) -> None:
-        """``Failure::Redis#save``: ``RPUSH failed <record>``."""
-        self.store.push_to_failed_queue(self._record(payload, exception, error, backtrace, worker, queue))
+        """``Failure::Redis#save``: ``RPUSH failed <record>`` (multi-queue: ``<queue>_failed``)."""
+        record = self._record(payload, exception, error, backtrace, worker, queue)
+        self.store.push_to_failed_queue(record, self._list_for(queue))
+
+    def _list_for(self, queue: str) -> str:
+        """The failure list a job of ``queue`` goes to."""
+        return FAILED
 
     def _record(
         self,
@@ -146,7 +151,8 @@ class RedisFailure:
     def all(self, offset: int = 0, limit: int = 1, queue: str | None = None) -> list[FailureEntry]:
         """Records ``offset .. offset+limit-1`` (``Failure::Redis.all``; always a list here)."""
         self.check_queue(queue)
-        return [read_entry(offset + i, raw) for i, raw in enumerate(self.store.items(offset, limit))]
+        name = queue or FAILED
+        return [read_entry(offset + i, raw) for i, raw in enumerate(self.store.items(offset, limit, name))]
 
     def each(
         self,
@@ -157,7 +163,7 @@ class RedisFailure:
         order: str = "desc",
     ) -> Iterator[FailureEntry]:
         """``Failure::Redis.each``: one window, reversed *within the window* for ``desc``."""
-        window = self.all(offset, self.store.num_failed() if limit is None else limit, queue)
+        window = self.all(offset, self.store.num_failed(queue or FAILED) if limit is None else limit, queue)
         if order == "desc":
             window.reverse()
         for entry in window:
@@ -228,22 +234,11 @@ class RedisFailure:
 class RedisMultiQueueFailure(RedisFailure):
     """``Resque::Failure::RedisMultiQueue``: one ``<queue>_failed`` list per job queue."""
 
-    def save(
-        self,
-        *,
-        payload: Any,
-        exception: str,
-        error: str,
-        backtrace: Sequence[str],
-        worker: str,
-        queue: str,
-    ) -> None:
-        """``SADD failed_queues <q>_failed`` then ``RPUSH <q>_failed <record>``."""
+    def _list_for(self, queue: str) -> str:
+        """``Failure.failure_queue_name``: ``<queue>_failed``, added to ``failed_queues`` first."""
         name = failure_queue_name(queue)
         self.store.add_failed_queue(name)
-        self.store.push_to_failed_queue(
-            self._record(payload, exception, error, backtrace, worker, queue), name
-        )
+        return name
 
     @staticmethod
     def check_queue(queue: str | None) -> None:
@@ -261,26 +256,6 @@ class RedisMultiQueueFailure(RedisFailure):
             return total
         return sum(1 for e in self.each(0, total, queue) if e.class_name == class_name)
 
-    def all(self, offset: int = 0, limit: int = 1, queue: str | None = None) -> list[FailureEntry]:
-        name = queue or FAILED
-        return [read_entry(offset + i, raw) for i, raw in enumerate(self.store.items(offset, limit, name))]
-
-    def each(
-        self,
-        offset: int = 0,
-        limit: int | None = None,
-        queue: str | None = None,
-        class_name: str | None = None,
-        order: str = "desc",
-    ) -> Iterator[FailureEntry]:
-        name = queue or FAILED
-        window = self.all(offset, self.store.num_failed(name) if limit is None else limit, name)
-        if order == "desc":
-            window.reverse()
-        for entry in window:
-            if class_name is None or entry.class_name == class_name:
-                yield entry
-
     def clear(self, queue: str | None = None) -> None:
         """Delete one failed queue, or every one named in ``failed_queues``."""
         for name in [queue] if queue else self.queues():
@@ -289,9 +264,6 @@ class RedisMultiQueueFailure(RedisFailure):
     def requeue(self, index: int, queue: str | None = None) -> None:
         """As the Redis backend, with a zone-less ``retried_at``."""
         self._requeue(index, queue or FAILED, format_multi_queue_retried_at())
-
-    def remove(self, index: int, queue: str | None = None) -> None:
-        self.store.remove_from_failed_queue(index, queue or FAILED)
 
     def requeue_all(self) -> None:
         for name in self.queues():
