@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ..client import Resque
@@ -27,14 +28,41 @@ from .registry import in_flight, unregister_worker
 _WORKER_TITLE = re.compile(r"resque:work|resque:\sStarting|resque-[0-9]")
 
 
-def worker_pids() -> set[str]:
-    """``Worker#linux_worker_pids``: pids whose ``ps`` command matches a Resque worker title."""
-    out = subprocess.run(["ps", "-A", "-o", "pid,command"], capture_output=True, text=True, check=False)
-    pids = set()
-    for line in out.stdout.splitlines():
-        if _WORKER_TITLE.search(line) and "resque-web" not in line:
-            pids.add(line.split()[0])
-    return pids
+def worker_pids() -> set[str] | None:
+    """``Worker#linux_worker_pids``: pids whose ``ps`` command matches a Resque worker title.
+
+    Without a working ``ps`` (a slim container) the titles are read from ``/proc``; when
+    neither answers, ``None``: nobody can tell a live worker from a dead one, so the caller
+    must not prune by pid (Ruby would crash or prune every same-host worker).
+    """
+    try:
+        out = subprocess.run(["ps", "-A", "-o", "pid,command"], capture_output=True, text=True, check=False)
+    except OSError:
+        out = None
+    if out is not None and out.returncode == 0 and out.stdout.strip():
+        lines = out.stdout.splitlines()
+    else:
+        found = _proc_lines()
+        if found is None:
+            return None
+        lines = found
+    return {line.split()[0] for line in lines if _WORKER_TITLE.search(line) and "resque-web" not in line}
+
+
+def _proc_lines() -> list[str] | None:
+    """``pid command`` lines from ``/proc/<pid>/cmdline``, or ``None`` without ``/proc``."""
+    proc = Path("/proc")
+    if not (proc / "self" / "cmdline").exists():
+        return None
+    lines = []
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            lines.append(f"{entry.name} {cmd.strip()}")
+    return lines
 
 
 def expired_heartbeats(resque: Resque, prune_interval: float) -> list[str]:
@@ -72,6 +100,8 @@ def prune_dead_workers(
         return []
     all_workers = resque.worker_registry.worker_ids()
     known = worker_pids()
+    if known is None:
+        log("Cannot list processes (no ps, no /proc): not pruning same-host workers by pid")
     expired = expired_heartbeats(resque, prune_interval)
     pruned = []
     for dead in expired:
@@ -92,7 +122,7 @@ def prune_dead_workers(
         host, pid, queues_raw = parts[0], parts[1], parts[2]
         if "*" not in own_queues and set(queues_raw.split(",")) != set(own_queues):
             continue
-        if host != hostname or pid in known:
+        if host != hostname or known is None or pid in known:
             continue
         log(f"Pruning dead worker: {other}")
         unregister_worker(resque, reporter, performers, other, None, log)
