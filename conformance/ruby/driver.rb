@@ -101,6 +101,28 @@
 #                                                 (backend: the failure backend the
 #                                                 pages use, as in `failures`)
 #   quit                                       -> replies, then exits
+#
+# ActiveJob mode: with CONFORMANCE_ACTIVEJOB=1 in its environment the driver is a Rails 6.1
+# process too (activejob, globalid, Time.zone "UTC", GlobalID.app "myapp", records Invoice and
+# Person located by id; Resque's lib/ goes after activejob's on the load path so activejob's own
+# Resque adapter loads, see spec section 13). Without activejob the aj_* commands raise
+# ActiveJobUnavailable with the reason.
+#   aj_define   name, queue?                   -> an ActiveJob::Base subclass whose #perform(*args,
+#                                                 **kwargs) RPUSHes to `performed` {"job_class",
+#                                                 "args","kwargs" (typed shapes, see aj_shape),
+#                                                 "inspect","kwargs_inspect","job_id","queue_name",
+#                                                 "priority","locale"}
+#   aj_enqueue  class, ruby | args?, kwargs? (Ruby source of a Hash), queue?, priority?, locale?
+#       perform_later(*args, **kwargs) (through set(queue:, priority:), within
+#       I18n.with_locale) -> {"job_id","queue_name","args","kwargs","inspect","raw" (the queue
+#       entry written)}
+#   aj_shape    ruby | args?                   -> the typed shape of the values: JSON scalars as
+#                                                 they are, arrays element-wise, {"Symbol":name},
+#                                                 {"Hash":[[k,v],...]}, {"HashWithIndifferentAccess":
+#                                                 ...}, {"GlobalID":uri}, {"Time"|"DateTime"|
+#                                                 "TimeWithZone":iso8601(9)}, {"Date":iso8601},
+#                                                 {"Duration":[secs,[[unit,n],...]]}, {"Module":name},
+#                                                 else {"Object":"Class: inspect"}
 
 require "optparse"
 require "json"
@@ -138,6 +160,134 @@ else
   warn "unknown --json profile #{OPTIONS[:json]}"
   exit 2
 end
+
+# ActiveJob mode (CONFORMANCE_ACTIVEJOB=1): Rails 6.1's ActiveJob on Resque.
+module ConformanceActiveJob
+  module_function
+
+  def setup!
+    # Resque 3.0's lib/ holds an adapter for Rails 7.2+; activejob 6.1's own must win.
+    found = $LOADED_FEATURES.find { |f| f.end_with?("/resque.rb") }
+    resque_dir = found && File.dirname(found)
+    $LOAD_PATH.push($LOAD_PATH.delete(resque_dir)) if resque_dir && $LOAD_PATH.include?(resque_dir)
+    require "logger"
+    require "active_job"
+    require "active_support/json"
+    require "active_support/time"
+    require "global_id"
+    require "active_job/queue_adapters/resque_adapter"
+    configure!
+  rescue LoadError => e
+    @unavailable = "ActiveJob is not available to this Ruby (#{e.message})"
+  end
+
+  def configure!
+    ActiveJob::Base.queue_adapter = :resque
+    ActiveJob::Base.logger = Logger.new(nil)
+    GlobalID.app = "myapp"
+    Time.zone = "UTC"
+    I18n.available_locales = %i[en fr]
+    record = Class.new do
+      include GlobalID::Identification
+      attr_reader :id
+
+      def initialize(id)
+        @id = id
+      end
+
+      def self.find(id)
+        new(id.to_i)
+      end
+
+      def inspect
+        "#<#{self.class.name} id=#{id}>"
+      end
+    end
+    Object.const_set(:Invoice, Class.new(record))
+    Object.const_set(:Person, Class.new(record))
+    @ready = true
+  end
+
+  def version
+    @ready ? ActiveJob::VERSION::STRING : nil
+  end
+
+  def ready!
+    return if @ready
+
+    raise ActiveJobUnavailable, @unavailable || "the driver runs without CONFORMANCE_ACTIVEJOB=1"
+  end
+
+  def define(req)
+    ready!
+    name = req.fetch("name")
+    parent, leaf = ConformanceDriver.ensure_module_path(name)
+    parent.send(:remove_const, leaf) if parent.const_defined?(leaf, false)
+    klass = Class.new(ActiveJob::Base)
+    parent.const_set(leaf, klass)
+    klass.queue_as(req["queue"]) if req["queue"]
+    klass.define_method(:perform) { |*args, **kwargs| ConformanceActiveJob.record(self, args, kwargs) }
+    name
+  end
+
+  def record(job, args, kwargs)
+    entry = {
+      "job_class" => job.class.name, "args" => shape(args), "kwargs" => shape(kwargs),
+      "inspect" => args.inspect, "kwargs_inspect" => kwargs.inspect, "job_id" => job.job_id,
+      "queue_name" => job.queue_name, "priority" => job.priority, "locale" => I18n.locale.to_s
+    }
+    Resque.redis.rpush("performed", JSON.generate(entry))
+  end
+
+  def enqueue(req)
+    ready!
+    klass = ConformanceDriver.constant(req.fetch("class"))
+    args = ConformanceDriver.eval_args(req)
+    kwargs = req["kwargs"] ? TOPLEVEL_BINDING.eval(req["kwargs"]) : {}
+    options = { queue: req["queue"], priority: req["priority"] }.compact
+    target = options.empty? ? klass : klass.set(options)
+    job = I18n.with_locale(req["locale"] || I18n.default_locale) { target.perform_later(*args, **kwargs) }
+    raise ArgumentError, "perform_later did not enqueue #{klass}" unless job
+
+    { "job_id" => job.job_id, "queue_name" => job.queue_name, "args" => shape(args),
+      "kwargs" => shape(kwargs), "inspect" => args.inspect,
+      "raw" => Resque.redis.lrange("queue:#{job.queue_name}", -1, -1).first }
+  end
+
+  def shape(value)
+    case value
+    when nil, true, false, Integer, String then value
+    when Float then value.finite? ? value : { "Float" => value.to_s }
+    when Symbol then { "Symbol" => value.to_s }
+    when Array then value.map { |v| shape(v) }
+    when ActiveSupport::HashWithIndifferentAccess then { "HashWithIndifferentAccess" => pairs(value) }
+    when Hash then { "Hash" => pairs(value) }
+    else shape_object(value)
+    end
+  end
+
+  def pairs(hash)
+    hash.map { |k, v| [shape(k), shape(v)] }
+  end
+
+  def shape_object(value)
+    case value
+    when ActiveSupport::TimeWithZone then { "TimeWithZone" => value.iso8601(9) }
+    when DateTime then { "DateTime" => value.iso8601(9) }
+    when Time then { "Time" => value.iso8601(9) }
+    when Date then { "Date" => value.iso8601 }
+    when ActiveSupport::Duration
+      { "Duration" => [value.value, value.parts.map { |unit, n| [unit.to_s, n] }] }
+    when Module then { "Module" => value.name }
+    when GlobalID::Identification then { "GlobalID" => value.to_global_id.to_s }
+    else { "Object" => "#{value.class.name}: #{value.inspect}" }
+    end
+  end
+end
+
+class ActiveJobUnavailable < StandardError; end
+
+ConformanceActiveJob.setup! if ENV["CONFORMANCE_ACTIVEJOB"] == "1"
 
 module ConformanceDriver
   module_function
@@ -469,6 +619,7 @@ module ConformanceDriver
       "oj" => defined?(Oj::VERSION) ? Oj::VERSION : nil,
       "json" => JSON::VERSION,
       "activesupport" => defined?(ActiveSupport::VERSION) ? ActiveSupport::VERSION::STRING : nil,
+      "activejob" => ConformanceActiveJob.version,
       "profile" => OPTIONS[:json], "namespace" => ns,
       "hostname" => Socket.gethostname, "pid" => Process.pid,
       "redis_server" => raw.info("server")["redis_version"],
@@ -517,6 +668,11 @@ module ConformanceDriver
     when "keys" then keys
     when "flush" then flush
     when "web_get" then web_get(req)
+    when "aj_define" then ConformanceActiveJob.define(req)
+    when "aj_enqueue" then ConformanceActiveJob.enqueue(req)
+    when "aj_shape"
+      ConformanceActiveJob.ready!
+      ConformanceActiveJob.shape(eval_args(req))
     when "quit" then :quit
     else raise ArgumentError, "unknown command #{req['cmd'].inspect}"
     end
