@@ -12,14 +12,12 @@ Every method names the Ruby method it mirrors; return values follow Ruby's.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from . import jobs
+from .config.environment import environment_name
 from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
 from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
 from .protocol import Job, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
@@ -33,6 +31,9 @@ from .store import (
     connect,
     refuse_cluster,
 )
+
+if TYPE_CHECKING:
+    import redis
 
 FAILURE_BACKENDS = ("redis", "redis_multi_queue")
 
@@ -73,9 +74,7 @@ class Resque:
         self.profile = Profile(json_profile)
         self.inline = inline
         self.registry: Mapping[str, Any] = registry if registry is not None else {}
-        self.environment = (
-            environment or os.environ.get("RAILS_ENV") or os.environ.get("RACK_ENV") or "development"
-        )
+        self.environment = environment or environment_name()
         self.queue_store = QueueAccess(self.redis, self.keys)
         self.failed_store = FailedQueueAccess(self.redis, self.keys)
         self.stats = StatsAccess(self.redis, self.keys)
