@@ -13,6 +13,7 @@ name starts with the hook prefix, sorted alphabetically (``before_perform`` runs
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
@@ -69,8 +70,24 @@ def hook_names(job_class: Any, prefix: str) -> list[str]:
     declared = getattr(job_class, "hooks", None)
     names = declared() if callable(declared) else declared
     if not isinstance(names, list | tuple):
-        names = [n for n in dir(job_class) if not n.startswith("_")]
+        names = job_methods(job_class)
     return sorted(n for n in names if n.startswith(prefix) and callable(getattr(job_class, n, None)))
+
+
+def job_methods(job_class: Any) -> tuple[str, ...]:
+    """``Plugin.job_methods``: the public attribute names of a job class, memoized per class
+    as Ruby memoizes them (``@job_methods[job] ||= ...``); a hook added later is not seen."""
+    try:
+        return _job_methods(job_class)
+    except TypeError:  # unhashable: look every time
+        return _public_names(job_class)
+
+
+def _public_names(job_class: Any) -> tuple[str, ...]:
+    return tuple(n for n in dir(job_class) if not n.startswith("_"))
+
+
+_job_methods = functools.lru_cache(maxsize=4096)(_public_names)
 
 
 def hooks(job_class: Any, prefix: str) -> list[Callable[..., Any]]:

@@ -25,6 +25,7 @@ from redis.exceptions import NoScriptError
 from ..protocol import Profile, encode
 from ..protocol.keys import Keys
 from ..protocol.times import format_run_at
+from .connection import CommandSender
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4..] queue:<q> in priority order.
 # ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[2 + k] the working-on
@@ -111,6 +112,7 @@ class JobSource:
         self.keys = keys
         self.worker_id = worker_id
         self.worker_key = keys.worker(worker_id)
+        self.sender = CommandSender(client)
         self._sha: str | None = None
 
     def _load(self) -> str:
@@ -150,25 +152,17 @@ class JobSource:
             *(self.keys.queue(q) for q in queues),
         ]
         args: list[Any] = [b"1" if check_pause else b"0", self.worker_id, *prefixes]
-        sha = self._sha or self._load()
-        if not settle_previous:
-            try:
-                reply = self.client.evalsha(sha, len(keys), *keys, *args)
-            except NoScriptError:
-                reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
-            return _reading(reply, queues)
-        pipe = self.client.pipeline(transaction=False)
-        self._settle(pipe)
-        pipe.evalsha(sha, len(keys), *keys, *args)
-        replies = pipe.execute(raise_on_error=False)
-        for r in replies[:-1]:
-            if isinstance(r, Exception):
-                raise r
-        reply = replies[-1]
-        if isinstance(reply, NoScriptError):
+        script = ("EVALSHA", self._sha or self._load(), len(keys), *keys, *args)
+        settle = (
+            ("DEL", self.worker_key),
+            ("INCRBY", self.keys.stat("processed"), 1),
+            ("INCRBY", self.keys.worker_stat("processed", self.worker_id), 1),
+        )
+        try:
+            # One write, one connection this worker holds: the hot path of every job.
+            reply = self.sender.send((*settle, script) if settle_previous else (script,))[-1]
+        except NoScriptError:  # only the script can answer NOSCRIPT; the settle went through
             reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
-        elif isinstance(reply, Exception):
-            raise reply
         return _reading(reply, queues)
 
     def blocking_pop(self, queues: Sequence[str], timeout: float) -> tuple[str, bytes] | None:
