@@ -35,6 +35,12 @@ def pinned(ctx: Context, argv: list[str]) -> list[str]:
     return ["taskset", "-c", ctx.cpu, *argv]
 
 
+def worker_argv(url: str, namespace: str, *options: str) -> list[str]:
+    """``resque-compat work`` on the benchmark's performers."""
+    cli = [sys.executable, "-m", "resque_compat.cli", "-r", url, "-N", namespace]
+    return [*cli, "work", "--app", "bench.jobs", *options]
+
+
 def fresh_namespace() -> str:
     return f"bench-{uuid.uuid4().hex[:8]}"
 
@@ -124,19 +130,8 @@ def py_worker(jobs: int, fork: bool, count: int = 1) -> Callable[[Context], floa
     def run(ctx: Context) -> float:
         ns = fresh_namespace()
         _fill(ctx.url, ns, jobs)
-        argv = [
-            sys.executable,
-            "-m",
-            "resque_compat.cli",
-            "-r",
-            ctx.url,
-            "-N",
-            ns,
-            "work",
-            "--app",
-            "bench.jobs",
-        ]
-        argv += ["-q", "noop", "--interval", "0", "--fork" if fork else "--no-fork", "--count", str(count)]
+        argv = worker_argv(ctx.url, ns, "-q", "noop", "--interval", "0", "--fork" if fork else "--no-fork")
+        argv += ["--count", str(count)]
         proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
         try:
             return _rate_while(ctx.url, ns, jobs, proc, timeout=300)
@@ -171,19 +166,7 @@ def py_latency(samples: int, blocking: bool, interval: float = 0.1) -> Callable[
 
         ns = fresh_namespace()
         resque = Resque.from_url(ctx.url, namespace=ns)
-        argv = [
-            sys.executable,
-            "-m",
-            "resque_compat.cli",
-            "-r",
-            ctx.url,
-            "-N",
-            ns,
-            "work",
-            "--app",
-            "bench.jobs",
-        ]
-        argv += ["-q", "latency", "--no-fork", "--interval", str(interval)]
+        argv = worker_argv(ctx.url, ns, "-q", "latency", "--no-fork", "--interval", str(interval))
         argv += ["--blocking"] if blocking else ["--polling"]
         proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
         client = redis.Redis.from_url(ctx.url)
@@ -222,21 +205,8 @@ def commands_per_job(jobs: int, side: str, what: str) -> Callable[[Context], flo
         elif side == "ruby" and what == "enqueue":
             rb_enqueue(jobs)(ctx)
         elif side == "python":
-            argv = [
-                sys.executable,
-                "-m",
-                "resque_compat.cli",
-                "-r",
-                ctx.url,
-                "-N",
-                ns,
-                "work",
-                "--app",
-                "bench.jobs",
-            ]
-            subprocess.run(
-                [*argv, "-q", "noop", "--interval", "0", "--no-fork"], cwd=REPO, check=True, timeout=600
-            )
+            argv = worker_argv(ctx.url, ns, "-q", "noop", "--interval", "0", "--no-fork")
+            subprocess.run(argv, cwd=REPO, check=True, timeout=600)
         else:
             assert ctx.reference is not None
             env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "FORK_PER_JOB": "false"}
