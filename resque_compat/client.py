@@ -20,7 +20,7 @@ from . import jobs
 from .config.environment import environment_name
 from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
 from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
-from .protocol import Job, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
+from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
 from .protocol.keys import DEFAULT_NAMESPACE
 from .protocol.rubyjson import encode_prepared, prepare
 from .store import (
@@ -153,8 +153,8 @@ class Resque:
         Returns the number of jobs pushed.
         """
         self.validate(job_class, queue)
-        name = jobs.class_name(job_class)
-        encoded = [encode_job(name, args, self.profile) for args in args_list]
+        encode_one = JobEncoder(jobs.class_name(job_class), self.profile)
+        encoded = [encode_one(args) for args in args_list]
         self.queue_store.push_many(queue, encoded)
         return len(encoded)
 

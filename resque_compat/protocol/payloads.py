@@ -74,10 +74,22 @@ def job_payload(class_name: str, args: Sequence[Any]) -> dict[str, Any]:
 
 def encode_job(class_name: str, args: Sequence[Any], profile: Profile = Profile.JSON_GEM) -> bytes:
     """The exact bytes ``Resque.push(queue, class: klass.to_s, args: args)`` writes."""
-    # Flat arguments of strings, integers, booleans and nil (most jobs) need no walk.
-    plain = all(type(a) in _PLAIN for a in args)
-    prepared = list(args) if plain else prepare(list(args), profile, "args")
-    return encode_prepared({"class": class_name, "args": prepared}, profile, "args")
+    return JobEncoder(class_name, profile)(args)
+
+
+class JobEncoder:
+    """``encode_job`` for one class: the ``{"class":…,"args":`` prefix is encoded once, so bulk
+    enqueues pay only for their arguments."""
+
+    def __init__(self, class_name: str, profile: Profile = Profile.JSON_GEM) -> None:
+        self.profile = profile
+        self.prefix = b'{"class":' + encode_prepared(class_name, profile, "class") + b',"args":'
+
+    def __call__(self, args: Sequence[Any]) -> bytes:
+        # Flat arguments of strings, integers, booleans and nil (most jobs) need no walk.
+        items = list(args)
+        prepared = items if _PLAIN.issuperset(map(type, items)) else prepare(items, self.profile, "args")
+        return self.prefix + encode_prepared(prepared, self.profile, "args") + b"}"
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})

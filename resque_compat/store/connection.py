@@ -7,6 +7,7 @@ are not hash-tagged, so its pipelines and MGETs would cross slots.
 
 from __future__ import annotations
 
+import inspect
 import os
 import select
 import threading
@@ -76,12 +77,12 @@ def refuse_cluster(client: Any) -> None:
 
 class CommandSender:
     """Sends a batch of commands in one write on a connection this thread holds, and reads the
-    replies: the cheapest round trip redis-py allows, for the enqueue hot path.
+    replies: the cheapest round trip redis-py allows, for the enqueue and reserve hot paths.
 
-    The connection comes from the client's pool settings (``make_connection``) but is kept per
-    thread and per process, so it is never shared across a fork or between threads. Any error
-    drops the connection (its remaining replies are unknown) and is raised as is; the next call
-    connects again. Nothing is retried.
+    The connection is taken from the client's pool and kept checked out, per thread and per
+    process, so it is never shared across a fork or between threads, and closing the client
+    (``pool.disconnect()``) closes it too. Any error drops the connection (its remaining replies
+    are unknown) and is raised as is; the next call connects again. Nothing is retried.
     """
 
     def __init__(self, client: redis.Redis) -> None:
@@ -91,7 +92,7 @@ class CommandSender:
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
-            conn = self.pool.make_connection()
+            conn = self.pool.get_connection("PIPELINE") if _NAME_REQUIRED else self.pool.get_connection()
             self._local.conn = conn
             self._local.pid = os.getpid()
         return conn
@@ -110,3 +111,11 @@ class CommandSender:
         except BaseException:
             conn.disconnect()
             raise
+
+
+# redis-py 5.3 deprecates get_connection's command name; 5.0-5.2 require it.
+_NAME_REQUIRED = (
+    inspect.signature(redis.ConnectionPool.get_connection).parameters.get("command_name") is not None
+    and inspect.signature(redis.ConnectionPool.get_connection).parameters["command_name"].default
+    is inspect.Parameter.empty
+)
