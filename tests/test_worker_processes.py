@@ -209,6 +209,21 @@ def test_the_blocking_wait_starts_a_job_long_before_the_polling_interval(
     assert redis_client.get(f"{namespace}:stat:processed") == b"1"
 
 
+def test_on_one_queue_the_blocking_wait_leaves_jobs_in_redis_until_the_atomic_reserve_takes_them(
+    workers: Workers, redis_client: redis.Redis, namespace: str
+) -> None:
+    # Given a worker blocked on a single queue (BLMOVE from the head to the head: nothing taken)
+    proc = workers.start(QUEUE="q", INTERVAL="30", RESQUE_BLOCKING_WAIT="1", FORK_PER_JOB="false")
+    assert workers.next("hooks") == "before_first_fork"
+    # When jobs arrive long before the polling interval would end
+    push_raw(redis_client, namespace, "q", *(f'{{"class":"Echo","args":[{i}]}}'.encode() for i in range(3)))
+    # Then they run at once, in order, and the queue is left empty with nothing lost
+    assert [workers.next("echo", timeout=5) for _ in range(3)] == ["[0]", "[1]", "[2]"]
+    assert redis_client.llen(f"{namespace}:queue:q") == 0
+    assert workers.stop(proc) == 0
+    assert redis_client.get(f"{namespace}:stat:processed") == b"3"
+
+
 def test_pidfile_holds_the_pid_the_worker_registers_under(
     workers: Workers, redis_client: redis.Redis, namespace: str, tmp_path: Any
 ) -> None:

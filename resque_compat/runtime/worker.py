@@ -277,10 +277,16 @@ class Worker:
     def idle(self, interval: float) -> None:
         """Sleep ``interval`` (heartbeating, woken by signals), or wait on the queues with BLPOP."""
         assert self.waker is not None
-        if self.settings.blocking and not self.cached_pause and self.queues:
+        # Only jobs this worker pushed back wait in the queues: wake on a timer, not on them.
+        if self.settings.blocking and not self.cached_pause and self.queues and not self._pushed_back:
             self.maybe_heartbeat()
+            slice_ = min(interval, BLOCKING_SLICE)
             try:
-                got = self.source.blocking_pop(self.queues, min(interval, BLOCKING_SLICE))
+                if len(set(self.queues)) == 1:
+                    # Wake without taking; the next reserve takes the job atomically.
+                    self.source.wait_for_job(self.queues[0], slice_)
+                    return
+                got = self.source.blocking_pop(self.queues, slice_)
             except REDIS_UNAVAILABLE as exc:
                 self.redis_lost(exc)
                 return

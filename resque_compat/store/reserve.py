@@ -167,13 +167,24 @@ class JobSource:
 
     def blocking_pop(self, queues: Sequence[str], timeout: float) -> tuple[str, bytes] | None:
         """``BLPOP queue:<q1> queue:<q2> … timeout``: Redis serves the first non-empty key in
-        the order given, so priority order holds. ``None`` on timeout."""
+        the order given, so priority order holds. ``None`` on timeout.
+
+        The popped job is held only by this process until ``mark``: a worker killed in that
+        one round trip loses it. ``wait_for_job`` has no such window, for a single queue."""
         by_key = {self.keys.queue(q).encode(): q for q in queues}
         reply = self.client.blpop(list(by_key), timeout=timeout)  # type: ignore[arg-type]
         if not reply:
             return None
         key, raw = reply  # type: ignore[misc]
         return by_key[key], raw
+
+    def wait_for_job(self, queue: str, timeout: float) -> bool:
+        """Block until ``queue:<queue>`` holds a job, without taking it: ``BLMOVE`` from the
+        list's head to its head leaves the list as it was. The job is then taken by the atomic
+        reserve, so a worker killed at any moment loses nothing. ``False`` on timeout."""
+        key = self.keys.queue(queue)
+        # BLMOVE takes a fractional timeout since Redis 6; redis-py annotates it as int.
+        return self.client.blmove(key, key, timeout, "LEFT", "LEFT") is not None  # type: ignore[arg-type]
 
     def mark(self, data: bytes) -> None:
         """``SET worker:<id> <working-on>`` (``Worker#working_on`` after a blocking pop)."""
