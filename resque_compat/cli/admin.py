@@ -8,19 +8,10 @@ from typing import Any
 
 import click
 
-from ..client import Resque
 from ..errors import ResqueError
 from ..failure import FailureEntry
 from ..protocol import decode
-from .common import settings
-
-
-def _resque(ctx: click.Context) -> Resque:
-    try:
-        found: Resque = settings(ctx).resque()
-    except ResqueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return found
+from .common import connect
 
 
 def _args(values: tuple[str, ...]) -> list[Any]:
@@ -46,7 +37,7 @@ def _print_json(value: Any) -> None:
 def enqueue(ctx: click.Context, queue: str, job_class: str, args: tuple[str, ...]) -> None:
     """Enqueue JOB_CLASS (a Ruby class name) on QUEUE; ARGS are JSON values (Resque.enqueue_to)."""
     try:
-        _resque(ctx).enqueue_to(queue, job_class, *_args(args))
+        connect(ctx).enqueue_to(queue, job_class, *_args(args))
     except ResqueError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -56,7 +47,7 @@ def enqueue(ctx: click.Context, queue: str, job_class: str, args: tuple[str, ...
 @click.pass_context
 def queues(ctx: click.Context, as_json: bool) -> None:
     """Every queue with its size (Resque.queue_sizes)."""
-    sizes = _resque(ctx).queue_sizes()
+    sizes = connect(ctx).queue_sizes()
     if as_json:
         _print_json(sizes)
         return
@@ -71,7 +62,7 @@ def queues(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def peek(ctx: click.Context, queue: str, start: int, count: int) -> None:
     """Print jobs of QUEUE as stored, one per line (Resque.peek)."""
-    for job in _resque(ctx).peek_jobs(queue, start, count):
+    for job in connect(ctx).peek_jobs(queue, start, count):
         click.echo(job.raw.decode("utf-8", "replace"))
 
 
@@ -80,7 +71,7 @@ def peek(ctx: click.Context, queue: str, start: int, count: int) -> None:
 @click.pass_context
 def remove_queue(ctx: click.Context, queue: str) -> None:
     """Delete QUEUE and its jobs (Resque.remove_queue)."""
-    _resque(ctx).remove_queue(queue)
+    connect(ctx).remove_queue(queue)
 
 
 @click.command()
@@ -90,14 +81,14 @@ def remove_queue(ctx: click.Context, queue: str) -> None:
 @click.pass_context
 def destroy(ctx: click.Context, queue: str, job_class: str, args: tuple[str, ...]) -> None:
     """Remove jobs of JOB_CLASS (with exactly ARGS, if given) from QUEUE (Resque::Job.destroy)."""
-    click.echo(_resque(ctx).destroy(queue, job_class, *_args(args)))
+    click.echo(connect(ctx).destroy(queue, job_class, *_args(args)))
 
 
 @click.command()
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """Resque.info as JSON."""
-    _print_json(_resque(ctx).info())
+    _print_json(connect(ctx).info())
 
 
 @click.group()
@@ -120,7 +111,7 @@ def _entry_line(entry: FailureEntry) -> str:
 @click.pass_context
 def failures_list(ctx: click.Context, queue: str | None, start: int, count: int, as_json: bool) -> None:
     """Failures from START, oldest first, with their index."""
-    entries = _resque(ctx).failure.all(start, count, queue)
+    entries = connect(ctx).failure.all(start, count, queue)
     for e in entries:
         if as_json:
             _print_json({"index": e.index, "record": e.record, "raw": e.raw.decode("utf-8", "replace")})
@@ -134,7 +125,7 @@ def failures_list(ctx: click.Context, queue: str | None, start: int, count: int,
 @click.pass_context
 def failures_count(ctx: click.Context, queue: str | None, class_name: str | None) -> None:
     """How many failures (Failure.count)."""
-    click.echo(_resque(ctx).failure.count(queue, class_name))
+    click.echo(connect(ctx).failure.count(queue, class_name))
 
 
 @failures.command("requeue")
@@ -144,7 +135,7 @@ def failures_count(ctx: click.Context, queue: str | None, class_name: str | None
 @click.pass_context
 def failures_requeue(ctx: click.Context, index: int | None, all_: bool, queue: str | None) -> None:
     """Requeue the failure at INDEX, or all of them."""
-    backend = _resque(ctx).failure
+    backend = connect(ctx).failure
     if all_:
         backend.requeue_all()
     elif index is None:
@@ -159,7 +150,7 @@ def failures_requeue(ctx: click.Context, index: int | None, all_: bool, queue: s
 @click.pass_context
 def failures_remove(ctx: click.Context, index: int, queue: str | None) -> None:
     """Remove the failure at INDEX (Failure.remove)."""
-    _resque(ctx).failure.remove(index, queue)
+    connect(ctx).failure.remove(index, queue)
 
 
 @failures.command("clear")
@@ -167,7 +158,7 @@ def failures_remove(ctx: click.Context, index: int, queue: str | None) -> None:
 @click.pass_context
 def failures_clear(ctx: click.Context, queue: str | None) -> None:
     """Delete every failure (Failure.clear)."""
-    _resque(ctx).failure.clear(queue)
+    connect(ctx).failure.clear(queue)
 
 
 def register(group: click.Group) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..config import Settings
+from ..errors import ResqueError
+
+if TYPE_CHECKING:
+    from ..client import Resque
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -17,3 +21,12 @@ def settings(ctx: click.Context) -> Settings:
     """The connection settings the ``resque-compat`` group was given (``-r``, ``-N``, env)."""
     found: Any = ctx.find_root().obj
     return found if isinstance(found, Settings) else Settings.from_env()
+
+
+def connect(ctx: click.Context) -> Resque:
+    """A ``Resque`` client for the group's settings; a bad setting is a clean CLI error."""
+    try:
+        found: Resque = settings(ctx).resque()
+    except ResqueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return found

@@ -18,8 +18,7 @@ from rich.table import Table
 
 from ..admin import Admin
 from ..admin.workers import queue_watchers
-from ..client import Resque
-from ..errors import ConfigError, DecodeError, ResqueError
+from ..errors import ConfigError, DecodeError
 from ..failure import RedisMultiQueueFailure
 from ..migrate import access, doctor_run, routing
 from ..migrate.doctor import Finding, examine
@@ -29,15 +28,7 @@ from ..migrate.move import DEFAULT_BATCH as MOVE_BATCH
 from ..migrate.move import MoveReport, Selector, Source, run_move
 from ..protocol import decode
 from ..runtime.app import load_app
-from .common import EXIT_FAILURE, settings
-
-
-def _resque(ctx: click.Context) -> Resque:
-    try:
-        found: Resque = settings(ctx).resque()
-    except ResqueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return found
+from .common import EXIT_FAILURE, connect
 
 
 def _performers(apps: tuple[str, ...]) -> Mapping[str, Any] | None:
@@ -91,7 +82,7 @@ APP_OPTION = click.option(
 def inventory(ctx: click.Context, /, **opts: Any) -> None:
     """Jobs per class in every queue and failed list, and which classes Python can run."""
     performers = _performers(opts["apps"])
-    store = access(_resque(ctx))
+    store = access(connect(ctx))
     lists = plan_lists(store, list(opts["queues"]) or None, failed=not opts["no_failed"])
     with _progress(sum(r.length for r in lists), "reading", opts["as_json"]) as advance:
         result = take_inventory(
@@ -178,7 +169,7 @@ def move(ctx: click.Context, /, **opts: Any) -> None:
         grep=opts["grep"].encode() if opts["grep"] else None,
         exceptions=frozenset(opts["exceptions"]),
     )
-    resque = _resque(ctx)
+    resque = connect(ctx)
     store = access(resque)
     total = store.list_length(source.key)
     try:
@@ -249,7 +240,7 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     Exits 1 while errors remain. Whatever a repair removes is kept: unreadable jobs go to the
     failed list with their raw text, everything else to the list resque-compat:removed.
     """
-    resque = _resque(ctx)
+    resque = connect(ctx)
     store = access(resque)
     snap = doctor_run.snapshot(store)
     findings = examine(snap)
@@ -331,7 +322,7 @@ def route() -> None:
 @click.pass_context
 def route_list(ctx: click.Context, as_json: bool) -> None:
     """The routes, and which workers (by language) take from each queue."""
-    resque = _resque(ctx)
+    resque = connect(ctx)
     table = routing.load(access(resque))
     workers = Admin(resque).workers()
     specs = {w.id: w.name.queues for w in workers}
@@ -365,7 +356,7 @@ def route_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def route_add(ctx: click.Context, job_class: str, from_queue: str, to_queue: str, no_move: bool) -> None:
     """Route JOB_CLASS (ActiveJob: the job class) to a Python-only queue; move its waiting jobs."""
-    resque = _resque(ctx)
+    resque = connect(ctx)
     try:
         report = routing.add(access(resque), routing.Route(job_class, from_queue, to_queue),
                              move=not no_move, profile=resque.profile)  # fmt: skip
@@ -381,7 +372,7 @@ def route_add(ctx: click.Context, job_class: str, from_queue: str, to_queue: str
 @click.pass_context
 def route_remove(ctx: click.Context, job_class: str, no_move: bool) -> None:
     """Turn JOB_CLASS back to Ruby: delete its route and move its waiting jobs back."""
-    resque = _resque(ctx)
+    resque = connect(ctx)
     found, report = routing.remove(access(resque), job_class, move=not no_move, profile=resque.profile)
     if found is None:
         raise click.ClickException(f"no route for {job_class}")
@@ -394,7 +385,7 @@ def route_remove(ctx: click.Context, job_class: str, no_move: bool) -> None:
 @click.pass_context
 def route_sweep(ctx: click.Context, every: float | None) -> None:
     """Move jobs of routed classes that were enqueued on the Ruby queue anyway."""
-    resque = _resque(ctx)
+    resque = connect(ctx)
     store = access(resque)
     while True:
         for r, report in routing.sweep(store, resque.profile):

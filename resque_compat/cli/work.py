@@ -19,7 +19,7 @@ from ..runtime.app import load_app
 from ..runtime.registry import kill_worker, remove_worker
 from ..runtime.supervisor import prepare, supervise
 from ..runtime.worker import Worker
-from .common import EXIT_FAILURE, EXIT_USAGE, settings
+from .common import EXIT_FAILURE, EXIT_USAGE, connect, settings
 
 
 @click.command("work")
@@ -80,7 +80,7 @@ def workers() -> None:
 @click.pass_context
 def list_workers(ctx: click.Context) -> None:
     """Print ``<id> (idle|working)`` for every registered worker, or ``None``."""
-    resque = settings(ctx).resque()
+    resque = connect(ctx)
     ids = resque.workers()
     if not ids:
         click.echo("None")
@@ -93,7 +93,7 @@ def list_workers(ctx: click.Context) -> None:
 @click.pass_context
 def remove(ctx: click.Context, worker_id: str) -> None:
     """Unregister WORKER_ID (its job in flight becomes a DirtyExit failure)."""
-    resque = settings(ctx).resque()
+    resque = connect(ctx)
     if not remove_worker(resque, {}, worker_id, lambda m: click.echo(m, err=True)):
         click.echo(f"** no worker {worker_id}", err=True)
         sys.exit(EXIT_FAILURE)
@@ -105,7 +105,7 @@ def remove(ctx: click.Context, worker_id: str) -> None:
 @click.pass_context
 def kill(ctx: click.Context, worker_id: str) -> None:
     """KILL WORKER_ID's process (on this host) and unregister it."""
-    resque = settings(ctx).resque()
+    resque = connect(ctx)
     outcome = kill_worker(resque, {}, worker_id, socket.gethostname(), lambda m: click.echo(m, err=True))
     click.echo(f"** {outcome}")
     click.echo(f"** removed {worker_id}")
