@@ -182,29 +182,8 @@ module ConformanceActiveJob
   end
 
   def configure!
-    ActiveJob::Base.queue_adapter = :resque
-    ActiveJob::Base.logger = Logger.new(nil)
-    GlobalID.app = "myapp"
-    Time.zone = "UTC"
-    I18n.available_locales = %i[en fr]
-    record = Class.new do
-      include GlobalID::Identification
-      attr_reader :id
-
-      def initialize(id)
-        @id = id
-      end
-
-      def self.find(id)
-        new(id.to_i)
-      end
-
-      def inspect
-        "#<#{self.class.name} id=#{id}>"
-      end
-    end
-    Object.const_set(:Invoice, Class.new(record))
-    Object.const_set(:Person, Class.new(record))
+    require_relative "activejob_app"
+    RailsApp.configure!
     @ready = true
   end
 
