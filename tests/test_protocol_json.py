@@ -175,3 +175,20 @@ def test_the_rails_profile_refuses_nan_and_infinity_where_rails_would_write_null
     with pytest.raises(EncodeError) as err:
         encode_job("PayloadJob", [1.5, bad], Profile.RAILS)
     assert err.value.path == "args[1]"
+
+
+@pytest.mark.parametrize("levels", [201, 996, 100_000])
+def test_json_nested_deeper_than_the_limit_is_a_decode_error_keeping_the_bytes(levels: int) -> None:
+    raw = b'{"class":"C","args":[' + b"[" * levels + b"]" * levels + b"]}"
+    with pytest.raises(DecodeError) as err:
+        decode(raw, key="resque:queue:q1")
+    assert err.value.raw == raw
+    assert "nested more than" in err.value.reason
+
+
+def test_json_nested_to_the_limit_decodes_and_encodes_back_to_the_same_bytes() -> None:
+    raw = b'{"a":' * 100 + b"[" * 100 + b"]" * 100 + b"}" * 100
+    assert encode(decode(raw)) == raw
+    # Brackets inside strings do not count as nesting.
+    many = b'["' + b"[" * 5000 + b'"]'
+    assert decode(many) == ["[" * 5000]

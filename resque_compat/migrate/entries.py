@@ -36,6 +36,8 @@ class _FailureHead(msgspec.Struct):
     queue: Any = None
 
 
+TOO_DEEP = "JSON nested too deeply"
+
 _head = msgspec.json.Decoder(_Head)
 _inner_list = msgspec.json.Decoder(list[_Inner])
 _failure = msgspec.json.Decoder(_FailureHead)
@@ -75,6 +77,8 @@ def classify_job(raw: bytes) -> Classified:
         return None, False, None, "not a JSON object"
     except msgspec.DecodeError:
         return None, False, None, "not JSON"
+    except RecursionError:
+        return None, False, None, TOO_DEEP
     return _classify(head)
 
 
@@ -88,7 +92,7 @@ def _classify(head: _Head) -> Classified:
         return name, False, None, None
     try:
         inner = _inner_list.decode(head.args)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return name, False, None, None  # a JobWrapper without job data: counted under its own name
     if len(inner) == 1 and isinstance(inner[0].job_class, str) and inner[0].job_class:
         enqueued = inner[0].enqueued_at
@@ -116,12 +120,14 @@ def read_failure(raw: bytes) -> Entry:
         return Entry(None, problem="not a JSON object")
     except msgspec.DecodeError:
         return Entry(None, problem="not JSON")
+    except RecursionError:
+        return Entry(None, problem=TOO_DEEP)
     failed_at = record.failed_at if isinstance(record.failed_at, str) else None
     queue = record.queue if isinstance(record.queue, str) else None
     exception = record.exception if isinstance(record.exception, str) else None
     try:
         head = _head.decode(record.payload)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return Entry(None, False, failed_at, queue, exception, "payload is not a JSON object")
     name, active_job, _, problem = _classify(head)
     return Entry(name, active_job, failed_at, queue, exception, problem)

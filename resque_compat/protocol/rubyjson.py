@@ -13,7 +13,11 @@ characters; ``/``, DEL and U+2028/9 raw). What differs is fixed here (spec secti
   (``10000000000000000.0``) and ``-0.0`` as ``0.0``, as Oj's compat mode does;
 * the ``rails`` profile escapes ``<``, ``>``, ``&``, U+2028 and U+2029 as ActiveSupport does.
 
-Decoding accepts any valid JSON, keeps object key order and integers of any size.
+Decoding accepts any valid JSON nested at most ``MAX_DEPTH`` levels, keeps object key order
+and integers of any size. Deeper JSON is a ``DecodeError`` like any other unreadable value: a
+value nested ~1,000 levels would otherwise exhaust Python's stack in whichever reader (worker,
+pruner, CLI, dashboard) met it first, and Redis' Lua ``cjson`` accepts up to 1,000. Ruby's json
+gem refuses beyond 100 levels (``JSON::NestingError``); Oj accepts any depth.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ _RAILS_ESCAPES = (
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
+
+MAX_DEPTH = 200
+"""Deepest nesting of arrays and objects ``decode`` accepts. Low enough that every reader can
+walk, re-encode and ``repr`` a decoded value from any depth of its own stack."""
 
 
 def ruby_float(value: float) -> str:
@@ -193,12 +201,16 @@ def prepare(value: Any, profile: Profile = Profile.JSON_GEM, path: str = "value"
         return _prepare(value, oj_float if profile is Profile.OJ else ruby_float)
     except _Refused as r:
         raise EncodeError(path + "".join(reversed(r.where)), r.reason) from None
+    except RecursionError:
+        raise EncodeError(path, f"nested too deeply to encode (decode accepts {MAX_DEPTH} levels)") from None
 
 
 def encode_prepared(prepared: Any, profile: Profile = Profile.JSON_GEM, path: str = "value") -> bytes:
     """Encode a value made by ``prepare`` (or holding only JSON-native values)."""
     try:
         out = _encoder.encode(prepared)
+    except RecursionError:
+        raise EncodeError(path, "nested too deeply to encode") from None
     except (UnicodeEncodeError, msgspec.EncodeError) as exc:
         raise EncodeError(path, f"not encodable as UTF-8 JSON ({exc})") from exc
     if profile is Profile.RAILS:
@@ -221,7 +233,33 @@ def decode(raw: bytes | str, key: str | None = None) -> Any:
     """Decode JSON as ``Resque.decode`` does; raises ``DecodeError`` keeping the raw bytes."""
     data = raw.encode() if isinstance(raw, str) else raw
     try:
-        return _decoder.decode(data)
+        value = _decoder.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         # Invalid UTF-8 inside a string (Oj writes such bytes through) raises UnicodeDecodeError.
         raise DecodeError(data, str(exc), key) from exc
+    except RecursionError:
+        raise DecodeError(data, _too_deep(), key) from None
+    # Fewer brackets than MAX_DEPTH (every job payload in practice) cannot nest deeper.
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        raise DecodeError(data, _too_deep(), key)
+    return value
+
+
+def _too_deep() -> str:
+    return f"JSON nested more than {MAX_DEPTH} levels deep"
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a decoded value, without recursion (``[]`` is 1, a scalar 0)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if type(item) is dict else item if type(item) is list else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children if type(child) in (list, dict))
+    return deepest

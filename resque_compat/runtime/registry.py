@@ -19,7 +19,7 @@ from ..client import Resque
 from ..errors import DecodeError
 from ..protocol import decode
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
-from .failures import DirtyExit, FailureReporter
+from .failures import DirtyExit, FailureReporter, unreadable_payload
 from .job import run_failure_hooks
 
 Log = Callable[[str], None]
@@ -39,7 +39,10 @@ def register(resque: Resque, worker_id: str) -> None:
 
 def in_flight(resque: Resque, worker_id: str) -> dict[str, Any] | None:
     """``Worker#processing``: the decoded ``worker:<id>``, ``None`` when idle or unreadable."""
-    raw = resque.worker_registry.get_worker_payload(worker_id)
+    return _read_in_flight(resque.worker_registry.get_worker_payload(worker_id))
+
+
+def _read_in_flight(raw: bytes | None) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
@@ -78,11 +81,18 @@ def unregister_worker(
     exception: BaseException | None = None,
     log: Log = lambda _m: None,
 ) -> None:
-    """``Worker#unregister_worker``: fail the job in flight, then remove every key of the worker."""
-    working = in_flight(resque, worker_id)
+    """``Worker#unregister_worker``: fail the job in flight, then remove every key of the worker.
+
+    A ``worker:<id>`` that cannot be read (Ruby's ``processing`` would raise) is not dropped:
+    its record carries the raw value as an unreadable payload."""
+    raw = resque.worker_registry.get_worker_payload(worker_id)
+    working = _read_in_flight(raw)
+    exc = exception or DirtyExit("Job still being processed")
     if working:
-        exc = exception or DirtyExit("Job still being processed")
         fail_in_flight(reporter, performers, working, exc, worker_id, log)
+    elif raw:
+        log(f"worker:{worker_id} is unreadable; its raw value goes to the failed list")
+        reporter.save(unreadable_payload(raw), "", exc, worker_id=worker_id, backtrace=[])
     resque.worker_registry.unregister_worker(worker_id)
 
 
