@@ -106,13 +106,13 @@ system-check:
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	test -x "$(CHROMIUM)" || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
-		echo "make test needs system packages that are missing:$$missing; install them with: sudo apt-get install$$missing (or RESQUE_COMPAT_CHROMIUM=/path/to/chromium; make test-fast skips the browser)"; \
+		echo "make test needs system packages that are missing:$$missing; install them with: $$( [ "$$(id -u)" = 0 ] || echo "sudo ")apt-get install$$missing (or RESQUE_COMPAT_CHROMIUM=/path/to/chromium; make test-fast skips the browser)"; \
 		exit 1; \
 	fi
 
 system-check-redis:
 	@command -v redis-server >/dev/null 2>&1 || { \
-		echo "the tests need the system package redis-server, which is missing; install it with: sudo apt-get install redis-server"; exit 1; }
+		echo "the tests need the system package redis-server, which is missing; install it with: $$( [ "$$(id -u)" = 0 ] || echo "sudo ")apt-get install redis-server"; exit 1; }
 
 # -- a Redis to try things by hand -----------------------------------------------------------------
 redis-up:  ## a local redis-server on REDIS_PORT for trying things by hand
