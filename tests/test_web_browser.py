@@ -250,10 +250,20 @@ def test_malformed_records_render_as_unreadable(site: tuple[Dashboard, Resque], 
     assert "yesterday-ish" in page.inner_text("main")
 
 
-def test_live_poll_refreshes_the_overview(site: tuple[Dashboard, Resque], page: Any) -> None:
+def test_the_overview_is_live_by_default_and_a_pause_is_remembered(
+    site: tuple[Dashboard, Resque], page: Any
+) -> None:
     dash, resque = site
     page.goto(dash.url("/overview"))
-    page.click("a[rel=poll]")
     resque.enqueue_to("fresh_queue", "Archive", 1)
     page.wait_for_selector("text=fresh_queue", timeout=15_000)
     assert "Last Updated" in page.inner_text("main")
+    page.click("button.live")
+    assert page.get_attribute("button.live", "aria-pressed") == "false"
+    page.reload()
+    assert page.get_attribute("button.live", "aria-pressed") == "false"  # remembered
+    resque.enqueue_to("later_queue", "Archive", 1)
+    with page.expect_request(lambda r: r.url.endswith("overview.poll"), timeout=8_000):
+        page.click("button.live")  # resumed: it polls again
+    page.wait_for_selector("text=later_queue", timeout=15_000)
+    assert page.get_attribute("button.live", "aria-pressed") == "true"

@@ -109,7 +109,7 @@ def test_every_page_renders_with_resque_webs_cache_header(client: TestClient, pa
     assert response.status_code == 200, response.text[-500:]
     if not path.endswith(".poll"):
         assert response.headers["cache-control"] == "max-age=0, private, must-revalidate"
-        assert "<nav>" in response.text
+        assert '<nav aria-label="Dashboard">' in response.text
 
 
 def test_the_root_and_stats_redirect_as_in_resque_web(client: TestClient) -> None:

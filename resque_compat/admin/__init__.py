@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..client import Resque
+from ..errors import ResqueError
 from ..protocol.times import from_redis_time
 from ..store import FAILED, KeyInspector
 from .classes import ClassReport, class_report
@@ -36,6 +37,10 @@ from .views import (
 from .workers import STALE_AFTER, Fleet, heartbeat_state, language, worker_hosts
 
 KEY_PAGE = 20
+
+
+class WorkerRefusedError(ResqueError):
+    """A worker the dashboard will not remove (unknown, or alive)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +94,18 @@ class Admin:
 
     def queue_page(self, queue: str, start: int = 0, per_page: int = 20) -> Page[JobView]:
         """``Resque.peek(queue, start, 20)`` with ``Resque.size``: one window, never the whole list."""
-        start = max(0, start)
+        size = self.resque.size(queue)
+        start = max(0, min(start, size))  # past the end: an empty page, not an out-of-range LRANGE
         key = self.resque.keys.queue(queue)
-        raws = self.resque.queue_store.list_range(key, start, per_page)
-        return Page([job_from_raw(raw) for raw in raws], start, self.resque.size(queue), per_page)
+        raws = self.resque.queue_store.list_range(key, start, per_page) if start < size else []
+        return Page([job_from_raw(raw) for raw in raws], start, size, per_page)
 
-    def remove_queue(self, queue: str) -> None:
-        """``Resque.remove_queue``: ``SREM queues`` and ``DEL queue:<name>``."""
+    def remove_queue(self, queue: str) -> int:
+        """``Resque.remove_queue``: ``SREM queues`` and ``DEL queue:<name>``; returns how many
+        jobs it held just before."""
+        size = self.resque.size(queue)
         self.resque.remove_queue(queue)
+        return size
 
     def failed_sizes(self) -> list[tuple[str, int]]:
         """Each failed list with its length (``Failure.queues`` / ``Failure.count(queue)``)."""
@@ -152,6 +161,25 @@ class Admin:
             _to_i(failed),
         )
 
+    def remove_worker(self, worker_id: str) -> WorkerView:
+        """``resque-compat workers remove`` for a worker that is gone: unregister it (a job in
+        flight becomes a ``DirtyExit`` failure, as ``Resque.remove_worker`` does). Refused for an
+        unregistered id and for a worker whose heartbeat is fresh (it is alive: stop its process
+        instead). Returns the worker as it was."""
+        from ..runtime.registry import remove_worker
+
+        view = self.worker(worker_id)
+        if view is None:
+            raise WorkerRefusedError(f"no worker {worker_id!r} is registered")
+        if view.heartbeat_state == "fresh":
+            raise WorkerRefusedError(
+                f"{worker_id} beat {view.heartbeat_age}s ago, so it is alive: stop its process instead "
+                f"(it unregisters itself), or remove it once its heartbeat is stale"
+            )
+        if not remove_worker(self.resque, {}, worker_id, lambda _m: None):
+            raise WorkerRefusedError(f"no worker {worker_id!r} is registered")
+        return view
+
     def worker_hosts(self) -> dict[str, list[str]]:
         """``worker_hosts``: host -> worker ids."""
         return worker_hosts(self.resque.workers())
@@ -195,13 +223,12 @@ class Admin:
             KeyView(n, t, s) for n, (t, s) in zip(names, self.inspector.types_and_sizes(names), strict=True)
         ]
 
-    def key(self, name: str, start: int = 0, per_page: int = KEY_PAGE) -> KeyContents:
-        """One key's type, size and a window of its contents as text (``/stats/keys/:key``)."""
-        start = max(0, start)
-        kind = self.inspector.key_type(name)
-        ((_, size),) = self.inspector.types_and_sizes([name])
-        rows = [_row(v) for v in self.inspector.key_page(name, kind, start, per_page)]
-        return KeyContents(name, kind, size, start, rows)
+    def key(self, name: str, at: str = "0", per_page: int = KEY_PAGE) -> KeyContents:
+        """One key's type, size and a window of its contents as text (``/stats/keys/:key``),
+        from ``at`` (see ``KeyContents``); the work is one window's whatever the key's size."""
+        ((kind, size),) = self.inspector.types_and_sizes([name])
+        window = self.inspector.key_window(name, kind, at, per_page, size)
+        return KeyContents(name, kind, size, at, [_row(v) for v in window.items], window.after)
 
     # migration
     def job_classes(self, limit: int = 100_000) -> ClassReport:
@@ -233,7 +260,13 @@ def _row(value: Any) -> tuple[str, ...]:
     return (_text(value),)
 
 
+def _fields(pairs: list[tuple[bytes, bytes]]) -> str:
+    return ", ".join(f"{_text(k)}={_text(v)}" for k, v in pairs)
+
+
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # a stream entry's fields
+        return _fields(value)
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
@@ -252,5 +285,6 @@ __all__ = [
     "StaleRecordError",
     "TimeValue",
     "WorkerName",
+    "WorkerRefusedError",
     "WorkerView",
 ]

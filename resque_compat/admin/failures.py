@@ -61,6 +61,11 @@ class FailureAdmin:
         """The failed lists: ``["failed"]`` or ``SMEMBERS failed_queues``, sorted."""
         return sorted(self.backend.queues())
 
+    def exists(self, failed_queue: str) -> bool:
+        """Whether the failed pages have a page for ``failed_queue``: a known failed list, or the
+        single backend's ``failed`` (which exists even when empty)."""
+        return failed_queue in self.queues() or (failed_queue == FAILED and not self.multiple_queues())
+
     def count(self, failed_queue: str | None = None) -> int:
         """``Failure.count(queue)``: one list's length, or every list's."""
         if failed_queue is None:
@@ -161,22 +166,30 @@ class FailureAdmin:
         self._check(failed_queue, index, expected)
         self.backend.remove(index, self._queue_arg(failed_queue))
 
-    def clear(self, failed_queue: str | None = None) -> None:
-        """``Failure.clear(queue)``: one failed list, or (no queue) what the backend clears."""
+    def clear(self, failed_queue: str | None = None) -> int:
+        """``Failure.clear(queue)``: one failed list, or (no queue) what the backend clears;
+        returns how many records there were just before."""
+        before = self.count(failed_queue)
         self.backend.clear(None if failed_queue is None else self._queue_arg(failed_queue))
+        return before
 
-    def clear_retried(self) -> None:
-        """``Failure.clear_retried``: remove every record that has a ``retried_at``."""
+    def clear_retried(self) -> int:
+        """``Failure.clear_retried``: remove every record that has a ``retried_at``; returns how many."""
+        done = 0
         for failed_queue in self.queues():
             for pair in reversed(self._matching(failed_queue, None, retried_only=True)):
-                self._remove_if_same(failed_queue, pair)
+                done += self._remove_if_same(failed_queue, pair)
+        return done
 
-    def retry_all(self, failed_queue: str | None = None) -> None:
-        """``Failure.requeue_all``, or ``requeue_queue(job_queue_name(q))`` for one failed list."""
+    def retry_all(self, failed_queue: str | None = None) -> int:
+        """``Failure.requeue_all``, or ``requeue_queue(job_queue_name(q))`` for one failed list;
+        returns how many records the list(s) held."""
+        before = self.count(failed_queue)
         if failed_queue is None:
             self.backend.requeue_all()
         else:
             self.backend.requeue_queue(job_queue_name(failed_queue))
+        return before
 
     def bulk(self, action: str, failed_queue: str, where: FailureFilter) -> int:
         """Retry or remove every record of ``failed_queue`` that ``where`` selects; returns how many.

@@ -36,11 +36,6 @@ class Page(Generic[T]):
         """Index of the last item shown (``start - 1`` when empty)."""
         return self.start + len(self.items) - 1
 
-    @property
-    def pages(self) -> list[int]:
-        """The ``start`` of every page."""
-        return list(range(0, self.total, self.per_page)) if self.per_page > 0 else [0]
-
 
 @dataclass(frozen=True, slots=True)
 class TimeValue:
@@ -242,13 +237,27 @@ class KeyView:
 
 @dataclass(frozen=True, slots=True)
 class KeyContents:
-    """One key's contents (``/stats/keys/:key``): a window of entries as text."""
+    """One key's contents (``/stats/keys/:key``): a window of entries as text.
+
+    ``at`` is where the window starts and ``after`` where the next one does (``None`` at the
+    end): indexes for lists and sorted sets, byte offsets for strings, a ``SCAN`` cursor for
+    sets and hashes, an entry id for streams."""
 
     name: str
     type: str
     size: int
-    start: int
+    at: str
     rows: Sequence[tuple[str, ...]]
+    after: str | None = None
+
+    @property
+    def indexed(self) -> bool:
+        """Whether windows are numbered pages (lists and sorted sets)."""
+        return self.type in ("list", "zset")
+
+    @property
+    def start(self) -> int:
+        return int(self.at) if self.at.isdigit() else 0
 
 
 def _reason_of(raw: bytes) -> str:

@@ -1,14 +1,16 @@
 """The dashboard's settings (``resque-compat web``), read from the environment here and only here.
 
-============================  ========================================================
-``RESQUE_WEB_HOST``           address to listen on (default ``0.0.0.0``, as resque-web)
-``RESQUE_WEB_PORT``           port (default ``5678``, as resque-web)
-``RESQUE_WEB_USERNAME``       with ``RESQUE_WEB_PASSWORD``: require HTTP basic auth
+==============================  ========================================================
+``RESQUE_WEB_HOST``             address to listen on (default ``0.0.0.0``, as resque-web)
+``RESQUE_WEB_PORT``             port (default ``5678``, as resque-web)
+``RESQUE_WEB_USERNAME``         with ``RESQUE_WEB_PASSWORD``: require HTTP basic auth
 ``RESQUE_WEB_PASSWORD``
-``RESQUE_WEB_READ_ONLY``      ``1``/``true``/``yes``: every change refused, no buttons shown
-``RESQUE_WEB_SECRET``         key for CSRF tokens (default: random per process)
-``RESQUE_WEB_POLL_INTERVAL``  seconds between live-poll refreshes (default 2, as resque-web)
-============================  ========================================================
+``RESQUE_WEB_READ_ONLY``        ``1``/``true``/``yes``: every change refused, no buttons shown
+``RESQUE_WEB_SECRET``           key for CSRF tokens (default: random per process)
+``RESQUE_WEB_POLL_INTERVAL``    seconds between live-poll refreshes (default 2, as resque-web)
+``RESQUE_WEB_FRAME_ANCESTORS``  who may embed the pages in a frame: the CSP ``frame-ancestors``
+                                sources (default ``'none'``; e.g. ``'self' https://ops.example``)
+==============================  ========================================================
 
 Connection settings (``REDIS_URL``, ``RESQUE_NAMESPACE``, ...) are the library's ``Settings``.
 """
@@ -42,6 +44,7 @@ class WebSettings:
     read_only: bool = False
     secret: str = field(default_factory=_random_secret, repr=False)
     poll_interval: float = 2.0
+    frame_ancestors: str = "'none'"
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -67,6 +70,7 @@ class WebSettings:
             read_only=_flag(e.get("RESQUE_WEB_READ_ONLY")),
             secret=e.get("RESQUE_WEB_SECRET") or _random_secret(),
             poll_interval=poll,
+            frame_ancestors=(e.get("RESQUE_WEB_FRAME_ANCESTORS") or "'none'").strip(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         result = replace(base, **given)

@@ -5,7 +5,7 @@ Only this package imports redis. Values cross it as bytes; encoding is the calle
 
 from .connection import DEFAULT_URL, connect, refuse_cluster
 from .failures import FAILED, FailedQueueAccess
-from .inspect import KeyInspector
+from .inspect import KeyInspector, Window
 from .queues import QueueAccess
 from .stats import StatsAccess
 from .workers import WorkerRegistry
@@ -17,6 +17,7 @@ __all__ = [
     "KeyInspector",
     "QueueAccess",
     "StatsAccess",
+    "Window",
     "WorkerRegistry",
     "connect",
     "refuse_cluster",

@@ -6,13 +6,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from ..protocol.keys import Keys
 
-_SIZE_COMMANDS = {"hash": "HLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD", "string": "STRLEN"}
+_SIZE_COMMANDS = {
+    "hash": "HLEN",
+    "list": "LLEN",
+    "set": "SCARD",
+    "zset": "ZCARD",
+    "string": "STRLEN",
+    "stream": "XLEN",
+}
+STRING_WINDOW = 64 * 1024
+"""Bytes of a string value one page shows."""
+SCAN_CALLS = 50
+"""At most this many ``SSCAN``/``HSCAN`` calls fill one page of a set or hash."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A bounded window of a key: its entries, and where the next window starts (``None`` at
+    the end). ``after`` is an index (list, zset, string byte offset), a ``SCAN`` cursor (set,
+    hash) or the last entry id shown (stream)."""
+
+    items: list[Any]
+    after: str | None
 
 
 class KeyInspector:
@@ -53,26 +75,47 @@ class KeyInspector:
         """``TYPE <key>``: ``string``, ``list``, ``set``, ``zset``, ``hash``, ``stream`` or ``none``."""
         return _text(self.client.type(self.keys.key(logical)))
 
-    def key_page(self, logical: str, kind: str, start: int, count: int) -> list[Any]:
-        """A window of a key's contents (``redis_get_value_as_array``), never the whole of a big key.
-
-        Lists and sorted sets by index; sets and hashes by ``SSCAN``/``HSCAN`` from cursor 0,
-        skipping ``start`` members (their order is Redis's, as ``SMEMBERS`` would give).
-        Returns bytes, or ``(field, value)`` byte pairs for hashes.
+    def key_window(self, logical: str, kind: str, at: str, count: int, size: int) -> Window:
+        """A window of a key's contents (``redis_get_value_as_array``) whose cost does not grow
+        with the key: lists and sorted sets by index, strings by byte offset, sets and hashes
+        by ``SSCAN``/``HSCAN`` cursor, streams by entry id (``XRANGE``). ``at`` is where the
+        window starts, as a previous window's ``after`` gave it ("" or "0" for the beginning).
+        Returns bytes, ``(field, value)`` pairs for hashes and ``(id, fields)`` for streams.
         """
         key = self.keys.key(logical)
-        if kind == "string":
-            value = self.client.getrange(key, 0, 64 * 1024 - 1)
-            return [value]
-        if kind == "list":
-            return list(self.client.lrange(key, start, start + count - 1))  # type: ignore[arg-type]
-        if kind == "zset":
-            return list(self.client.zrange(key, start, start + count - 1))  # type: ignore[arg-type]
-        if kind == "set":
-            return _window(self.client.sscan_iter(key, count=500), start, count)
-        if kind == "hash":
-            return _window(self.client.hscan_iter(key, count=500), start, count)
-        return []
+        if kind in ("list", "zset", "string"):
+            start = int(at) if at.isdigit() else 0
+            if start >= size:
+                return Window([], None)
+            if kind == "string":
+                end = min(size, start + STRING_WINDOW)
+                return Window([self.client.getrange(key, start, end - 1)], str(end) if end < size else None)
+            read = self.client.lrange if kind == "list" else self.client.zrange
+            items: list[Any] = list(read(key, start, start + count - 1))  # type: ignore[arg-type]
+            nxt = start + count
+            return Window(items, str(nxt) if nxt < size else None)
+        if kind in ("set", "hash"):
+            return self._scan_window(key, kind, int(at) if at.isdigit() else 0, count)
+        if kind == "stream":
+            low = f"({at}" if at and at != "0" else "-"
+            entries: list[Any] = self.client.xrange(key, low, "+", count=count)  # type: ignore[assignment]
+            items = [(eid, list(fields.items())) for eid, fields in entries]
+            last = _text(entries[-1][0]) if len(entries) == count else None
+            return Window(items, last)
+        return Window([], None)
+
+    def _scan_window(self, key: str, kind: str, cursor: int, count: int) -> Window:
+        items: list[Any] = []
+        for _ in range(SCAN_CALLS):
+            if kind == "set":
+                cursor, found = self.client.sscan(key, cursor, count=count)  # type: ignore[misc]
+                items.extend(found)
+            else:
+                cursor, pairs = self.client.hscan(key, cursor, count=count)  # type: ignore[misc]
+                items.extend(pairs.items())
+            if cursor == 0 or len(items) >= count:
+                break
+        return Window(items, None if cursor == 0 else str(cursor))
 
     def info(self) -> dict[str, Any]:
         """``INFO`` (every default section) as redis-py parses it."""
@@ -89,13 +132,3 @@ class KeyInspector:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _window(items: Any, start: int, count: int) -> list[Any]:
-    out = []
-    for i, item in enumerate(items):
-        if i >= start + count:
-            break
-        if i >= start:
-            out.append(item)
-    return out

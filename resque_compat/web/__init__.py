@@ -26,7 +26,7 @@ from .actions import Actions
 from .api import Api
 from .pages import Pages
 from .render import HERE, Renderer
-from .security import BasicAuth
+from .security import BasicAuth, SecurityHeaders
 
 
 def create_app(
@@ -45,7 +45,9 @@ def create_app(
     if admin is None:
         admin = Admin((settings or Settings()).resque())
     renderer = Renderer(web, admin.namespace, admin.redis_id())
-    middleware = []
+    middleware = [
+        Middleware(SecurityHeaders, frame_ancestors=web.frame_ancestors, no_store=web.auth is not None)
+    ]
     if web.auth is not None:
         middleware.append(Middleware(BasicAuth, username=web.auth[0], password=web.auth[1]))
     return Starlette(debug=debug, routes=routes(admin, renderer), middleware=middleware)
@@ -81,6 +83,7 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/failed/{failed_queue}", p.failed, methods=get),
         Route("/workers.poll", p.workers, methods=get),
         Route("/workers", p.workers, methods=get),
+        Route("/workers/{worker_id:path}/remove", a.remove_worker, methods=post),
         Route("/workers/{worker_id:path}", p.workers, methods=get),
         Route("/stats.txt", p.stats_txt, methods=get),
         Route("/stats", p.stats_redirect, methods=get),

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from ..admin import FAILED, Admin, FailureFilter, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
 from ..errors import ResqueError
+from .params import count_param, start_param
 from .security import json_post_allowed
 
 
@@ -79,13 +80,6 @@ def failure_json(f: FailureView) -> dict[str, Any]:
     }
 
 
-def _int(request: Request, name: str, default: int, most: int = 1000) -> int:
-    try:
-        return max(0, min(most, int(request.query_params.get(name, default))))
-    except ValueError:
-        return default
-
-
 class Api:
     """The JSON endpoints."""
 
@@ -101,7 +95,7 @@ class Api:
 
     def queue(self, request: Request) -> Response:
         name = request.path_params["name"]
-        page = self.admin.queue_page(name, _int(request, "start", 0, 10**12), _int(request, "count", 20))
+        page = self.admin.queue_page(name, start_param(request), count_param(request))
         return JSONResponse(
             {"queue": name, "size": page.total, "start": page.start, "jobs": [_job(j) for j in page.items]}
         )
@@ -117,10 +111,12 @@ class Api:
 
     def failed(self, request: Request) -> Response:
         fq = request.path_params.get("failed_queue") or FAILED
+        if not self.admin.failures.exists(fq):
+            return JSONResponse({"error": f"no failed queue {fq!r}"}, 404)
         q = request.query_params
         where = FailureFilter(q.get("class") or None, q.get("queue") or None)
         page = self.admin.failures.page(
-            fq, _int(request, "start", 0, 10**12), _int(request, "count", 20), where, q.get("order") != "asc"
+            fq, start_param(request), count_param(request), where, q.get("order") != "asc"
         )
         return JSONResponse(
             {

@@ -11,16 +11,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..admin import FAILED, Admin, FailureFilter
+from .params import start_param as _start
 from .render import Renderer, url
 
 POLL = ".poll"
-
-
-def _start(request: Request) -> int:
-    try:
-        return max(0, int(request.query_params.get("start", "0")))
-    except ValueError:
-        return 0
 
 
 class Pages:
@@ -93,7 +87,7 @@ class Pages:
                 request, "failed_queues.html", "failed", failed=self.admin.failed_sizes(), counts=counts
             )
         fq = fq or FAILED
-        if fq not in failures.queues() and not (fq == FAILED and not multi):
+        if not failures.exists(fq):
             return self.r.page(request, "missing.html", "failed", status=404, what=f"failed queue {fq!r}")
         where = FailureFilter(
             request.query_params.get("class") or None, request.query_params.get("queue") or None
@@ -126,13 +120,15 @@ class Pages:
             return self.r.page(request, "worker.html", "workers", worker=worker, poll_path=poll_path, **ctx)
         if target and target != "all" and target not in hosts:
             return self.r.page(request, "missing.html", "workers", status=404, what=f"worker {target!r}")
-        if target is None and len(hosts) > 1:
-            return self.r.page(request, "worker_hosts.html", "workers", **ctx)
+        # Unlike resque-web, several hosts still get the table of every worker (hosts as tabs).
         workers = self.admin.workers()
         if target and target != "all":
             workers = [w for w in workers if w.name.host == target]
         poll_path = f"workers/{quote(target, safe='')}.poll" if target else "workers.poll"
-        return self.r.page(request, "workers.html", "workers", workers=workers, poll_path=poll_path, **ctx)
+        back = f"/workers/{quote(target, safe='')}" if target else "/workers"
+        return self.r.page(
+            request, "workers.html", "workers", workers=workers, poll_path=poll_path, back=back, **ctx
+        )
 
     def stats(self, request: Request) -> Response:
         section = request.path_params.get("section", "resque")
@@ -151,7 +147,10 @@ class Pages:
         return RedirectResponse(url(request, "stats/resque"), 302)
 
     def key(self, request: Request) -> Response:
-        contents = self.admin.key(request.path_params["key"], _start(request))
+        at = request.query_params.get("at", "")
+        if not at or len(at) > 40 or not all(c in "0123456789-" for c in at):
+            at = str(_start(request))
+        contents = self.admin.key(request.path_params["key"], at)
         return self.r.page(request, "key.html", "stats", subtab="keys", key=contents)
 
     def stats_txt(self, request: Request) -> Response:

@@ -1,8 +1,14 @@
 """Rendering: the Jinja2 environment (autoescaping everything), URL building under any mount
-prefix, and the page response with resque-web's cache header and the CSRF cookie."""
+prefix, the page response with resque-web's cache header and the CSRF cookie, and flash
+messages: an action's outcome rides a signed cookie across its redirect and shows once on the
+page it lands on."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
@@ -11,7 +17,7 @@ from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import __version__
 from ..config.web import WebSettings
@@ -20,6 +26,8 @@ from .security import COOKIE, FIELD, Csrf
 HERE = Path(__file__).resolve().parent
 TABS = ("Overview", "Working", "Failed", "Queues", "Workers", "Classes", "Stats")
 NO_CACHE = {"Cache-Control": "max-age=0, private, must-revalidate"}
+FLASH_COOKIE = "resque_flash"
+FLASH_KINDS = ("success", "error")
 
 
 def environment() -> jinja2.Environment:
@@ -73,6 +81,31 @@ def url(request: Request, path: str) -> str:
     return base_path(request) + "/" + path.lstrip("/")
 
 
+class Flash:
+    """A one-time message (``success`` or ``error``) in a cookie signed with the CSRF key, so
+    no other site can plant text on the dashboard."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def _sign(self, body: str) -> str:
+        return hmac.new(self.key, b"flash:" + body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def encode(self, kind: str, text: str) -> str:
+        body = base64.urlsafe_b64encode(json.dumps([kind, text[:600]]).encode()).decode()
+        return f"{body}.{self._sign(body)}"
+
+    def decode(self, value: str | None) -> tuple[str, str] | None:
+        body, _, sig = (value or "").partition(".")
+        if not body or not hmac.compare_digest(sig, self._sign(body)):
+            return None
+        try:
+            kind, text = json.loads(base64.urlsafe_b64decode(body.encode()))
+        except (ValueError, binascii.Error, TypeError):
+            return None
+        return (kind, text) if kind in FLASH_KINDS and isinstance(text, str) else None
+
+
 class Renderer:
     """Renders a template with what every page needs."""
 
@@ -80,6 +113,7 @@ class Renderer:
         self.env = environment()
         self.web = web
         self.csrf = Csrf(web.secret)
+        self.flash = Flash(web.secret.encode())
         self.namespace = namespace
         self.redis_id = redis_id
 
@@ -88,6 +122,11 @@ class Renderer:
     ) -> Response:
         """A full page, or only its main part for live polling (``?poll`` / ``.poll`` routes)."""
         polling = bool(context.pop("polling", False))
+        flash = context.pop("flash", None)
+        shown = False
+        if flash is None and not polling:
+            flash = self.flash.decode(request.cookies.get(FLASH_COOKIE))
+            shown = flash is not None
         cookie, fresh = self.csrf.cookie_value(request)
         html = self.env.get_template(template).render(
             request=request,
@@ -104,11 +143,26 @@ class Renderer:
             redis_id=self.redis_id,
             version=__version__,
             now=time.strftime("%H:%M:%S"),
+            flash=flash,
             **context,
         )
         response = HTMLResponse(html, status, headers=NO_CACHE)
+        if shown or (FLASH_COOKIE in request.cookies and not polling):
+            response.delete_cookie(FLASH_COOKIE, path=base_path(request) or "/")
         if fresh:
             response.set_cookie(
                 COOKIE, cookie, httponly=True, samesite="strict", path=base_path(request) or "/"
             )
+        return response
+
+    def redirect(self, request: Request, target: str, kind: str, text: str) -> Response:
+        """303 to ``target`` (under the mount prefix), carrying ``text`` as a flash message."""
+        response = RedirectResponse(url(request, target), 303)
+        response.set_cookie(
+            FLASH_COOKIE,
+            self.flash.encode(kind, text),
+            httponly=True,
+            samesite="strict",
+            path=base_path(request) or "/",
+        )
         return response
