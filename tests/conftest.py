@@ -7,8 +7,10 @@ their own random namespaces). Without redis-server the Redis tests skip locally 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -16,6 +18,64 @@ import redis
 from resque_compat import Resque
 from resque_compat.store import connect
 from resque_compat.testing import RedisServer, RedisServerError
+
+
+SESSION_MARK = "RESQUE_COMPAT_TEST_SESSION"
+"""Set for the run; every process a test starts inherits it, so the run can find its leftovers."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ[SESSION_MARK] = f"{os.getpid()}-{uuid.uuid4().hex}"
+
+
+def _start_ticks(stat: str) -> int:
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def processes_of_this_run(mark: str) -> list[tuple[int, str]]:
+    """Live processes (not zombies) this run started: begun after it, and carrying its mark in
+    their environment or working in its directory (a process title set with setproctitle
+    overwrites the environment ``/proc`` shows, so a worker is known by its directory)."""
+    me, siblings_of = os.getpid(), os.getppid()
+    since = _start_ticks(Path(f"/proc/{me}/stat").read_text())
+    needle = f"{SESSION_MARK}={mark}".encode()
+    here = os.getcwd()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] == "Z" or _start_ticks(stat) < since:
+                continue
+            ours = needle in (entry / "environ").read_bytes().split(b"\0")
+            # Beside the run (a pipe's other end) is not started by it.
+            if not ours and (int(fields[1]) == siblings_of or os.readlink(entry / "cwd") != here):
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        found.append((int(entry.name), title.strip()))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run leaves no process behind: anything a test started and did not end fails the run.
+    Processes killed at teardown get a moment to end; the rest are named, not killed."""
+    mark = os.environ.get(SESSION_MARK, "")
+    if not mark or not Path("/proc").is_dir():
+        return
+    deadline = time.monotonic() + 5.0
+    left = processes_of_this_run(mark)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)  # not a rendezvous: waiting for the kernel to reap what was killed
+        left = processes_of_this_run(mark)
+    if not left:
+        return
+    report = "\n".join(f"  {pid} {title}" for pid, title in left)
+    session.config.get_terminal_writer().line(f"\nthe test run left processes behind:\n{report}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,10 @@
-"""Fork mechanics (``Worker#perform_with_fork``; after rq's): the child runs in its own process
-group so one ``killpg`` also ends whatever it started, never returns into the worker's code
+"""Fork mechanics (``Worker#perform_with_fork``): the child never returns into the worker's code
 (``os._exit``), and the parent waits in a loop that heartbeats and acts on signals.
+
+As in Ruby, the child stays in the worker's process group: a supervisor that stops the worker by
+group (``kill -- -PGID``, supervisord's ``stopasgroup``, a container runtime) stops the job with
+it, instead of leaving it running orphaned while its worker is later pruned as a ``DirtyExit``.
+The worker itself signals only the child's pid (``Process.kill("KILL", @child)``).
 """
 
 from __future__ import annotations
@@ -44,13 +48,9 @@ def fork(body: Callable[[], None], *, term_child: bool, run_at_exit_hooks: bool)
     """Fork; the child runs ``body`` and exits without unwinding into the parent's frames."""
     pid = os.fork()
     if pid:
-        # Both sides set the group, so a kill right after fork already reaches the group.
-        with contextlib.suppress(OSError):
-            os.setpgid(pid, pid)
         return pid
     code = 0
     try:
-        os.setpgid(0, 0)
         signals.in_child(term_child)
         body()
     except BaseException:
@@ -76,13 +76,9 @@ def reap(pid: int) -> ChildExit | None:
 
 
 def kill(pid: int, sig: int = signal.SIGKILL) -> None:
-    """Signal the child's process group (the child and anything it started)."""
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        # Not yet (or no longer) a group leader: the child alone.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
+    """Signal the child (``Process.kill(sig, @child)``); one already gone is not an error."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
 
 
 def wait_for_exit(pid: int, timeout: float, waker: signals.Waker) -> ChildExit | None:
