@@ -19,7 +19,6 @@ from resque_compat import Resque
 from resque_compat.store import connect
 from resque_compat.testing import RedisServer, RedisServerError
 
-
 SESSION_MARK = "RESQUE_COMPAT_TEST_SESSION"
 """Set for the run; every process a test starts inherits it, so the run can find its leftovers."""
 
