@@ -82,7 +82,25 @@ def build_performer(defn: dict[str, Any], sink: Sink) -> type:
         attrs["queue"] = defn["queue"]
     for hook in hook_names:
         attrs[hook] = staticmethod(_hook(hook, sink.push, returns))
-    return type(name.replace("::", "_"), (), attrs)
+    bases: tuple[type, ...] = ()
+    if defn.get("plugin"):
+        # define_job's "plugin": the mixin and its options, as the driver extends the Ruby class.
+        spec = dict(defn["plugin"])
+        bases = (plugin_mixin(str(spec["name"])),)
+        attrs.update(spec.get("options") or {})
+    return type(name.replace("::", "_"), bases, attrs)
+
+
+def plugin_mixin(name: str) -> type:
+    """The resque_compat mixin standing for a Ruby plugin module (``define_job``'s ``plugin``)."""
+    from resque_compat import plugins
+
+    found = {"pause": "Pause", "loner": "Loner", "lock": "Lock", "lock_timeout": "LockTimeout"}
+    found.update(retry="Retry", status="StatusJob")
+    if name not in found or not hasattr(plugins, found[name]):
+        raise ValueError(f"no Python counterpart for the plugin {name!r}")
+    mixin: type = getattr(plugins, found[name])
+    return mixin
 
 
 def _behave(behaviour: str, defn: dict[str, Any], release: Callable[[float], None]) -> None:

@@ -318,6 +318,23 @@ class PythonDriver:
             self.resque.redis.delete(*found)
         return len(found)
 
+    def cmd_plugin_load(self, name: str) -> str:
+        pyjobs.plugin_mixin(name)
+        return resque_compat.__version__
+
+    def cmd_pause(self, op: str, queue: str | None = None) -> Any:
+        """The driver's ``pause`` with ``resque.pauses`` (``ResquePauseHelper``'s names)."""
+        store = self.resque.pauses
+        calls = {
+            "pause": lambda: store.pause(str(queue)),
+            "unpause": lambda: store.unpause(str(queue)),
+            "global_pause": store.global_pause,
+            "global_unpause": store.global_unpause,
+            "paused?": lambda: store.paused(str(queue)),
+            "global_paused?": store.global_paused,
+        }
+        return calls[op]()
+
     def cmd_quit(self) -> None:
         return None
 

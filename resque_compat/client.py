@@ -21,10 +21,11 @@ from .config.environment import environment_name
 from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
 from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
 from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
-from .protocol.keys import DEFAULT_NAMESPACE
+from .protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
 from .protocol.rubyjson import encode_prepared, prepare
 from .store import (
     FailedQueueAccess,
+    PauseAccess,
     QueueAccess,
     StatsAccess,
     WorkerRegistry,
@@ -52,7 +53,8 @@ class Resque:
 
     ``json_profile`` chooses whose bytes to match (``json_gem``, ``oj`` or ``rails``: spec 3.2);
     ``failure_backend`` is ``"redis"``, ``"redis_multi_queue"`` or a backend object;
-    ``inline`` performs jobs at enqueue time (``Resque.inline``), looking names up in ``registry``.
+    ``inline`` performs jobs at enqueue time (``Resque.inline``), looking names up in ``registry``;
+    ``global_pause_key`` is resque-pause's ``ResquePauseHelper.global_pause_key`` (``pause:all``).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Resque:
         inline: bool = False,
         registry: Mapping[str, Any] | None = None,
         environment: str | None = None,
+        global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY,
     ) -> None:
         if client is not None and type(client).__name__ == "RedisCluster":
             refuse_cluster(client)
@@ -79,6 +82,7 @@ class Resque:
         self.failed_store = FailedQueueAccess(self.redis, self.keys)
         self.stats = StatsAccess(self.redis, self.keys)
         self.worker_registry = WorkerRegistry(self.redis, self.keys)
+        self.pauses = PauseAccess(self.redis, self.keys, global_pause_key)
         self.failure = self._failure_backend(failure_backend)
 
     @classmethod

@@ -100,6 +100,8 @@
 #                                                 Resque::Server through Rack::Test
 #                                                 (backend: the failure backend the
 #                                                 pages use, as in `failures`)
+#   plugin_load, ruby, pause                   -> the plugins' commands (plugins.rb)
+#   define_job ... plugin? {"name","options"}  -> the class takes a plugin (plugins.rb)
 #   quit                                       -> replies, then exits
 #
 # ActiveJob mode: with CONFORMANCE_ACTIVEJOB=1 in its environment the driver is a Rails 6.1
@@ -133,6 +135,7 @@ require "time"
 require "set"
 require "bigdecimal"
 require "bigdecimal/util"
+require_relative "plugins"
 
 OPTIONS = { redis: "redis://127.0.0.1:6379/0", namespace: "resque", json: "json_gem" }
 OptionParser.new do |o|
@@ -390,6 +393,7 @@ module ConformanceDriver
     klass.instance_variable_set(:@queue, req["queue"]) if req["queue"]
     install_perform(klass, name, req)
     (req["hooks"] || []).each { |h| install_hook(klass, h, req["hook_returns"] || {}) }
+    ConformancePlugins.apply(klass, req["plugin"]) if req["plugin"]
     name
   end
 
@@ -652,6 +656,9 @@ module ConformanceDriver
     when "aj_shape"
       ConformanceActiveJob.ready!
       ConformanceActiveJob.shape(eval_args(req))
+    when "plugin_load" then ConformancePlugins.load(req.fetch("name"))
+    when "ruby" then TOPLEVEL_BINDING.eval(req.fetch("code"))
+    when "pause" then ConformancePlugins.pause(req)
     when "quit" then :quit
     else raise ArgumentError, "unknown command #{req['cmd'].inspect}"
     end

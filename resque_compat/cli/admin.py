@@ -42,17 +42,50 @@ def enqueue(ctx: click.Context, queue: str, job_class: str, args: tuple[str, ...
         raise click.ClickException(str(exc)) from exc
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def queues(ctx: click.Context, as_json: bool) -> None:
-    """Every queue with its size (Resque.queue_sizes)."""
-    sizes = connect(ctx).queue_sizes()
+    """Every queue with its size (Resque.queue_sizes); paused ones (resque-pause) are marked."""
+    if ctx.invoked_subcommand is not None:
+        return
+    resque = connect(ctx)
+    sizes = resque.queue_sizes()
+    paused = resque.pauses.paused_queues(list(sizes))
     if as_json:
         _print_json(sizes)
         return
     for name, size in sizes.items():
-        click.echo(f"{name}\t{size}")
+        click.echo(f"{name}\t{size}" + ("\tpaused" if paused.get(name) else ""))
+    if resque.pauses.global_paused():
+        click.echo(f"every queue is paused ({resque.pauses.global_key})")
+
+
+def _pause_command(pause: bool) -> click.Command:
+    verb = "pause" if pause else "unpause"
+
+    @click.command(verb)
+    @click.argument("names", nargs=-1)
+    @click.option("--all", "every", is_flag=True, help="The global pause key (every queue).")
+    @click.pass_context
+    def command(ctx: click.Context, names: tuple[str, ...], every: bool) -> None:
+        if not names and not every:
+            raise click.UsageError(f"name the queues to {verb}, or give --all")
+        store = connect(ctx).pauses
+        for name in names:
+            store.pause(name) if pause else store.unpause(name)
+        if every:
+            store.global_pause() if pause else store.global_unpause()
+
+    command.help = (
+        f"{verb.capitalize()} queues as resque-pause does (ResquePauseHelper.{verb}; --all: "
+        f"global_{verb}): Ruby and Python workers {'skip' if pause else 'take jobs from'} them."
+    )
+    return command
+
+
+queues.add_command(_pause_command(True))
+queues.add_command(_pause_command(False))
 
 
 @click.command()

@@ -7,6 +7,8 @@ Connection settings shared by the library, the worker, the dashboard and the CLI
 ``RESQUE_NAMESPACE``          key namespace (default ``resque``)
 ``RESQUE_JSON_PROFILE``       ``json_gem`` (default), ``oj`` or ``rails`` (spec 3.2)
 ``FAILURE_BACKEND``           ``redis`` (default) or ``redis_multi_queue``
+``RESQUE_PAUSE_GLOBAL_KEY``   resque-pause's global pause key (default ``pause:all``;
+                              Ruby: ``ResquePauseHelper.global_pause_key=``)
 ============================  =====================================================
 
 The worker's settings (QUEUE, INTERVAL, ...) live in ``config.worker``, the dashboard's in
@@ -22,7 +24,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..protocol import Profile
-from ..protocol.keys import DEFAULT_NAMESPACE
+from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
 from ..store import DEFAULT_URL
 
 Env = Mapping[str, str]
@@ -36,6 +38,7 @@ class Settings:
     namespace: str = DEFAULT_NAMESPACE
     json_profile: Profile = Profile.JSON_GEM
     failure_backend: str = "redis"
+    global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY
 
     @classmethod
     def from_env(cls, env: Env | None = None, **overrides: Any) -> Settings:
@@ -53,6 +56,7 @@ class Settings:
             namespace=e.get("RESQUE_NAMESPACE") or DEFAULT_NAMESPACE,
             json_profile=profile,
             failure_backend=backend,
+            global_pause_key=e.get("RESQUE_PAUSE_GLOBAL_KEY") or DEFAULT_GLOBAL_PAUSE_KEY,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "json_profile" in given:
@@ -68,6 +72,7 @@ class Settings:
             namespace=self.namespace,
             json_profile=self.json_profile,
             failure_backend=self.failure_backend,
+            global_pause_key=self.global_pause_key,
             **extra,
         )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_NAMESPACE = "resque"
+DEFAULT_GLOBAL_PAUSE_KEY = "pause:all"
+"""``ResquePauseHelper::DEFAULT_GLOBAL_PAUSE_KEY``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,15 @@ class Keys:
 
     def pause_all(self) -> str:
         return self.key("pause-all-workers")
+
+    # resque-pause (ResquePauseHelper): any value pauses, existence is what counts
+    def pause_queue(self, queue: str) -> str:
+        """``pause:queue:<queue>`` (``ResquePauseHelper.pause``)."""
+        return self.key(f"pause:queue:{queue}")
+
+    def pause_global(self, name: str = DEFAULT_GLOBAL_PAUSE_KEY) -> str:
+        """The global pause key, ``pause:all`` unless the app set ``global_pause_key=``."""
+        return self.key(name)
 
     # stats
     def stat(self, name: str) -> str:

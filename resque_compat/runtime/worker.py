@@ -24,6 +24,7 @@ from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError
 from ..failure import FailureBackend
+from ..plugins import context as plugin_context
 from ..protocol import Job, decode_job, format_worker_id
 from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
 from . import child, signals
@@ -72,13 +73,14 @@ class Worker:
             self.log.error,
             lambda: resque.worker_registry.increment_failed(self.worker_id),
         )
-        self.source = JobSource(resque.redis, resque.keys, self.worker_id)
+        self.source = JobSource(resque.redis, resque.keys, self.worker_id, resque.pauses.global_key)
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
         self._saved_signals: signals.Saved | None = None
         self.paused = False
         self.cached_pause = False
+        self.held = False  # resque-pause held back a queue at the last reserve
         self.last_state = "idle"
         self.pending_done = False
         self.child_pid: int | None = None
@@ -128,6 +130,7 @@ class Worker:
 
     def startup(self) -> None:
         """``Worker#startup``."""
+        plugin_context.bind(self.resque)  # what plugin hooks reach as Ruby's Resque.redis
         self.procline.starting()
         self.waker = signals.Waker()
         self._saved_signals = signals.install(self.intents, self.waker)
@@ -250,7 +253,7 @@ class Worker:
         except REDIS_UNAVAILABLE as exc:
             self.redis_lost(exc)
             return False
-        self.cached_pause = reserved.paused
+        self.cached_pause, self.held = reserved.paused, reserved.held
         if reserved.popped is None:
             return False
         return self.process(reserved.popped)
@@ -277,8 +280,10 @@ class Worker:
     def idle(self, interval: float) -> None:
         """Sleep ``interval`` (heartbeating, woken by signals), or wait on the queues with BLPOP."""
         assert self.waker is not None
-        # Only jobs this worker pushed back wait in the queues: wake on a timer, not on them.
-        if self.settings.blocking and not self.cached_pause and self.queues and not self._pushed_back:
+        # Only jobs this worker pushed back wait in the queues, or a paused queue holds jobs the
+        # reserve must not take: wake on a timer, not on them.
+        blocking = self.settings.blocking and not self.cached_pause and not self.held
+        if blocking and self.queues and not self._pushed_back:
             self.maybe_heartbeat()
             slice_ = min(interval, BLOCKING_SLICE)
             try:

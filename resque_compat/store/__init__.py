@@ -6,6 +6,7 @@ Only this package imports redis. Values cross it as bytes; encoding is the calle
 from .connection import DEFAULT_URL, connect, refuse_cluster
 from .failures import FAILED, FailedQueueAccess
 from .inspect import KeyInspector, Window
+from .pause import PauseAccess
 from .queues import QueueAccess
 from .stats import StatsAccess
 from .workers import WorkerRegistry
@@ -15,6 +16,7 @@ __all__ = [
     "FAILED",
     "FailedQueueAccess",
     "KeyInspector",
+    "PauseAccess",
     "QueueAccess",
     "StatsAccess",
     "Window",

@@ -3,8 +3,9 @@
 Ruby's worker spends five round trips per job (``GET pause-all-workers``, ``LPOP`` per queue,
 ``SET worker:<id>``, ``GET worker:<id>``, then ``DEL`` + two ``INCRBY``). The same keys end up
 with the same values here in one round trip: the previous job's ``done_working`` is pipelined
-in front of one script that checks ``pause-all-workers``, ``LPOP``s the queues in priority order
-and ``SET``s ``worker:<id>`` (``Resque::Worker#reserve``, ``#working_on``, ``#done_working``).
+in front of one script that checks ``pause-all-workers``, skips queues paused per resque-pause,
+``LPOP``s the queues in priority order and ``SET``s ``worker:<id>`` (``Resque::Worker#reserve``,
+``#working_on``, ``#done_working``).
 
 ``worker:<id>`` embeds the payload exactly as popped (Ruby decodes and re-encodes it: the two
 agree byte for byte on payloads Ruby wrote, and are JSON-equal otherwise). It is only written
@@ -23,34 +24,45 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..protocol import Profile, encode
-from ..protocol.keys import Keys
+from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, Keys
 from ..protocol.times import format_run_at
 from .connection import CommandSender
 
-# KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4..] queue:<q> in priority order.
+# KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
+# key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order.
 # ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[2 + k] the working-on
-# prefix for queue k. Returns {registered, -1} paused, {registered, 0} nothing, or
+# prefix for queue k. Returns {registered, -1} paused, {registered, 0, held} nothing, or
 # {registered, k, raw, marked}; registered is 0 when the worker id has left ``workers`` (a
-# restarted Redis without persistence, ``resque remove``), so the worker can register again.
+# restarted Redis without persistence, ``resque remove``), so the worker can register again;
+# held is 1 when resque-pause held back at least one queue (its jobs stay where they are).
 _RESERVE = """
 local registered = redis.call('SISMEMBER', KEYS[3], ARGV[2])
 if ARGV[1] == '1' then
   local p = redis.call('GET', KEYS[1])
   if p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then return {registered, -1} end
 end
-for i = 4, #KEYS do
-  local raw = redis.call('LPOP', KEYS[i])
-  if raw then
-    local ok, job = pcall(cjson.decode, raw)
-    local marked = 0
-    if ok and type(job) == 'table' and type(job['class']) == 'string' then
-      redis.call('SET', KEYS[2], ARGV[i - 1] .. raw .. '}')
-      marked = 1
+local n = (#KEYS - 4) / 2
+-- One EXISTS over the global key and every pause:queue:<q>: nothing paused is the common case.
+local pauses = redis.call('EXISTS', unpack(KEYS, 4, 4 + n))
+if pauses > 0 and redis.call('EXISTS', KEYS[4]) == 1 then return {registered, 0, 1} end
+local held = 0
+for i = 1, n do
+  if pauses > 0 and redis.call('EXISTS', KEYS[4 + i]) == 1 then
+    held = 1
+  else
+    local raw = redis.call('LPOP', KEYS[4 + n + i])
+    if raw then
+      local ok, job = pcall(cjson.decode, raw)
+      local marked = 0
+      if ok and type(job) == 'table' and type(job['class']) == 'string' then
+        redis.call('SET', KEYS[2], ARGV[2 + i] .. raw .. '}')
+        marked = 1
+      end
+      return {registered, i, raw, marked}
     end
-    return {registered, i - 3, raw, marked}
   end
 end
-return {registered, 0}
+return {registered, 0, held}
 """
 
 PAUSED = -1
@@ -71,11 +83,12 @@ class Popped:
 @dataclass(frozen=True, slots=True)
 class Reserved:
     """One reserve: whether the worker is still in ``workers``, whether ``pause-all-workers``
-    held it back, and the job popped, if any."""
+    held it back, whether resque-pause held back any of its queues, and the job popped, if any."""
 
     registered: bool
     paused: bool
     popped: Popped | None
+    held: bool = False
 
 
 def working_on_prefix(encoded_queue: bytes, run_at: str) -> bytes:
@@ -107,13 +120,29 @@ class WorkingOnPrefixes:
 class JobSource:
     """Reserve jobs for one worker id; optionally settle the previous job in the same trip."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, worker_id: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        worker_id: str,
+        global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY,
+    ) -> None:
         self.client = client
         self.keys = keys
         self.worker_id = worker_id
         self.worker_key = keys.worker(worker_id)
+        self.global_pause = keys.pause_global(global_pause_key)
         self.sender = CommandSender(client)
         self._sha: str | None = None
+        self._keys_for: tuple[tuple[str, ...], list[str]] = ((), [])
+
+    def _script_keys(self, queues: tuple[str, ...]) -> list[str]:
+        """The reserve script's KEYS for ``queues``, rebuilt only when the queue list changes."""
+        if self._keys_for[0] != queues or not self._keys_for[1]:
+            fixed = [self.keys.pause_all(), self.worker_key, self.keys.workers(), self.global_pause]
+            queue_keys = [self.keys.queue(q) for q in queues]
+            self._keys_for = (queues, [*fixed, *(self.keys.pause_queue(q) for q in queues), *queue_keys])
+        return self._keys_for[1]
 
     def _load(self) -> str:
         self._sha = str(self.client.script_load(_RESERVE))
@@ -142,15 +171,11 @@ class JobSource:
         """Pop the first job of ``queues`` (priority order) and mark it in ``worker:<id>``.
 
         ``prefixes[k]`` is ``working_on_prefix`` for ``queues[k]``. The job is ``None`` when
-        every queue is empty or ``pause-all-workers`` is true.
+        every queue is empty or ``pause-all-workers`` is true. A queue paused per resque-pause
+        (``pause:queue:<q>`` or the global key exists) is skipped, as its ``Job.reserve`` does.
         With ``settle_previous`` the previous job's ``done_working`` goes first, in the same trip.
         """
-        keys = [
-            self.keys.pause_all(),
-            self.worker_key,
-            self.keys.workers(),
-            *(self.keys.queue(q) for q in queues),
-        ]
+        keys = self._script_keys(tuple(queues))
         args: list[Any] = [b"1" if check_pause else b"0", self.worker_id, *prefixes]
         script = ("EVALSHA", self._sha or self._load(), len(keys), *keys, *args)
         settle = (
@@ -202,6 +227,8 @@ class JobSource:
 def _reading(reply: object, queues: Sequence[str]) -> Reserved:
     assert isinstance(reply, list)
     registered, index = bool(int(reply[0])), int(reply[1])
-    if index == PAUSED or index == 0:
-        return Reserved(registered, index == PAUSED, None)
+    if index == PAUSED:
+        return Reserved(registered, True, None)
+    if index == 0:
+        return Reserved(registered, False, None, held=bool(int(reply[2])))
     return Reserved(registered, False, Popped(queues[index - 1], bytes(reply[2]), bool(int(reply[3]))))
