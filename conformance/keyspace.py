@@ -155,7 +155,7 @@ def clone(resque: Resque, source: str, target: str) -> int:
     for physical in client.scan_iter(match=src.all_pattern(), count=1000):
         logical = src.strip(physical.decode("utf-8", "replace"))
         ttl = int(client.pttl(physical))
-        client.restore(dst.key(logical), max(ttl, 0), client.dump(physical), replace=True)
+        client.restore(dst.physical(logical), max(ttl, 0), client.dump(physical), replace=True)
         copied += 1
     return copied
 

@@ -120,7 +120,7 @@ class Recorder:
             "locale": data.locale,
         }
         resque = Settings.from_env().resque()
-        resque.redis.rpush(resque.keys.key("performed"), encode(entry))
+        resque.redis.rpush(resque.keys.physical("performed"), encode(entry))
 
 
 def build_registry() -> Registry:

@@ -43,11 +43,11 @@ class Sink:
 
     def push(self, list_name: str, text: str) -> None:
         """RPUSH ``text`` to the namespaced list ``list_name``."""
-        self.resque.redis.rpush(self.resque.keys.key(list_name), text.encode("utf-8"))
+        self.resque.redis.rpush(self.resque.keys.physical(list_name), text.encode("utf-8"))
 
     def wait_release(self, timeout: float) -> None:
         """BLPOP the namespaced list ``release`` (the ``block`` behaviour)."""
-        self.resque.redis.blpop([self.resque.keys.key("release")], timeout=max(1, math.ceil(timeout)))
+        self.resque.redis.blpop([self.resque.keys.physical("release")], timeout=max(1, math.ceil(timeout)))
 
 
 _ERRORS: dict[str, type[Exception]] = {}

@@ -299,7 +299,7 @@ class PythonDriver:
     def cmd_redis(self, argv: list[Any]) -> Any:
         name = str(argv[0]).upper()
         args = [*argv[1:]]
-        key = self.resque.keys.key
+        key = self.resque.keys.physical
         if name in _ALL_KEYS:
             args = [key(str(a)) for a in args]
         elif name == "BLPOP" or name == "BRPOP":

@@ -5,6 +5,7 @@ and ``protocol/`` performs no I/O."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +68,138 @@ def test_each_module_keeps_to_its_layer(path: Path) -> None:
         assert "open" not in {
             n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         }
+
+
+# Key families as Ruby and resque-compat spell them: a string holding one of these names a key.
+KEY_PREFIX = re.compile(r"(?<![\w-])(queue|worker|workers|stat|delayed|timestamps|resque-compat):(?!\s)")
+KEY_NAMES = {
+    "queues",
+    "workers",
+    "failed",
+    "failed_queues",
+    "pause-all-workers",
+    "pruning_dead_workers_in_progress",
+    "delayed_queue_schedule",
+}
+# Where a bare family name ("failed", "queues") can only mean a key: the layer that addresses
+# Redis and the failure backends (elsewhere they are also page names, JSON fields, CLI words).
+ADDRESSING = ("store/", "failure")
+
+
+def string_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every string constant and f-string piece, docstrings excepted."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_no_module_but_protocol_keys_spells_a_redis_key(path: Path) -> None:
+    name = where(path)
+    if name == "protocol/keys.py":
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bare = name.startswith(ADDRESSING)
+    found = [
+        f"line {line}: {text!r}"
+        for line, text in string_literals(tree)
+        if KEY_PREFIX.search(text) or (bare and text in KEY_NAMES)
+    ]
+    assert not found, f"{name} spells Redis keys itself (build them in protocol/keys.py): {found}"
+
+
+def test_the_key_rule_catches_a_key_spelled_outside_protocol_keys() -> None:
+    tree = ast.parse('def f(q):\n    """queue:<q> is fine in a docstring"""\n    return f"queue:{q}"\n')
+    assert [text for _, text in string_literals(tree) if KEY_PREFIX.search(text)] == ["queue:"]
+
+
+# Layers, lowest first. A module may import its own layer and those below, never one above.
+LAYERS = {
+    "errors.py": 0,
+    "protocol/": 1,
+    "store/": 2,
+    "cli/": 4,
+    "web/": 4,
+    "console.py": 4,
+    "demo.py": 4,
+}
+LIBRARY = 3  # everything else: the client, jobs, failure backends, config, runtime, admin, migrate
+
+
+def layer_of(name: str) -> int:
+    for prefix, rank in LAYERS.items():
+        if name == prefix or (prefix.endswith("/") and name.startswith(prefix)):
+            return rank
+    return LIBRARY
+
+
+def package_imports(path: Path, tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """The package modules ``path`` imports at run time (lazy imports included), as paths
+    relative to the package (``store/queues.py`` or ``store/``)."""
+    here = path.relative_to(PACKAGE).parent.parts
+    for node in runtime_nodes(tree):
+        targets: list[list[str]] = []
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(here[: len(here) - node.level + 1])
+            elif node.module and node.module.split(".")[0] == "resque_compat":
+                base = []
+            else:
+                continue
+            module = [p for p in (node.module or "").split(".") if p]
+            module = module[1:] if not node.level else module
+            targets = [base + module + [alias.name] for alias in node.names]
+        elif isinstance(node, ast.Import):
+            targets = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "resque_compat"]
+        for parts in targets:
+            yield node.lineno, _resolve(parts)
+
+
+def _resolve(parts: list[str]) -> str:
+    """The file or package a dotted path names (its longest existing prefix)."""
+    for n in range(len(parts), 0, -1):
+        candidate = PACKAGE.joinpath(*parts[:n])
+        if candidate.with_suffix(".py").is_file():
+            return "/".join(parts[:n]) + ".py"
+        if candidate.is_dir():
+            return "/".join(parts[:n]) + "/"
+    return "__init__.py"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_no_import_runs_up_the_layers(path: Path) -> None:
+    name = where(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    upward = [
+        f"line {line}: {target}"
+        for line, target in package_imports(path, tree)
+        if layer_of(target) > layer_of(name)
+    ]
+    assert not upward, (
+        f"{name} (layer {layer_of(name)}) imports from a higher layer "
+        f"(presentation -> library -> store -> protocol): {upward}"
+    )
+
+
+def test_the_layer_rule_sees_relative_lazy_and_absolute_imports() -> None:
+    source = "def f():\n    from ..store import connect\n    import resque_compat.cli\n"
+    found = {t for _, t in package_imports(PACKAGE / "protocol" / "keys.py", ast.parse(source))}
+    assert found == {"store/", "cli/"}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_only_the_store_turns_a_logical_name_into_a_key(path: Path) -> None:
+    name = where(path)
+    if name.startswith("store/") or name == "protocol/keys.py":
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "physical"]
+    assert not calls, f"{name} turns names into keys itself (lines {calls}): ask a store method"

@@ -30,7 +30,7 @@ def checks(found: list[Finding]) -> set[tuple[str, str, str]]:
 
 
 def copies(resque: Resque) -> list[dict[str, object]]:
-    return [decode(r) for r in resque.redis.lrange(resque.keys.key(doctor_run.COPY_LIST), 0, -1)]  # type: ignore[union-attr]
+    return [decode(r) for r in resque.redis.lrange(resque.keys.physical(doctor_run.COPY_LIST), 0, -1)]  # type: ignore[union-attr]
 
 
 def register_worker(resque: Resque, worker_id: str = WORKER, beat: str | None = "now") -> None:

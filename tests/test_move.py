@@ -114,7 +114,7 @@ def test_entries_shifted_by_workers_popping_the_head_are_still_found(resque: Res
         resque.reserve("src")
     # When the batch is applied with the old indexes
     transfers = [Transfer(p.index, p.raw, p.out) for p in planned]
-    flags = store.move("queue:src", "queue:dst", transfers, b"sentinel", ("queues", "dst"))
+    flags = store.move_to_queue("queue:src", "dst", transfers, b"sentinel")
     # Then every job moved once, found at its new place
     assert flags == [True] * 5
     assert contents(resque, "dst") == [("Mover", i) for i in range(10, 20, 2)]
@@ -129,7 +129,7 @@ def test_a_job_a_worker_took_first_is_not_moved_twice(resque: Resque) -> None:
     )
     resque.reserve("src")  # a worker takes Mover 0
     transfers = [Transfer(p.index, p.raw, p.out) for p in planned]
-    flags = store.move("queue:src", "queue:dst", transfers, b"s", ("queues", "dst"))
+    flags = store.move_to_queue("queue:src", "dst", transfers, b"s")
     assert flags == [False, True]
     assert contents(resque, "dst") == [("Mover", 2)] and contents(resque, "src") == [
         ("Stayer", 1),

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from ..errors import ResqueError
-from ..protocol import decode, parse_worker_id
+from ..protocol import decode, parse_worker_id, ruby_split
 from ..protocol.times import parse_time
 
 ACTIVE_JOB_WRAPPER = "ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper"
@@ -122,7 +122,7 @@ class WorkerName:
         try:
             wid = parse_worker_id(worker_id)
         except ResqueError as exc:
-            return cls(worker_id, worker_id.split(":", 1)[0], None, (), unreadable=str(exc))
+            return cls(worker_id, ruby_split(worker_id)[0], None, (), unreadable=str(exc))
         return cls(worker_id, wid.hostname, wid.pid, wid.queues)
 
 

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..protocol.keys import client_name_matches
 from .views import TimeValue, WorkerName
 
 STALE_AFTER = 300
 """Seconds after which a heartbeat is stale: Ruby's ``Resque.prune_interval`` (spec 8)."""
-
-CLIENT_PREFIX = "resque-compat:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +79,8 @@ def language(name: WorkerName, fleet: Fleet) -> tuple[str, str]:
 
 
 def _named_connection(name: WorkerName, client_names: frozenset[str]) -> str | None:
-    wanted = (f"{CLIENT_PREFIX}{name.pid}", f"{CLIENT_PREFIX}worker:{name.id}")
     for client in client_names:
-        if client in wanted or (client.startswith(CLIENT_PREFIX) and client.endswith(f":{name.pid}")):
+        if name.pid is not None and client_name_matches(client, name.pid, name.id):
             return client
     return None
 

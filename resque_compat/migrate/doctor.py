@@ -24,6 +24,7 @@ from datetime import datetime
 
 from ..errors import ResqueError
 from ..protocol import decode, is_safe_for_ruby, parse_worker_id
+from ..protocol.keys import HEARTBEATS, WORKERS, queue_key, worker_key, worker_started_key
 from ..protocol.times import parse_time
 from .entries import read_failure, read_job
 
@@ -84,18 +85,18 @@ def _queues(s: Snapshot) -> list[Finding]:
                 Finding(
                     "empty-queue",
                     "info",
-                    f"queue:{name}",
+                    queue_key(name),
                     "in `queues` with no list: drained (normal: LPOP deletes an emptied list)",
                 )
             )
         elif kind != "list":
             out.append(
-                Finding("queue-type", "error", f"queue:{name}", f"a {kind}, not a list: every reader fails")
+                Finding("queue-type", "error", queue_key(name), f"a {kind}, not a list: every reader fails")
             )
     for name, kind in sorted(s.queue_keys.items()):
         if name not in s.queues and kind == "list":
             detail = "a list missing from `queues`: `*` workers and resque-web never see its jobs"
-            out.append(Finding("unlisted-queue", "warning", f"queue:{name}", detail, REGISTER_QUEUE))
+            out.append(Finding("unlisted-queue", "warning", queue_key(name), detail, REGISTER_QUEUE))
     return out
 
 
@@ -114,7 +115,7 @@ def _workers(s: Snapshot) -> list[Finding]:
                 Finding(
                     "worker-id",
                     "error",
-                    "workers",
+                    WORKERS,
                     f"{wid!r} is not host:pid:queues",
                     REMOVE_WORKER,
                     worker=wid,
@@ -126,7 +127,7 @@ def _workers(s: Snapshot) -> list[Finding]:
                 Finding(
                     "worker-id-colons",
                     "warning",
-                    "workers",
+                    WORKERS,
                     f"{wid!r}: resque-web splits ids on every ':' and shows it wrongly",
                     worker=wid,
                 )
@@ -136,7 +137,7 @@ def _workers(s: Snapshot) -> list[Finding]:
                 Finding(
                     "no-heartbeat",
                     "warning",
-                    "workers:heartbeat",
+                    HEARTBEATS,
                     f"{wid} never heartbeats: Ruby cannot tell whether it is alive",
                     worker=wid,
                 )
@@ -153,7 +154,7 @@ def _worker_times(wid: str, s: Snapshot) -> list[Finding]:
             Finding(
                 "started-time",
                 "warning",
-                f"worker:{wid}:started",
+                worker_started_key(wid),
                 f"{_text(started)!r} is not a time: resque-web shows NaN",
             )
         )
@@ -169,7 +170,7 @@ def _worker_times(wid: str, s: Snapshot) -> list[Finding]:
             Finding(
                 "working-payload",
                 "error",
-                f"worker:{wid}",
+                worker_key(wid),
                 "not a JSON object: resque-web's working page fails",
             )
         )
@@ -178,7 +179,7 @@ def _worker_times(wid: str, s: Snapshot) -> list[Finding]:
             Finding(
                 "run-at-time",
                 "warning",
-                f"worker:{wid}",
+                worker_key(wid),
                 f"run_at {data.get('run_at')!r} is not a time: resque-web shows NaN",
             )
         )
@@ -206,7 +207,7 @@ def _heartbeats(s: Snapshot) -> list[Finding]:
                 Finding(
                     "heartbeat-time",
                     "error",
-                    "workers:heartbeat",
+                    HEARTBEATS,
                     detail,
                     REMOVE_HEARTBEAT,
                     worker=wid,
@@ -221,7 +222,7 @@ def _heartbeats(s: Snapshot) -> list[Finding]:
                     Finding(
                         "heartbeat-expired",
                         "info",
-                        "workers:heartbeat",
+                        HEARTBEATS,
                         f"{wid}: last heartbeat {int(age)}s ago; a starting Ruby worker prunes it",
                         worker=wid,
                     )
@@ -231,7 +232,7 @@ def _heartbeats(s: Snapshot) -> list[Finding]:
                 Finding(
                     "orphan-heartbeat",
                     "warning",
-                    "workers:heartbeat",
+                    HEARTBEATS,
                     f"{wid}: not registered, last heartbeat {int(age)}s ago",
                     REMOVE_HEARTBEAT,
                     worker=wid,
@@ -266,7 +267,7 @@ def examine_queue_window(queue: str, start: int, raws: Sequence[bytes]) -> list[
                 Finding(
                     "bad-payload",
                     "error",
-                    f"queue:{queue}",
+                    queue_key(queue),
                     f"#{start + offset}: {entry.problem}: a Ruby worker that pops it dies",
                     FAIL_ENTRY,
                     index=start + offset,

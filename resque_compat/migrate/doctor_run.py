@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol import Profile, encode, failure_queue_name, failure_record
+from ..protocol.keys import FAILED, HEARTBEATS, REMOVED, WORKERS, queue_key, queue_of_key, sentinel
 from ..protocol.times import format_failed_at, format_run_at, from_redis_time
 from ..runtime.failures import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
-from ..store import FAILED
 from ..store.migration import MigrationAccess, Transfer
 from . import doctor
 from .doctor import Finding, Snapshot
 from .entries import read_job
 
-COPY_LIST = "resque-compat:removed"
+COPY_LIST = REMOVED
 """Where the doctor keeps a copy of everything it removes (a list of JSON records)."""
 
 WINDOW = 1000
@@ -38,35 +38,21 @@ WINDOW = 1000
 def snapshot(store: MigrationAccess) -> Snapshot:
     """Read the registry and the queue keys (small: one entry per worker and per queue)."""
     now = from_redis_time(*store.server_time())
-    queue_keys = store.scan_names("queue:*")
-    types = store.key_types(queue_keys)
-    workers = store.set_members("workers")
+    queue_keys = store.queue_key_types()
+    workers = store.worker_members()
     ids = [w.decode("utf-8", "replace") for w in workers]
-    started = store.get_many([f"worker:{w}:started" for w in ids])
-    payloads = store.get_many([f"worker:{w}" for w in ids])
+    started = store.worker_started_values(ids)
+    payloads = store.worker_payloads(ids)
     return Snapshot(
         now=now,
-        queues=frozenset(m.decode("utf-8", "replace") for m in store.set_members("queues")),
-        queue_keys={k[len("queue:") :]: t for k, t in zip(queue_keys, types, strict=True)},
+        queues=frozenset(store.queue_names()),
+        queue_keys=queue_keys,
         workers=workers,
-        heartbeats=dict(store.hash_items("workers:heartbeat")),
+        heartbeats=dict(store.heartbeat_items()),
         started=dict(zip(ids, started, strict=True)),
         payloads=dict(zip(ids, payloads, strict=True)),
-        leftovers=_leftovers(store, set(ids)),
+        leftovers=store.worker_leftover_keys(set(ids)),
     )
-
-
-def _leftovers(store: MigrationAccess, registered: set[str]) -> dict[str, list[str]]:
-    """Keys of worker ids not in ``workers``: ``worker:<id>[:started]``, ``stat:*:<id>``."""
-    found: dict[str, list[str]] = {}
-    for key in store.scan_names("worker:*"):
-        wid = key[len("worker:") :]
-        wid = wid[: -len(":started")] if wid.endswith(":started") else wid
-        found.setdefault(wid, []).append(key)
-    for stat in ("processed", "failed"):
-        for key in store.scan_names(f"stat:{stat}:*"):
-            found.setdefault(key[len(f"stat:{stat}:") :], []).append(key)
-    return {wid: sorted(keys) for wid, keys in found.items() if wid not in registered}
 
 
 def scan_lists(
@@ -75,8 +61,8 @@ def scan_lists(
     """Read every queue list and failed list in windows; findings for entries Ruby cannot use."""
     out: list[Finding] = []
     queues = sorted(q for q, kind in snap.queue_keys.items() if kind == "list")
-    failed = [FAILED, *(m.decode("utf-8", "replace") for m in store.set_members("failed_queues"))]
-    lists = [(f"queue:{q}", q, False) for q in queues] + [(f, f, True) for f in dict.fromkeys(failed)]
+    failed = [FAILED, *store.failed_queue_names()]
+    lists = [(queue_key(q), q, False) for q in queues] + [(f, f, True) for f in dict.fromkeys(failed)]
     for key, name, is_failed in lists:
         start = 0
         while raws := store.window(key, start, WINDOW):
@@ -94,8 +80,8 @@ def scan_lists(
 
 def list_total(store: MigrationAccess, snap: Snapshot) -> int:
     """How many entries ``scan_lists`` reads (for a progress bar)."""
-    queues = [f"queue:{q}" for q, kind in snap.queue_keys.items() if kind == "list"]
-    failed = [FAILED, *(m.decode("utf-8", "replace") for m in store.set_members("failed_queues"))]
+    queues = [queue_key(q) for q, kind in snap.queue_keys.items() if kind == "list"]
+    failed = [FAILED, *store.failed_queue_names()]
     return sum(store.list_lengths([*queues, *dict.fromkeys(failed)]))
 
 
@@ -120,11 +106,11 @@ def repair(
     _copy_out(store, [f for f in findings if f.repair == doctor.COPY_OUT], report)
     for f in findings:
         if f.repair == doctor.REGISTER_QUEUE:
-            store.add_to_set("queues", [f.key[len("queue:") :]])
+            store.register_queues([str(queue_of_key(f.key))])
             report.repaired[f.check] += 1
         elif f.repair == doctor.REMOVE_HEARTBEAT and f.field is not None and f.raw is not None:
-            _keep(store, report, f, "workers:heartbeat", f.raw)
-            if store.hdel_if_equal("workers:heartbeat", f.field, f.raw):
+            _keep(store, report, f, HEARTBEATS, f.raw)
+            if store.hdel_heartbeat_if_equal(f.field, f.raw):
                 report.repaired[f.check] += 1
             else:
                 report.missed.append((f, "the heartbeat changed meanwhile: left alone"))
@@ -138,15 +124,14 @@ def _fail_entries(
 ) -> None:
     by_queue: dict[str, list[Finding]] = {}
     for f in findings:
-        by_queue.setdefault(f.key[len("queue:") :], []).append(f)
-    sentinel = f"resque-compat:doctor:{uuid.uuid4().hex}".encode()
+        by_queue.setdefault(str(queue_of_key(f.key)), []).append(f)
+    once = sentinel("doctor", uuid.uuid4().hex)
     for queue, group in by_queue.items():
         target = failure_queue_name(queue) if multi_queue else FAILED
         transfers = [
             Transfer(f.index or 0, f.raw or b"", _failure(queue, f.raw or b"", profile)) for f in group
         ]
-        register = ("failed_queues", target) if multi_queue else None
-        flags = store.move(f"queue:{queue}", target, transfers, sentinel, register)
+        flags = store.move_to_failed(queue_key(queue), target, transfers, once, register=multi_queue)
         for f, ok in zip(group, flags, strict=True):
             if ok:
                 report.repaired[f.check] += 1
@@ -160,7 +145,7 @@ def _failure(queue: str, raw: bytes, profile: Profile) -> bytes:
         failed_at=format_failed_at(),
         payload=unreadable_payload(raw),
         exception=DECODE_EXCEPTION if problem == "not JSON" else INVALID_PAYLOAD,
-        error=f"{problem} (moved out of queue:{queue} by resque-compat doctor)",
+        error=f"{problem} (moved out of {queue_key(queue)} by resque-compat doctor)",
         backtrace=[],
         worker="",
         queue=queue,
@@ -172,10 +157,10 @@ def _copy_out(store: MigrationAccess, findings: list[Finding], report: RepairRep
     by_list: dict[str, list[Finding]] = {}
     for f in findings:
         by_list.setdefault(f.key, []).append(f)
-    sentinel = f"resque-compat:doctor:{uuid.uuid4().hex}".encode()
+    once = sentinel("doctor", uuid.uuid4().hex)
     for name, group in by_list.items():
         transfers = [Transfer(f.index or 0, f.raw or b"", _copy(f, name, f.raw or b"")) for f in group]
-        flags = store.move(name, COPY_LIST, transfers, sentinel)
+        flags = store.move_to_removed(name, transfers, once)
         for f, ok in zip(group, flags, strict=True):
             if ok:
                 report.repaired[f.check] += 1
@@ -197,24 +182,22 @@ def _copy(f: Finding, key: str, value: bytes, field: str | None = None) -> bytes
 
 def _keep(store: MigrationAccess, report: RepairReport, f: Finding, key: str, value: bytes) -> None:
     field = f.field.decode("utf-8", "replace") if f.field is not None else None
-    store.push(COPY_LIST, [_copy(f, key, value, field)])
+    store.keep_removed([_copy(f, key, value, field)])
     report.copied += 1
 
 
 def _remove_worker_keys(store: MigrationAccess, f: Finding, report: RepairReport) -> None:
     wid = str(f.worker)
-    keys = [f"worker:{wid}", f"worker:{wid}:started", f"stat:processed:{wid}", f"stat:failed:{wid}"]
-    for key, value in zip(keys, store.get_many(keys), strict=True):
-        if value is not None:
-            _keep(store, report, f, key, value)
+    for key, value in store.worker_key_values(wid):
+        _keep(store, report, f, key, value)
     if f.repair == doctor.REMOVE_WORKER:
-        _keep(store, report, f, "workers", wid.encode())
-        store.remove_from_set("workers", wid.encode())
-        beat = dict(store.hash_items("workers:heartbeat")).get(wid.encode())
+        _keep(store, report, f, WORKERS, wid.encode())
+        store.remove_worker_member(wid)
+        beat = dict(store.heartbeat_items()).get(wid.encode())
         if beat is not None:
-            _keep(store, report, f, "workers:heartbeat", beat)
-            store.hdel_if_equal("workers:heartbeat", wid.encode(), beat)
-    if store.delete_if_unregistered(wid, keys) < 0:
+            _keep(store, report, f, HEARTBEATS, beat)
+            store.hdel_heartbeat_if_equal(wid.encode(), beat)
+    if store.delete_worker_keys_if_unregistered(wid) < 0:
         report.missed.append((f, f"{wid} registered again meanwhile: its keys were left alone"))
     else:
         report.repaired[f.check] += 1

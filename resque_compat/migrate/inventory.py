@@ -20,8 +20,8 @@ from typing import Any
 
 from ..activejob import active_job_classes
 from ..errors import TimeFormatError
+from ..protocol.keys import FAILED, queue_key
 from ..protocol.times import parse_time
-from ..store import FAILED
 from ..store.migration import MigrationAccess
 from .entries import UNREADABLE, classify_failure, classify_job
 
@@ -197,18 +197,15 @@ def plan_lists(
     """The lists an inventory reads, with their lengths: every queue in ``queues`` plus every
     ``queue:*`` list missing from it (or just the ``queues`` named), then ``failed`` and the
     multi-queue failure lists."""
-    registered = {m.decode("utf-8", "replace") for m in store.set_members("queues")}
+    registered = set(store.queue_names())
     if queues is None:
-        candidates = store.scan_names("queue:*")
-        kinds = store.key_types(candidates)
-        found = {k[len("queue:") :] for k, kind in zip(candidates, kinds, strict=True) if kind == "list"}
+        found = {name for name, kind in store.queue_key_types().items() if kind == "list"}
         names = sorted(registered | found)
     else:
         names = list(queues)
-    refs = [(f"queue:{n}", "queue", n, n in registered) for n in names]
+    refs = [(queue_key(n), "queue", n, n in registered) for n in names]
     if failed:
-        multi = sorted(m.decode("utf-8", "replace") for m in store.set_members("failed_queues"))
-        failed_names = [FAILED, *multi]
+        failed_names = [FAILED, *store.failed_queue_names()]
         refs += [(n, "failed", n, True) for n in dict.fromkeys(failed_names)]
     lengths = store.list_lengths([r[0] for r in refs])
     return [ListRef(key, kind, name, n, reg) for (key, kind, name, reg), n in zip(refs, lengths, strict=True)]

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..activejob import WRAPPER_CLASS
 from ..errors import DecodeError
-from ..protocol import Profile, decode, encode
+from ..protocol import Profile, decode, encode, keys
 from ..store.migration import MigrationAccess, Transfer
 from .entries import UNREADABLE, Entry, read_failure, read_job
 
@@ -92,7 +92,7 @@ class Source:
 
     @property
     def key(self) -> str:
-        return self.name if self.failed else f"queue:{self.name}"
+        return self.name if self.failed else keys.queue_key(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +226,7 @@ class _Mover:
     limit: int | None
     advance: Callable[[int], None] | None
     report: MoveReport
-    sentinel: bytes = field(default_factory=lambda: f"resque-compat:move:{uuid.uuid4().hex}".encode())
+    sentinel: bytes = field(default_factory=lambda: keys.sentinel("move", uuid.uuid4().hex))
 
     def run(self) -> MoveReport:
         report = self.report
@@ -290,9 +290,7 @@ class _Mover:
             # Earlier groups of this batch (other destinations) already shifted these entries.
             current = _shifted(group, sorted(p.index for p in moved))
             transfers = [Transfer(p.index, p.raw, p.out) for p in current]
-            flags = self.store.move(
-                self.source.key, f"queue:{queue}", transfers, self.sentinel, ("queues", queue)
-            )
+            flags = self.store.move_to_queue(self.source.key, queue, transfers, self.sentinel)
             moved += [p for p, ok in zip(group, flags, strict=True) if ok]
             self.report.vanished += flags.count(False)
         return moved

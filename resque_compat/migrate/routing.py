@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DecodeError
 from ..jobs import class_name
 from ..protocol import Profile, decode, encode
+from ..protocol.keys import ROUTES
 from ..store.migration import MigrationAccess
 from .move import MoveReport, Selector, Source, run_move
 
 if TYPE_CHECKING:
     from ..client import Resque
 
-ROUTES_KEY = "resque-compat:routes"
+ROUTES_KEY = ROUTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ class RoutingTable:
 
 
 def load(store: MigrationAccess) -> RoutingTable:
-    return RoutingTable.parse(dict(store.hash_items(ROUTES_KEY)))
+    return RoutingTable.parse(store.route_items())
 
 
 def add(
@@ -88,7 +89,7 @@ def add(
     """Route a class to a Python-only queue, then move its jobs already waiting on ``from_queue``."""
     if route.from_queue == route.to_queue:
         raise ValueError(f"a route needs two different queues, got {route.from_queue!r} twice")
-    store.hash_set(ROUTES_KEY, route.job_class, route.encode())
+    store.set_route(route.job_class, route.encode())
     if not move:
         return None
     return run_move(
@@ -108,7 +109,7 @@ def remove(
     route = load(store).routes.get(job_class)
     if route is None:
         return None, None
-    store.hash_delete(ROUTES_KEY, job_class)
+    store.delete_route(job_class)
     if not move:
         return route, None
     selector = Selector(frozenset({job_class}))

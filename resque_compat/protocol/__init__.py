@@ -19,7 +19,7 @@ from .payloads import (
     working_on,
 )
 from .rubyjson import Profile, decode, encode, oj_float, ruby_float
-from .worker_id import WorkerId, format_worker_id, is_safe_for_ruby, parse_worker_id
+from .worker_id import WorkerId, format_worker_id, is_safe_for_ruby, parse_worker_id, ruby_split
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -46,5 +46,6 @@ __all__ = [
     "oj_float",
     "parse_worker_id",
     "ruby_float",
+    "ruby_split",
     "working_on",
 ]

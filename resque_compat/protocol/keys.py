@@ -1,7 +1,12 @@
-"""Every Redis key Resque uses, built in one place (spec section 2).
+"""Every Redis key Resque and resque-compat use, built in one place (spec section 2).
 
 Resque writes through ``Redis::Namespace``: the namespace prefixes keys only, never values
 (members of ``queues`` and ``workers``, heartbeat fields stay un-prefixed).
+
+Two levels: the module's functions and constants give *logical* names (``queue:default``,
+``failed``, ``workers:heartbeat``), as Ruby's code spells them and as reports show them;
+``Keys`` adds one namespace and gives the *physical* names Redis sees. Nothing else in the
+package spells a key: ``tests/test_architecture.py`` checks it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,123 @@ from dataclasses import dataclass
 DEFAULT_NAMESPACE = "resque"
 DEFAULT_GLOBAL_PAUSE_KEY = "pause:all"
 """``ResquePauseHelper::DEFAULT_GLOBAL_PAUSE_KEY``."""
+
+# Resque's own keys (logical names).
+QUEUES = "queues"
+FAILED = "failed"
+FAILED_QUEUES = "failed_queues"
+WORKERS = "workers"
+HEARTBEATS = "workers:heartbeat"
+PRUNING_LOCK = "pruning_dead_workers_in_progress"
+PAUSE_ALL = "pause-all-workers"
+STAT_PROCESSED = "processed"
+STAT_FAILED = "failed"
+WORKER_STATS = (STAT_PROCESSED, STAT_FAILED)
+"""The per-worker counters ``stat:<name>:<worker id>`` (``Worker#processed``, ``#failed``)."""
+
+_QUEUE = "queue:"
+_WORKER = "worker:"
+_STARTED = ":started"
+_STAT = "stat:"
+_FAILED_SUFFIX = "_failed"
+
+# resque-compat's own keys and names, all under ``resque-compat:``.
+PROJECT_PREFIX = "resque-compat:"
+ROUTES = PROJECT_PREFIX + "routes"
+"""The routing table of a gradual rollout (a hash: class -> ``{"from","to"}``)."""
+REMOVED = PROJECT_PREFIX + "removed"
+"""Where ``doctor`` keeps a copy of everything it removes (a list of JSON records)."""
+
+
+def queue_key(queue: str) -> str:
+    """``queue:<name>``: a queue's list."""
+    return _QUEUE + queue
+
+
+def queue_of_key(logical: str) -> str | None:
+    """The queue name of ``queue:<name>``, ``None`` for any other key."""
+    return logical[len(_QUEUE) :] if logical.startswith(_QUEUE) else None
+
+
+def queue_glob() -> str:
+    """The logical glob of every queue list (``queue:*``)."""
+    return _QUEUE + "*"
+
+
+def failure_queue_name(queue: str) -> str:
+    """``Resque::Failure.failure_queue_name``: the multi-queue failure list of a job queue."""
+    return queue + _FAILED_SUFFIX
+
+
+def job_queue_name(failure_queue: str) -> str:
+    """``Resque::Failure.job_queue_name``: the job queue of a multi-queue failure list."""
+    return failure_queue[: -len(_FAILED_SUFFIX)] if failure_queue.endswith(_FAILED_SUFFIX) else failure_queue
+
+
+def worker_key(worker_id: str) -> str:
+    """``worker:<id>``: what the worker is working on."""
+    return _WORKER + worker_id
+
+
+def worker_started_key(worker_id: str) -> str:
+    """``worker:<id>:started``."""
+    return _WORKER + worker_id + _STARTED
+
+
+def stat_key(name: str) -> str:
+    """``stat:<name>`` (``processed``, ``failed``)."""
+    return _STAT + name
+
+
+def worker_stat_key(name: str, worker_id: str) -> str:
+    """``stat:<name>:<id>``."""
+    return f"{_STAT}{name}:{worker_id}"
+
+
+def worker_keys(worker_id: str) -> list[str]:
+    """The string keys one worker id owns: ``worker:<id>``, ``worker:<id>:started`` and its
+    per-worker stats (what ``Worker#unregister_worker`` deletes besides set and hash members)."""
+    return [
+        worker_key(worker_id),
+        worker_started_key(worker_id),
+        *(worker_stat_key(s, worker_id) for s in WORKER_STATS),
+    ]
+
+
+def worker_key_globs() -> list[str]:
+    """Logical globs matching every key of ``worker_keys`` for any id."""
+    return [_WORKER + "*", *(f"{_STAT}{s}:*" for s in WORKER_STATS)]
+
+
+def worker_of_key(logical: str) -> str | None:
+    """The worker id a key of ``worker_keys`` belongs to, ``None`` for any other key."""
+    if logical.startswith(_WORKER):
+        wid = logical[len(_WORKER) :]
+        return wid[: -len(_STARTED)] if wid.endswith(_STARTED) else wid
+    for s in WORKER_STATS:
+        prefix = f"{_STAT}{s}:"
+        if logical.startswith(prefix):
+            return logical[len(prefix) :]
+    return None
+
+
+def sentinel(tool: str, token: str) -> bytes:
+    """A one-off value a tool ``LSET``s in place of an entry before one ``LREM`` of it."""
+    return f"{PROJECT_PREFIX}{tool}:{token}".encode()
+
+
+def client_name(pid: int) -> str:
+    """The Redis ``CLIENT SETNAME`` of a resque-compat process (the dashboard tells Python
+    workers from Ruby ones by it)."""
+    return f"{PROJECT_PREFIX}{pid}"
+
+
+def client_name_matches(name: str, pid: int, worker_id: str) -> bool:
+    """Whether a connection name is one resque-compat gives to the process ``pid`` (or to the
+    worker ``worker_id``)."""
+    if name in (client_name(pid), f"{PROJECT_PREFIX}{_WORKER}{worker_id}"):
+        return True
+    return name.startswith(PROJECT_PREFIX) and name.endswith(f":{pid}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +145,9 @@ class Keys:
     def prefix(self) -> str:
         return f"{self.namespace}:" if self.namespace else ""
 
-    def key(self, logical: str) -> str:
-        """The physical key for a logical key, as ``Redis::Namespace#add_namespace``."""
+    def physical(self, logical: str) -> str:
+        """The physical key of a logical name built by this module or read back by ``SCAN``
+        (``Redis::Namespace#add_namespace``). Only ``store/`` turns names into keys."""
         return self.prefix + logical
 
     def strip(self, physical: str) -> str:
@@ -36,71 +159,72 @@ class Keys:
         """The ``KEYS``/``SCAN`` pattern for every key of this namespace."""
         return _glob_escape(self.prefix) + "*"
 
+    def pattern(self, logical_glob: str) -> str:
+        """The ``SCAN`` pattern of a logical glob of this module (the namespace escaped)."""
+        return _glob_escape(self.prefix) + logical_glob
+
     # queues
     def queues(self) -> str:
-        return self.key("queues")
+        return self.physical(QUEUES)
 
     def queue(self, name: str) -> str:
-        return self.key(f"queue:{name}")
+        return self.physical(queue_key(name))
 
     def queue_pattern(self) -> str:
-        return _glob_escape(self.key("queue:")) + "*"
+        return self.pattern(queue_glob())
 
     # failures
     def failed(self) -> str:
-        return self.key("failed")
+        return self.physical(FAILED)
 
     def failed_queues(self) -> str:
-        return self.key("failed_queues")
+        return self.physical(FAILED_QUEUES)
 
     def failed_list(self, failed_queue_name: str) -> str:
         """A failure list by its name: ``failed`` or ``<queue>_failed`` (no ``queue:`` prefix)."""
-        return self.key(failed_queue_name)
+        return self.physical(failed_queue_name)
 
     # workers
     def workers(self) -> str:
-        return self.key("workers")
+        return self.physical(WORKERS)
 
     def worker(self, worker_id: str) -> str:
-        return self.key(f"worker:{worker_id}")
+        return self.physical(worker_key(worker_id))
 
     def worker_started(self, worker_id: str) -> str:
-        return self.key(f"worker:{worker_id}:started")
+        return self.physical(worker_started_key(worker_id))
 
     def heartbeats(self) -> str:
-        return self.key("workers:heartbeat")
+        return self.physical(HEARTBEATS)
 
     def pruning_lock(self) -> str:
-        return self.key("pruning_dead_workers_in_progress")
+        return self.physical(PRUNING_LOCK)
 
     def pause_all(self) -> str:
-        return self.key("pause-all-workers")
+        return self.physical(PAUSE_ALL)
 
     # resque-pause (ResquePauseHelper): any value pauses, existence is what counts
     def pause_queue(self, queue: str) -> str:
         """``pause:queue:<queue>`` (``ResquePauseHelper.pause``)."""
-        return self.key(f"pause:queue:{queue}")
+        return self.physical(f"pause:queue:{queue}")
 
     def pause_global(self, name: str = DEFAULT_GLOBAL_PAUSE_KEY) -> str:
         """The global pause key, ``pause:all`` unless the app set ``global_pause_key=``."""
-        return self.key(name)
+        return self.physical(name)
 
     # stats
     def stat(self, name: str) -> str:
-        return self.key(f"stat:{name}")
+        return self.physical(stat_key(name))
 
     def worker_stat(self, name: str, worker_id: str) -> str:
-        return self.key(f"stat:{name}:{worker_id}")
+        return self.physical(worker_stat_key(name, worker_id))
 
+    # resque-compat's own
+    def routes(self) -> str:
+        return self.physical(ROUTES)
 
-def failure_queue_name(queue: str) -> str:
-    """``Resque::Failure.failure_queue_name``: the multi-queue failure list of a job queue."""
-    return f"{queue}_failed"
-
-
-def job_queue_name(failure_queue: str) -> str:
-    """``Resque::Failure.job_queue_name``: the job queue of a multi-queue failure list."""
-    return failure_queue[: -len("_failed")] if failure_queue.endswith("_failed") else failure_queue
+    def removed(self) -> str:
+        return self.physical(REMOVED)
 
 
 def _glob_escape(text: str) -> str:

@@ -44,3 +44,12 @@ def parse_worker_id(worker_id: str | bytes) -> WorkerId:
 def is_safe_for_ruby(worker_id: str) -> bool:
     """True when every Ruby reader (web, pruning) splits this id into the right three parts."""
     return worker_id.count(":") == 2
+
+
+def ruby_split(worker_id: str) -> tuple[str, str, str]:
+    """``host, pid, queues = id.split(':')``: how Ruby's pruning, web pages and ``resque kill``
+    read an id, splitting on *every* ``:`` (missing parts are empty). Unlike
+    ``parse_worker_id`` the pid is not checked."""
+    parts = worker_id.split(":")
+    parts += [""] * (3 - len(parts))
+    return parts[0], parts[1], parts[2]

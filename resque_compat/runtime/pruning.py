@@ -22,6 +22,7 @@ from typing import Any
 from ..client import Resque
 from ..errors import TimeFormatError
 from ..protocol.times import from_redis_time, parse_time
+from ..protocol.worker_id import ruby_split
 from .failures import FailureReporter, PruneDeadWorkerDirtyExit
 from .registry import in_flight, unregister_worker
 
@@ -116,10 +117,9 @@ def prune_dead_workers(
     for other in all_workers:
         if other in expired:
             continue
-        parts = other.split(":")
-        if len(parts) < 3:
+        if other.count(":") < 2:
             continue
-        host, pid, queues_raw = parts[0], parts[1], parts[2]
+        host, pid, queues_raw = ruby_split(other)
         if "*" not in own_queues and set(queues_raw.split(",")) != set(own_queues):
             continue
         if host != hostname or known is None or pid in known:

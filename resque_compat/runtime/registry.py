@@ -17,7 +17,7 @@ from typing import Any
 
 from ..client import Resque
 from ..errors import DecodeError
-from ..protocol import decode
+from ..protocol import decode, ruby_split
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
 from .failures import DirtyExit, FailureReporter, unreadable_payload
 from .job import run_failure_hooks
@@ -165,9 +165,9 @@ def kill_worker(
 ) -> str:
     """``bin/resque kill``: ``KILL`` the worker's pid, then remove it. Unlike Ruby, a pid is only
     signalled when the worker runs on this host (Ruby would kill an unrelated local process)."""
-    parts = worker_id.split(":")
-    pid = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-    if parts[0] != hostname or pid <= 0:
+    host, pid_text, _ = ruby_split(worker_id)
+    pid = int(pid_text) if pid_text.isdigit() else 0
+    if host != hostname or pid <= 0:
         outcome = f"worker {worker_id} is not on this host; not signalled"
     else:
         try:

@@ -3,8 +3,9 @@
 Only this package imports redis. Values cross it as bytes; encoding is the caller's choice.
 """
 
+from ..protocol.keys import FAILED
 from .connection import DEFAULT_URL, connect, refuse_cluster
-from .failures import FAILED, FailedQueueAccess
+from .failures import FailedQueueAccess
 from .inspect import KeyInspector, Window
 from .pause import PauseAccess
 from .queues import QueueAccess

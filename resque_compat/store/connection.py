@@ -18,6 +18,7 @@ import redis
 from redis.sentinel import Sentinel
 
 from ..errors import ConfigError
+from ..protocol import keys
 
 DEFAULT_URL = "redis://localhost:6379/0"
 _TIMEOUTS: dict[str, Any] = {"socket_timeout": 30.0, "socket_connect_timeout": 5.0}
@@ -25,7 +26,7 @@ _TIMEOUTS: dict[str, Any] = {"socket_timeout": 30.0, "socket_connect_timeout": 5
 
 def connect(url: str = DEFAULT_URL, *, client_name: str | None = None, **options: Any) -> redis.Redis:
     """Build a client for ``url``. Extra ``options`` go to redis-py (e.g. ``socket_timeout``)."""
-    name = client_name or f"resque-compat:{os.getpid()}"
+    name = client_name or keys.client_name(os.getpid())
     settings = {
         **_TIMEOUTS,
         **options,

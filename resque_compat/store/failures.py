@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from ..protocol.keys import Keys
+from ..protocol.keys import FAILED, Keys
 
-FAILED = "failed"
 # Ruby's "hopefully unique value we can use to delete job": LSET to it, then LREM it once.
 REMOVED_SENTINEL = b""
 

@@ -57,15 +57,15 @@ class KeyInspector:
         """``TYPE`` then the size command of each key (``redis_get_size``), in two pipelines."""
         pipe = self.client.pipeline(transaction=False)
         for name in logical:
-            pipe.type(self.keys.key(name))
+            pipe.type(self.keys.physical(name))
         types = [_text(t) for t in pipe.execute()]
         pipe = self.client.pipeline(transaction=False)
         for name, kind in zip(logical, types, strict=True):
             command = _SIZE_COMMANDS.get(kind)
             if command:
-                pipe.execute_command(command, self.keys.key(name))  # type: ignore[no-untyped-call]
+                pipe.execute_command(command, self.keys.physical(name))  # type: ignore[no-untyped-call]
             else:
-                pipe.exists(self.keys.key(name))  # "none" (expired meanwhile) or a stream: 0/1
+                pipe.exists(self.keys.physical(name))  # "none" (expired meanwhile) or a stream: 0/1
         sizes = [
             int(s) if kind in _SIZE_COMMANDS else 0 for s, kind in zip(pipe.execute(), types, strict=True)
         ]
@@ -73,7 +73,7 @@ class KeyInspector:
 
     def key_type(self, logical: str) -> str:
         """``TYPE <key>``: ``string``, ``list``, ``set``, ``zset``, ``hash``, ``stream`` or ``none``."""
-        return _text(self.client.type(self.keys.key(logical)))
+        return _text(self.client.type(self.keys.physical(logical)))
 
     def key_window(self, logical: str, kind: str, at: str, count: int, size: int) -> Window:
         """A window of a key's contents (``redis_get_value_as_array``) whose cost does not grow
@@ -82,7 +82,7 @@ class KeyInspector:
         window starts, as a previous window's ``after`` gave it ("" or "0" for the beginning).
         Returns bytes, ``(field, value)`` pairs for hashes and ``(id, fields)`` for streams.
         """
-        key = self.keys.key(logical)
+        key = self.keys.physical(logical)
         if kind in ("list", "zset", "string"):
             start = int(at) if at.isdigit() else 0
             if start >= size:

@@ -15,7 +15,16 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
-from ..protocol.keys import Keys
+from ..protocol.keys import (
+    Keys,
+    queue_glob,
+    queue_of_key,
+    worker_key,
+    worker_key_globs,
+    worker_keys,
+    worker_of_key,
+    worker_started_key,
+)
 
 # KEYS[1] source list, KEYS[2] destination list, KEYS[3] a set naming the destination
 # (`queues`, or `failed_queues` for a multi-queue failure list).
@@ -94,107 +103,186 @@ class Transfer:
 
 
 class MigrationAccess:
-    """Windows over lists, atomic batch moves, and the small guarded deletes ``doctor`` repairs with."""
+    """Windows over lists, atomic batch moves, and the small guarded deletes ``doctor`` repairs with.
+
+    Lists are named by their logical key (``queue:<q>``, ``failed``, ``<q>_failed``: see
+    ``protocol.keys``); every other method names the key family it touches.
+    """
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.client = client
         self.keys = keys
         self._shas: dict[str, str] = {}
 
-    # reading
+    # lists, by logical name
     def list_length(self, logical: str) -> int:
-        """``LLEN`` of any list of the namespace."""
-        return int(self.client.llen(self.keys.key(logical)))  # type: ignore[arg-type]
+        """``LLEN`` of a queue or failure list."""
+        return int(self.client.llen(self.keys.physical(logical)))  # type: ignore[arg-type]
 
     def list_lengths(self, logical: Sequence[str]) -> list[int]:
         pipe = self.client.pipeline(transaction=False)
         for name in logical:
-            pipe.llen(self.keys.key(name))
+            pipe.llen(self.keys.physical(name))
         return [int(n) for n in pipe.execute()]
 
     def window(self, logical: str, start: int, count: int) -> list[bytes]:
         """``LRANGE start start+count-1``."""
-        return list(self.client.lrange(self.keys.key(logical), start, start + count - 1))  # type: ignore[arg-type]
+        return list(self.client.lrange(self.keys.physical(logical), start, start + count - 1))  # type: ignore[arg-type]
 
-    def scan_names(self, logical_pattern: str) -> list[str]:
-        """Logical names of the keys matching a glob on logical names, by ``SCAN``."""
-        prefix = "".join("\\" + ch if ch in "*?[]\\" else ch for ch in self.keys.prefix)
-        pattern = prefix + logical_pattern
-        found = self.client.scan_iter(match=pattern, count=1000)
-        return sorted({self.keys.strip(k.decode("utf-8", "replace")) for k in found})
+    # queues and failure lists
+    def queue_names(self) -> list[str]:
+        """``SMEMBERS queues``, sorted."""
+        return sorted(_text(m) for m in self.client.smembers(self.keys.queues()))  # type: ignore[union-attr]
 
-    def key_types(self, logical: Sequence[str]) -> list[str]:
-        pipe = self.client.pipeline(transaction=False)
-        for name in logical:
-            pipe.type(self.keys.key(name))
-        return [t.decode() if isinstance(t, bytes) else str(t) for t in pipe.execute()]
+    def queue_key_types(self) -> dict[str, str]:
+        """Every ``queue:*`` key by ``SCAN``: queue name -> ``TYPE`` (a list, or not)."""
+        found = self._scan(queue_glob())
+        types = self._types(found)
+        return {str(queue_of_key(k)): t for k, t in zip(found, types, strict=True)}
 
-    def set_members(self, logical: str) -> list[bytes]:
-        return sorted(self.client.smembers(self.keys.key(logical)))  # type: ignore[arg-type]
+    def register_queues(self, queues: Sequence[str]) -> int:
+        """``SADD queues <q>...``."""
+        return int(self.client.sadd(self.keys.queues(), *queues)) if queues else 0  # type: ignore[arg-type]
 
-    def hash_items(self, logical: str) -> list[tuple[bytes, bytes]]:
-        """Every field of a hash, by ``HSCAN`` (heartbeats: one field per worker)."""
-        return list(self.client.hscan_iter(self.keys.key(logical), count=1000))
+    def failed_queue_names(self) -> list[str]:
+        """``SMEMBERS failed_queues`` (the multi-queue failure lists), sorted."""
+        return sorted(_text(m) for m in self.client.smembers(self.keys.failed_queues()))  # type: ignore[union-attr]
 
-    def get_many(self, logical: Sequence[str]) -> list[bytes | None]:
-        if not logical:
-            return []
-        return list(self.client.mget([self.keys.key(n) for n in logical]))  # type: ignore[arg-type]
+    # workers
+    def worker_members(self) -> list[bytes]:
+        """``SMEMBERS workers``, sorted, as bytes."""
+        return sorted(self.client.smembers(self.keys.workers()))  # type: ignore[arg-type]
 
-    # writing
-    def move(
-        self,
-        source: str,
-        destination: str,
-        transfers: Sequence[Transfer],
-        sentinel: bytes,
-        register: tuple[str, str] | None = None,
-    ) -> list[bool]:
-        """Move each transfer from list ``source`` to list ``destination`` (logical names) in one
-        script; ``register`` is a ``(set, member)`` to add when anything moved (a queue to
-        ``queues``). Returns, per transfer, whether it was found and moved."""
-        if not transfers:
-            return []
-        register_set, member = register if register else ("queues", "")
-        argv: list[Any] = [member, sentinel]
-        for t in transfers:
-            argv += [t.index, t.expected, t.out]
-        keys = [self.keys.key(source), self.keys.key(destination), self.keys.key(register_set)]
-        flags = self._script(_MOVE, keys, argv)
-        return [bool(f) for f in flags]
+    def worker_started_values(self, worker_ids: Sequence[str]) -> list[bytes | None]:
+        """``MGET worker:<id>:started...``."""
+        return self._get_many([worker_started_key(w) for w in worker_ids])
+
+    def worker_payloads(self, worker_ids: Sequence[str]) -> list[bytes | None]:
+        """``MGET worker:<id>...``."""
+        return self._get_many([worker_key(w) for w in worker_ids])
+
+    def heartbeat_items(self) -> list[tuple[bytes, bytes]]:
+        """Every field of ``workers:heartbeat`` by ``HSCAN`` (one per worker)."""
+        return list(self.client.hscan_iter(self.keys.heartbeats(), count=1000))
+
+    def worker_leftover_keys(self, registered: set[str]) -> dict[str, list[str]]:
+        """Keys of worker ids not in ``registered``: ``worker:<id>[:started]``, ``stat:*:<id>``
+        (logical names, by ``SCAN``)."""
+        found: dict[str, list[str]] = {}
+        for glob in worker_key_globs():
+            for key in self._scan(glob):
+                wid = worker_of_key(key)
+                if wid is not None:
+                    found.setdefault(wid, []).append(key)
+        return {wid: sorted(keys) for wid, keys in found.items() if wid not in registered}
+
+    def worker_key_values(self, worker_id: str) -> list[tuple[str, bytes]]:
+        """The string keys of one worker id (``keys.worker_keys``) that exist, with their values."""
+        names = worker_keys(worker_id)
+        return [(n, v) for n, v in zip(names, self._get_many(names), strict=True) if v is not None]
+
+    def remove_worker_member(self, worker_id: str) -> int:
+        """``SREM workers <id>``."""
+        return int(self.client.srem(self.keys.workers(), worker_id.encode()))  # type: ignore[arg-type]
+
+    def delete_worker_keys_if_unregistered(self, worker_id: str) -> int:
+        """Delete a worker's string keys unless the id is (again) in ``workers``; -1 if it is."""
+        keys = [self.keys.workers(), *(self.keys.physical(k) for k in worker_keys(worker_id))]
+        return int(self._script(_DELETE_IF_UNREGISTERED, keys, [worker_id]))
+
+    def hdel_heartbeat_if_equal(self, field: bytes, seen: bytes) -> bool:
+        """``HDEL workers:heartbeat <field>`` only if it still holds the value inspected."""
+        return bool(self._script(_HDEL_IF_EQUAL, [self.keys.heartbeats()], [field, seen]))
 
     def server_time(self) -> tuple[int, int]:
         """``TIME``: the Redis clock, which Resque judges heartbeats by."""
         seconds, micros = self.client.time()  # type: ignore[misc]
         return int(seconds), int(micros)
 
-    def push(self, logical: str, values: Sequence[bytes]) -> None:
-        """``RPUSH`` to any list of the namespace (the doctor's copies of what it removes)."""
+    # resque-compat's own keys
+    def route_items(self) -> dict[bytes, bytes]:
+        """Every field of ``resque-compat:routes`` by ``HSCAN``."""
+        return dict(self.client.hscan_iter(self.keys.routes(), count=1000))
+
+    def set_route(self, job_class: str, value: bytes) -> None:
+        """``HSET resque-compat:routes <class> <route>``."""
+        self.client.hset(self.keys.routes(), job_class, value)  # type: ignore[arg-type]
+
+    def delete_route(self, job_class: str) -> bool:
+        """``HDEL resque-compat:routes <class>``; whether it was there."""
+        return bool(self.client.hdel(self.keys.routes(), job_class))
+
+    def keep_removed(self, values: Sequence[bytes]) -> None:
+        """``RPUSH resque-compat:removed``: the doctor's copies of what it removes."""
         if values:
-            self.client.rpush(self.keys.key(logical), *values)
+            self.client.rpush(self.keys.removed(), *values)
 
-    def hash_set(self, logical: str, field: str, value: bytes) -> None:
-        """``HSET`` (the routing table)."""
-        self.client.hset(self.keys.key(logical), field, value)  # type: ignore[arg-type]
+    # moving
+    def move_to_queue(
+        self, source: str, queue: str, transfers: Sequence[Transfer], sentinel: bytes
+    ) -> list[bool]:
+        """Move transfers from list ``source`` to ``queue:<queue>`` (``SADD queues`` if any moved)."""
+        return self._move(source, self.keys.queue(queue), transfers, sentinel, self.keys.queues(), queue)
 
-    def hash_delete(self, logical: str, field: str) -> bool:
-        """``HDEL``; whether the field was there."""
-        return bool(self.client.hdel(self.keys.key(logical), field))
+    def move_to_failed(
+        self,
+        source: str,
+        failed_queue: str,
+        transfers: Sequence[Transfer],
+        sentinel: bytes,
+        *,
+        register: bool,
+    ) -> list[bool]:
+        """Move transfers to a failure list; with ``register`` its name joins ``failed_queues``."""
+        member = failed_queue if register else ""
+        return self._move(
+            source,
+            self.keys.failed_list(failed_queue),
+            transfers,
+            sentinel,
+            self.keys.failed_queues(),
+            member,
+        )
 
-    def add_to_set(self, logical: str, members: Sequence[str]) -> int:
-        return int(self.client.sadd(self.keys.key(logical), *members)) if members else 0  # type: ignore[arg-type]
+    def move_to_removed(self, source: str, transfers: Sequence[Transfer], sentinel: bytes) -> list[bool]:
+        """Move transfers to ``resque-compat:removed`` (the doctor's copy list)."""
+        return self._move(source, self.keys.removed(), transfers, sentinel, self.keys.queues(), "")
 
-    def delete_if_unregistered(self, worker_id: str, logical_keys: Sequence[str]) -> int:
-        """Delete a worker's leftover keys unless the id is (again) in ``workers``; -1 if it is."""
-        keys = [self.keys.workers(), *(self.keys.key(k) for k in logical_keys)]
-        return int(self._script(_DELETE_IF_UNREGISTERED, keys, [worker_id]))
+    def _move(
+        self,
+        source: str,
+        destination: str,
+        transfers: Sequence[Transfer],
+        sentinel: bytes,
+        register_set: str,
+        member: str,
+    ) -> list[bool]:
+        """One script: each transfer from logical list ``source`` to physical ``destination``;
+        ``member`` ('' for none) is added to ``register_set`` when anything moved. Returns, per
+        transfer, whether it was found and moved."""
+        if not transfers:
+            return []
+        argv: list[Any] = [member, sentinel]
+        for t in transfers:
+            argv += [t.index, t.expected, t.out]
+        keys = [self.keys.physical(source), destination, register_set]
+        flags = self._script(_MOVE, keys, argv)
+        return [bool(f) for f in flags]
 
-    def remove_from_set(self, logical: str, member: bytes) -> int:
-        return int(self.client.srem(self.keys.key(logical), member))  # type: ignore[arg-type]
+    def _scan(self, logical_glob: str) -> list[str]:
+        found = self.client.scan_iter(match=self.keys.pattern(logical_glob), count=1000)
+        return sorted({self.keys.strip(_text(k)) for k in found})
 
-    def hdel_if_equal(self, logical: str, field: bytes, seen: bytes) -> bool:
-        """``HDEL`` a field only if it still holds the value that was inspected."""
-        return bool(self._script(_HDEL_IF_EQUAL, [self.keys.key(logical)], [field, seen]))
+    def _types(self, logical: Sequence[str]) -> list[str]:
+        pipe = self.client.pipeline(transaction=False)
+        for name in logical:
+            pipe.type(self.keys.physical(name))
+        return [_text(t) for t in pipe.execute()]
+
+    def _get_many(self, logical: Sequence[str]) -> list[bytes | None]:
+        if not logical:
+            return []
+        return list(self.client.mget([self.keys.physical(n) for n in logical]))  # type: ignore[arg-type]
 
     def _script(self, source: str, keys: Sequence[str], argv: Sequence[Any]) -> Any:
         sha = self._shas.get(source)
@@ -206,3 +294,7 @@ class MigrationAccess:
         except NoScriptError:  # the server restarted or SCRIPT FLUSH ran: load it again
             self._shas.pop(source, None)
             return self.client.eval(source, len(keys), *keys, *argv)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -24,7 +24,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..protocol import Profile, encode
-from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, Keys
+from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.times import format_run_at
 from .connection import CommandSender
 
@@ -151,8 +151,8 @@ class JobSource:
     def _settle(self, pipe: redis.client.Pipeline) -> None:
         # Worker#done_working: DEL worker:<id>, INCRBY stat:processed (global and per worker).
         pipe.delete(self.worker_key)
-        pipe.incrby(self.keys.stat("processed"), 1)
-        pipe.incrby(self.keys.worker_stat("processed", self.worker_id), 1)
+        pipe.incrby(self.keys.stat(STAT_PROCESSED), 1)
+        pipe.incrby(self.keys.worker_stat(STAT_PROCESSED, self.worker_id), 1)
 
     def done_working(self) -> None:
         """``Worker#done_working`` alone (when no reserve follows)."""
@@ -180,8 +180,8 @@ class JobSource:
         script = ("EVALSHA", self._sha or self._load(), len(keys), *keys, *args)
         settle = (
             ("DEL", self.worker_key),
-            ("INCRBY", self.keys.stat("processed"), 1),
-            ("INCRBY", self.keys.worker_stat("processed", self.worker_id), 1),
+            ("INCRBY", self.keys.stat(STAT_PROCESSED), 1),
+            ("INCRBY", self.keys.worker_stat(STAT_PROCESSED, self.worker_id), 1),
         )
         try:
             # One write, one connection this worker holds: the hot path of every job.

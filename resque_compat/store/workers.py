@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from ..protocol.keys import Keys
+from ..protocol.keys import STAT_FAILED, STAT_PROCESSED, Keys
 
 
 class WorkerRegistry:
@@ -58,8 +58,8 @@ class WorkerRegistry:
         """``GET stat:processed:<id>`` and ``GET stat:failed:<id>`` in one round trip."""
         values = self.client.mget(
             [
-                self.keys.worker_stat("processed", worker_id),
-                self.keys.worker_stat("failed", worker_id),
+                self.keys.worker_stat(STAT_PROCESSED, worker_id),
+                self.keys.worker_stat(STAT_FAILED, worker_id),
             ]
         )
         return values[0], values[1]  # type: ignore[index]
@@ -89,8 +89,8 @@ class WorkerRegistry:
         pipe.delete(self.keys.worker(worker_id))
         pipe.delete(self.keys.worker_started(worker_id))
         pipe.hdel(self.keys.heartbeats(), worker_id)
-        pipe.delete(self.keys.worker_stat("processed", worker_id))
-        pipe.delete(self.keys.worker_stat("failed", worker_id))
+        pipe.delete(self.keys.worker_stat(STAT_PROCESSED, worker_id))
+        pipe.delete(self.keys.worker_stat(STAT_FAILED, worker_id))
         pipe.execute()
 
     def set_worker_payload(self, worker_id: str, data: bytes) -> None:
@@ -114,15 +114,15 @@ class WorkerRegistry:
         (``worker_done_working`` with the stat block of ``Worker#done_working``)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.delete(self.keys.worker(worker_id))
-        pipe.incrby(self.keys.stat("processed"), 1)
-        pipe.incrby(self.keys.worker_stat("processed", worker_id), 1)
+        pipe.incrby(self.keys.stat(STAT_PROCESSED), 1)
+        pipe.incrby(self.keys.worker_stat(STAT_PROCESSED, worker_id), 1)
         pipe.execute()
 
     def increment_failed(self, worker_id: str) -> None:
         """``INCRBY stat:failed 1`` and ``INCRBY stat:failed:<id> 1`` (``Worker#failed!``)."""
         pipe = self.client.pipeline(transaction=False)
-        pipe.incrby(self.keys.stat("failed"), 1)
-        pipe.incrby(self.keys.worker_stat("failed", worker_id), 1)
+        pipe.incrby(self.keys.stat(STAT_FAILED), 1)
+        pipe.incrby(self.keys.worker_stat(STAT_FAILED, worker_id), 1)
         pipe.execute()
 
     def pipeline(self) -> Any:
