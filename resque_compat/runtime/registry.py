@@ -18,6 +18,7 @@ from typing import Any
 from ..client import Resque
 from ..errors import DecodeError
 from ..protocol import decode, ruby_split
+from ..protocol.keys import worker_key
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
 from .failures import DirtyExit, FailureReporter, unreadable_payload
 from .job import run_failure_hooks
@@ -91,7 +92,7 @@ def unregister_worker(
     if working:
         fail_in_flight(reporter, performers, working, exc, worker_id, log)
     elif raw:
-        log(f"worker:{worker_id} is unreadable; its raw value goes to the failed list")
+        log(f"{worker_key(worker_id)} is unreadable; its raw value goes to the failed list")
         reporter.save(unreadable_payload(raw), "", exc, worker_id=worker_id, backtrace=[])
     resque.worker_registry.unregister_worker(worker_id)
 
