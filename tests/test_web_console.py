@@ -36,7 +36,7 @@ def client(admin: Admin) -> Iterator[TestClient]:
 def test_a_start_past_any_list_gives_an_empty_window_not_a_500(
     client: TestClient, resque: Resque, start: str
 ) -> None:
-    resque.redis.zadd(resque.keys.key("delayed_queue_schedule"), {"a": 1, "b": 2})
+    resque.redis.zadd(resque.keys.physical("delayed_queue_schedule"), {"a": 1, "b": 2})
     for path in ("/queues/high", "/stats/keys/queue:high", "/stats/keys/delayed_queue_schedule",
                  "/failed", "/failed?order=asc", "/api/queues/high", "/api/failed"):  # fmt: skip
         sep = "&" if "?" in path else "?"
@@ -53,7 +53,7 @@ def test_the_queue_page_counts_from_one_as_the_failed_page_does(client: TestClie
 def test_a_stream_shows_its_length_and_entries_and_continues_by_id(
     client: TestClient, resque: Resque
 ) -> None:
-    key = resque.keys.key("events")
+    key = resque.keys.physical("events")
     for i in range(45):
         resque.redis.xadd(key, {"n": str(i)})
     html = client.get("/stats/keys/events").text
@@ -65,7 +65,7 @@ def test_a_stream_shows_its_length_and_entries_and_continues_by_id(
 
 
 def test_a_long_string_says_it_was_cut_and_continues(client: TestClient, resque: Resque) -> None:
-    resque.redis.set(resque.keys.key("blob"), b"a" * 70_000 + b"TAIL")
+    resque.redis.set(resque.keys.physical("blob"), b"a" * 70_000 + b"TAIL")
     html = client.get("/stats/keys/blob").text
     assert "size: 70,004 bytes" in html and "showing bytes 0–65,536" in html and "cut" in html
     assert "TAIL" not in html
@@ -74,7 +74,7 @@ def test_a_long_string_says_it_was_cut_and_continues(client: TestClient, resque:
 
 
 def test_a_hash_is_read_by_cursor_one_window_at_a_time(client: TestClient, resque: Resque) -> None:
-    key = resque.keys.key("big")
+    key = resque.keys.physical("big")
     resque.redis.hset(key, mapping={f"f{i}": str(i) for i in range(1000)})  # hashtable encoding
     seen: set[str] = set()
     at, windows = "0", 0
