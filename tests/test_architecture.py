@@ -71,7 +71,7 @@ def test_each_module_keeps_to_its_layer(path: Path) -> None:
 
 
 # Key families as Ruby and resque-compat spell them: a string holding one of these names a key.
-KEY_PREFIX = re.compile(r"(?<![\w-])(queue|worker|workers|stat|delayed|timestamps|resque-compat):(?!\s)")
+KEY_PREFIX = re.compile(r"(?<![\w-])(queue|worker|workers|stat|delayed|timestamps|pause|resque-compat):(?!\s)")
 KEY_NAMES = {
     "queues",
     "workers",
@@ -87,7 +87,8 @@ ADDRESSING = ("store/", "failure")
 
 
 def string_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """Every string constant and f-string piece, docstrings excepted."""
+    """Every one-line string constant and f-string piece, docstrings excepted (a multi-line
+    string is a Lua script, which is handed its keys as ``KEYS[i]``)."""
     docstrings = {
         id(node.body[0].value)
         for node in ast.walk(tree)
@@ -97,7 +98,12 @@ def string_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
         and isinstance(node.body[0].value, ast.Constant)
     }
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "\n" not in node.value
+            and id(node) not in docstrings
+        ):
             yield node.lineno, node.value
 
 

@@ -31,13 +31,13 @@ def recorder(resque: Resque) -> Registry:
 
     @registry.job("Echo")
     def echo(*args: Any) -> None:
-        resque.redis.rpush(resque.keys.key("performed"), json.dumps(list(args)))
+        resque.redis.rpush(resque.keys.physical("performed"), json.dumps(list(args)))
 
     return registry
 
 
 def performed(resque: Resque) -> list[Any]:
-    return [json.loads(v) for v in resque.redis.lrange(resque.keys.key("performed"), 0, -1)]  # type: ignore[union-attr]
+    return [json.loads(v) for v in resque.redis.lrange(resque.keys.physical("performed"), 0, -1)]  # type: ignore[union-attr]
 
 
 def test_a_paused_queue_is_not_drained_by_a_python_worker_while_the_others_are(
@@ -60,7 +60,7 @@ def test_the_global_pause_key_holds_every_queue_until_it_is_deleted(
 ) -> None:
     resque = Resque(redis_client, namespace=namespace, global_pause_key=global_key)
     registry = Registry()
-    registry.job("Echo")(lambda *a: resque.redis.rpush(resque.keys.key("performed"), json.dumps(list(a))))
+    registry.job("Echo")(lambda *a: resque.redis.rpush(resque.keys.physical("performed"), json.dumps(list(a))))
     resque.enqueue_to("a", "Echo", 1)
     resque.pauses.global_pause()
     assert redis_client.get(f"{namespace}:{global_key}") == b"true"
