@@ -177,10 +177,12 @@ def test_a_failure_is_retried_then_removed_through_the_ui(site: tuple[Dashboard,
         ('{"class":"BadJob","args":["' + XSS + '"]}').encode()
     ]
     assert "Retried" in page.locator("li.failure-item").first.inner_text()
+    assert "Retried failure 0 of failed" in page.inner_text(".flash-success")
     page.locator("li.failure-item").first.locator("button[rel=remove]").click()
     page.wait_for_load_state()
     assert resque.failure.count() == 1  # only the unreadable record is left
-    assert "No jobs" in page.inner_text("main")
+    assert "0 matching" in page.inner_text("main")
+    assert page.inner_text(".flash-success") == "Removed failure 0 of failed."
 
 
 def test_a_queue_is_removed_after_confirming(site: tuple[Dashboard, Resque], page: Any) -> None:

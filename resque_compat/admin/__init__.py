@@ -100,6 +100,11 @@ class Admin:
         raws = self.resque.queue_store.list_range(key, start, per_page) if start < size else []
         return Page([job_from_raw(raw) for raw in raws], start, size, per_page)
 
+    def queued_job(self, queue: str, index: int) -> JobView | None:
+        """``Resque.peek(queue, index)`` as a view; ``None`` past the end."""
+        raw = self.resque.queue_store.list_item(self.resque.keys.queue(queue), index)
+        return None if raw is None else job_from_raw(raw)
+
     def remove_queue(self, queue: str) -> int:
         """``Resque.remove_queue``: ``SREM queues`` and ``DEL queue:<name>``; returns how many
         jobs it held just before."""

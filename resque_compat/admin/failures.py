@@ -16,6 +16,7 @@ from ..errors import ResqueError
 from ..failure import FailureBackend, RedisMultiQueueFailure, read_entry
 from ..protocol import failure_queue_name, job_queue_name
 from ..store import FAILED, FailedQueueAccess
+from .search import BUDGET, Needle, Window, search
 from .views import ACTIVE_JOB_WRAPPER, FailureView, Page, digest, failure_view, job_view
 
 CHUNK = 1000
@@ -26,23 +27,11 @@ class StaleRecordError(ResqueError, LookupError):
 
 
 @dataclass(frozen=True, slots=True)
-class FailureFilter:
-    """Which records a view or bulk action covers: by job class and/or by job queue."""
-
-    class_name: str | None = None
-    queue: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.class_name or self.queue)
+class FailureFilter(Needle):
+    """Which records a view or bulk action covers: by job class, job queue and/or search text."""
 
     def matches(self, view: FailureView) -> bool:
-        if self.queue and view.queue != self.queue:
-            return False
-        if self.class_name:
-            names = {view.job.class_name, _payload_class(view)} if view.job else set()
-            return self.class_name in names
-        return True
+        return self.matches_failure(view, _payload_class(view))
 
 
 class FailureAdmin:
@@ -73,22 +62,15 @@ class FailureAdmin:
         return self.store.num_failed(failed_queue)
 
     def page(
-        self,
-        failed_queue: str = FAILED,
-        start: int = 0,
-        per_page: int = 20,
-        where: FailureFilter | None = None,
-        newest_first: bool = True,
+        self, failed_queue: str = FAILED, start: int = 0, per_page: int = 20, newest_first: bool = True
     ) -> Page[FailureView]:
-        """One page of a failed list, newest first by default, optionally filtered.
+        """One page of a failed list, newest first by default.
 
         Unlike resque-web (whose "desc" reverses only within a page, so page 1 shows the oldest
         records) the order runs across pages. Indexes stay the list's true indexes.
         """
-        start = max(0, start)
-        if where is not None and where.active:
-            return self._filtered_page(failed_queue, start, per_page, where, newest_first)
         total = self.store.num_failed(failed_queue)
+        start = max(0, min(start, total))
         if newest_first:
             hi = total - 1 - start
             lo = max(0, hi - per_page + 1)
@@ -101,14 +83,27 @@ class FailureAdmin:
         items = [self._view(failed_queue, i, by_index[i]) for i in indexes if i in by_index]
         return Page(items, start, total, per_page)
 
-    def _filtered_page(
-        self, failed_queue: str, start: int, per_page: int, where: FailureFilter, newest_first: bool
-    ) -> Page[FailureView]:
-        matches = [(v.index, v.raw) for v in self.scan(failed_queue) if where.matches(v)]
-        if newest_first:
-            matches.reverse()
-        window = matches[start : start + per_page]
-        return Page([self._view(failed_queue, i, raw) for i, raw in window], start, len(matches), per_page)
+    def search(
+        self,
+        failed_queue: str,
+        where: FailureFilter,
+        position: int = 0,
+        per_page: int = 20,
+        newest_first: bool = True,
+        budget: int = BUDGET,
+    ) -> Window[FailureView]:
+        """Matching records from ``position`` of a newest- or oldest-first walk, reading at most
+        ``budget`` records (see ``admin.search``)."""
+
+        def check(index: int, raw: bytes) -> FailureView | None:
+            view = self._view(failed_queue, index, raw)
+            return view if where.matches(view) else None
+
+        def read(start: int, count: int) -> list[bytes]:
+            return self.store.items(start, count, failed_queue)
+
+        total = self.store.num_failed(failed_queue)
+        return search(read, total, position, per_page, newest_first, check, where.screen(), budget)
 
     def scan(self, failed_queue: str = FAILED) -> Iterator[FailureView]:
         """Every record of a failed list, oldest first, read ``CHUNK`` at a time."""
@@ -126,11 +121,19 @@ class FailureAdmin:
         raw = self.store.item(index, failed_queue)
         return None if raw is None else self._view(failed_queue, index, raw)
 
-    def class_counts(self, failed_queue: str = FAILED) -> dict[str, int]:
-        """``failed_class_counts``: payload class -> records (``nil`` when there is none)."""
+    def class_counts(self, failed_queue: str = FAILED, limit: int = BUDGET) -> dict[str, int]:
+        """``failed_class_counts``: payload class -> records (``nil`` when there is none), over
+        the newest ``limit`` records at most."""
+
+        def check(index: int, raw: bytes) -> str:
+            return _payload_class(self._view(failed_queue, index, raw)) or "nil"
+
+        def read(start: int, count: int) -> list[bytes]:
+            return self.store.items(start, count, failed_queue)
+
+        found = search(read, self.count(failed_queue), 0, limit, True, check, lambda _r: True, limit)
         counts: dict[str, int] = {}
-        for view in self.scan(failed_queue):
-            name = _payload_class(view) or "nil"
+        for name in found.items:
             counts[name] = counts.get(name, 0) + 1
         return dict(sorted(counts.items()))
 
@@ -208,6 +211,25 @@ class FailureAdmin:
         if action == "remove":
             return sum(self._remove_if_same(failed_queue, pair) for pair in reversed(chosen))
         raise ValueError(f"unknown bulk action {action!r}; use retry or remove")
+
+    def chosen(self, action: str, failed_queue: str, picks: list[tuple[int, str]]) -> tuple[int, int]:
+        """Retry or remove the records a page's checkboxes chose, each named by index and the
+        digest of the bytes shown; returns ``(done, skipped)`` where skipped records had changed
+        (or gone) since. Removal goes from the highest index down so the others stay put."""
+        if action not in ("retry", "remove"):
+            raise ValueError(f"unknown action {action!r}; use retry or remove")
+        done = skipped = 0
+        for index, expected in sorted(set(picks), reverse=action == "remove"):
+            raw = self.store.item(index, failed_queue)
+            if raw is None or digest(raw) != expected:
+                skipped += 1
+                continue
+            if action == "retry":
+                self.backend.requeue(index, self._queue_arg(failed_queue))
+            else:
+                self.backend.remove(index, self._queue_arg(failed_queue))
+            done += 1
+        return done, skipped
 
     def _matching(
         self, failed_queue: str, where: FailureFilter | None, retried_only: bool = False

@@ -131,12 +131,28 @@ class Actions:
 
         return await self._run(request, act, back)
 
+    async def selected(self, request: Request) -> Response:
+        """Retry or remove the failures ticked on the page (each checked by its digest)."""
+        fq = _failed_queue(request)
+
+        def act(form: FormData) -> Done:
+            action = _field(form, "action") or ""
+            done, skipped = self.admin.failures.chosen(action, fq, _picks(form))
+            verb = "Retried" if action == "retry" else "Removed"
+            was = "was" if skipped == 1 else "were"
+            note = (
+                f"; {_plural(skipped, 'failure')} had changed or gone and {was} left alone" if skipped else ""
+            )
+            return Done(f"{verb} {_plural(done, 'selected failure')}{note}.")
+
+        return await self._run(request, act, _failed_page(fq))
+
     async def bulk(self, request: Request) -> Response:
         """Retry or remove every record of a failed list matching the class/queue filter."""
         fq = _failed_queue(request)
 
         def act(form: FormData) -> Done:
-            where = FailureFilter(_field(form, "class"), _field(form, "queue"))
+            where = FailureFilter(_field(form, "class"), _field(form, "queue"), _field(form, "q"))
             if not where.active:
                 raise ResqueError("choose a class or a queue first; use Retry all / Clear for everything")
             action = _field(form, "action") or ""
@@ -144,6 +160,19 @@ class Actions:
             return Done(f"{'Retried' if action == 'retry' else 'Removed'} {_plural(n, 'failure')}.")
 
         return await self._run(request, act, _failed_page(fq))
+
+
+def _picks(form: FormData) -> list[tuple[int, str]]:
+    """The checked ``pick`` boxes: ``<index>:<digest>`` each."""
+    out = []
+    for value in form.getlist("pick"):
+        index, _, dig = str(value).partition(":")
+        if not index.isdigit() or len(dig) != 16:
+            raise ValueError(f"not a failure reference: {str(value)[:40]!r}")
+        out.append((int(index), dig))
+    if not out:
+        raise ValueError("select at least one failure first")
+    return out
 
 
 def _failed_queue(request: Request) -> str:

@@ -1,7 +1,9 @@
 """A small JSON API beside the pages, for scripts and monitoring (not in resque-web).
 
 GET ``api/stats``, ``api/queues``, ``api/queues/<name>?start=&count=``, ``api/workers``,
-``api/workers/<id>``, ``api/failed[/<failed queue>]?start=&count=&class=&queue=&order=``,
+``api/workers/<id>``, ``api/failed[/<failed queue>]?start=&count=&order=``; with ``class=``,
+``queue=`` or ``q=`` (search text) it is a bounded search from ``at=`` that says how far it got
+(``scanned_from``, ``scanned_to``, ``next_at``),
 ``api/classes``. POST (JSON body, ``Content-Type: application/json``; refused in read-only mode)
 ``api/failed[/<failed queue>]/retry`` and ``/remove`` with ``{"index": i, "digest": "..."}``, and
 ``/bulk`` with ``{"action": "retry"|"remove", "class": ..., "queue": ...}``.
@@ -20,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from ..admin import FAILED, Admin, FailureFilter, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
 from ..errors import ResqueError
-from .params import count_param, start_param
+from .params import count_param, int_param, start_param
 from .security import json_post_allowed
 
 
@@ -114,16 +116,30 @@ class Api:
         if not self.admin.failures.exists(fq):
             return JSONResponse({"error": f"no failed queue {fq!r}"}, 404)
         q = request.query_params
-        where = FailureFilter(q.get("class") or None, q.get("queue") or None)
-        page = self.admin.failures.page(
-            fq, start_param(request), count_param(request), where, q.get("order") != "asc"
+        where = FailureFilter(
+            q.get("class") or None, q.get("queue") or None, (q.get("q") or "").strip()[:200] or None
         )
+        newest_first = q.get("order") != "asc"
+        failures = self.admin.failures
+        if not where.active:
+            page = failures.page(fq, start_param(request), count_param(request), newest_first)
+            return JSONResponse(
+                {
+                    "failed_queue": fq,
+                    "total": page.total,
+                    "start": page.start,
+                    "failures": [failure_json(f) for f in page.items],
+                }
+            )
+        found = failures.search(fq, where, int_param(request, "at", 0), count_param(request), newest_first)
         return JSONResponse(
             {
                 "failed_queue": fq,
-                "total": page.total,
-                "start": page.start,
-                "failures": [failure_json(f) for f in page.items],
+                "total": found.total,
+                "scanned_from": found.scanned_from,
+                "scanned_to": found.scanned_to,
+                "next_at": found.next_position,
+                "failures": [failure_json(f) for f in found.items],
             }
         )
 
@@ -172,7 +188,7 @@ class Api:
     def _act(self, verb: str, fq: str, body: dict[str, Any]) -> dict[str, Any]:
         failures = self.admin.failures
         if verb == "bulk":
-            where = FailureFilter(body.get("class") or None, body.get("queue") or None)
+            where = FailureFilter(body.get("class") or None, body.get("queue") or None, body.get("q") or None)
             if not where.active:
                 raise ValueError("bulk needs a class or a queue")
             return {"count": failures.bulk(str(body.get("action")), fq, where)}

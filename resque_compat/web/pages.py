@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..admin import FAILED, Admin, FailureFilter
+from .params import int_param
 from .params import start_param as _start
 from .render import Renderer, url
 
@@ -89,22 +90,53 @@ class Pages:
         fq = fq or FAILED
         if not failures.exists(fq):
             return self.r.page(request, "missing.html", "failed", status=404, what=f"failed queue {fq!r}")
-        where = FailureFilter(
-            request.query_params.get("class") or None, request.query_params.get("queue") or None
-        )
+        where = _where(request)
         newest_first = request.query_params.get("order", "desc") != "asc"
-        page = failures.page(fq, _start(request), 20, where, newest_first)
+        ctx: dict[str, Any] = {}
+        if where.active:
+            ctx["found"] = failures.search(fq, where, int_param(request, "at", 0), 20, newest_first)
+        else:
+            ctx["page"] = failures.page(fq, _start(request), 20, newest_first)
         return self.r.page(
             request,
             "failed.html",
             "failed",
             failed_queue=fq,
             multi=multi,
-            page=page,
             where=where,
             order="desc" if newest_first else "asc",
             list_size=failures.count(fq),
+            **ctx,
         )
+
+    def failure(self, request: Request) -> Response:
+        """One failure on its own page: everything in the record, its raw bytes, its actions."""
+        fq = str(request.path_params.get("failed_queue") or FAILED)
+        index = int(request.path_params["index"])
+        failures = self.admin.failures
+        view = failures.record(fq, index) if failures.exists(fq) else None
+        if view is None:
+            return self.r.page(
+                request, "missing.html", "failed", status=404, what=f"failure {index} in {fq!r}"
+            )
+        expected = request.query_params.get("digest")
+        return self.r.page(
+            request,
+            "failure.html",
+            "failed",
+            f=view,
+            failed_queue=fq,
+            multi=failures.multiple_queues(),
+            changed=bool(expected) and expected != view.digest,
+        )
+
+    def queued_job(self, request: Request) -> Response:
+        """One waiting job on its own page."""
+        name, index = request.path_params["name"], int(request.path_params["index"])
+        job = self.admin.queued_job(name, index)
+        if job is None:
+            return self.r.page(request, "missing.html", "queues", status=404, what=f"job {index} in {name!r}")
+        return self.r.page(request, "job.html", "queues", queue=name, index=index, job=job)
 
     def workers(self, request: Request) -> Response:
         target = request.path_params.get("worker_id")
@@ -159,3 +191,11 @@ class Pages:
 
     def classes(self, request: Request) -> Response:
         return self.r.page(request, "classes.html", "classes", report=self.admin.job_classes())
+
+
+def _where(request: Request) -> FailureFilter:
+    """The failed pages' filter: ``class``, ``queue`` and the search text ``q``."""
+    q = request.query_params
+    return FailureFilter(
+        q.get("class") or None, q.get("queue") or None, (q.get("q") or "").strip()[:200] or None
+    )

@@ -42,6 +42,13 @@
     }
   });
 
+  // Select-some: "Select all shown" ticks every failure on the page.
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches && ev.target.matches("input.pick-all")) {
+      document.querySelectorAll("input[name=pick]").forEach(function (box) { box.checked = ev.target.checked; });
+    }
+  });
+
   // Live updates: on by default wherever a page can refresh; a pause is remembered.
   var live = { timer: null, href: null };
 
