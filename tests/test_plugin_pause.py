@@ -60,7 +60,9 @@ def test_the_global_pause_key_holds_every_queue_until_it_is_deleted(
 ) -> None:
     resque = Resque(redis_client, namespace=namespace, global_pause_key=global_key)
     registry = Registry()
-    registry.job("Echo")(lambda *a: resque.redis.rpush(resque.keys.physical("performed"), json.dumps(list(a))))
+    registry.job("Echo")(
+        lambda *a: resque.redis.rpush(resque.keys.physical("performed"), json.dumps(list(a)))
+    )
     resque.enqueue_to("a", "Echo", 1)
     resque.pauses.global_pause()
     assert redis_client.get(f"{namespace}:{global_key}") == b"true"
