@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import builtins
 import importlib
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,6 +25,11 @@ from ..client import Resque
 from ..errors import ConfigError, DecodeError
 from ..failure import FailureBackend, MultipleFailure
 from ..protocol import InvalidPayload, Job
+from ..store.reserve import REDIS_UNAVAILABLE
+
+RECORD_RETRY_SECONDS = 30.0
+"""How long a failure record Redis refuses (gone, ``maxmemory``) is tried again."""
+RECORD_RETRY_PAUSE = 0.5
 
 UNREADABLE_CLASS = "ResqueCompat::UnreadablePayload"
 DECODE_EXCEPTION = "Resque::Helpers::DecodeException"
@@ -133,18 +139,20 @@ class FailureReporter:
         self.on_error = on_error
         self.increment_failed = increment_failed
 
-    def job_failed(self, job: Job, exc: BaseException, backtrace: list[str] | None = None) -> None:
+    def job_failed(self, job: Job, exc: BaseException, backtrace: list[str] | None = None) -> bool:
         """``Worker#report_failed_job``: the record, then ``stat:failed`` (global and own)."""
         self.on_error(f"(Job{{{job.queue}}} | {job.class_name} | {job.args!r}) failed: {exc!r}")
-        self.save(job.payload, job.queue, exc, backtrace=backtrace)
+        saved = self.save(job.payload, job.queue, exc, backtrace=backtrace)
         self.count_failed()
+        return saved
 
-    def unreadable(self, raw: bytes, queue: str, exc: DecodeError) -> None:
+    def unreadable(self, raw: bytes, queue: str, exc: DecodeError) -> bool:
         """Ruby pops such a value and dies; here it becomes a failure with the raw text kept."""
         name = INVALID_PAYLOAD if isinstance(exc, InvalidPayload) else DECODE_EXCEPTION
         self.on_error(f"unreadable payload on {queue}: {exc.reason}")
-        self.save_named(unreadable_payload(raw), queue, name, exc.reason)
+        saved = self.save_named(unreadable_payload(raw), queue, name, exc.reason)
         self.count_failed()
+        return saved
 
     def count_failed(self) -> None:
         if self.increment_failed is None:
@@ -162,30 +170,41 @@ class FailureReporter:
         *,
         worker_id: str | None = None,
         backtrace: list[str] | None = None,
-    ) -> None:
+    ) -> bool:
         """``Failure.create``: one record with Ruby's fields; never raises (Ruby logs and goes on)."""
-        try:
-            self.backend.save(
-                payload=payload,
-                exception=exception_name(exc),
-                error=str(exc),
-                backtrace=ruby_backtrace(exc) if backtrace is None else backtrace,
-                worker=self.worker_id if worker_id is None else worker_id,
-                queue=queue,
-            )
-        except Exception as err:
-            self.on_error(f"Received exception when reporting failure: {err!r}")
+        return self._save(
+            payload=payload,
+            exception=exception_name(exc),
+            error=str(exc),
+            backtrace=ruby_backtrace(exc) if backtrace is None else backtrace,
+            worker=self.worker_id if worker_id is None else worker_id,
+            queue=queue,
+        )
 
-    def save_named(self, payload: Any, queue: str, exception: str, error: str) -> None:
+    def save_named(self, payload: Any, queue: str, exception: str, error: str) -> bool:
         """A record whose exception is named directly (payloads that could not be read)."""
-        try:
-            self.backend.save(
-                payload=payload,
-                exception=exception,
-                error=error,
-                backtrace=[],
-                worker=self.worker_id,
-                queue=queue,
-            )
-        except Exception as err:
-            self.on_error(f"Received exception when reporting failure: {err!r}")
+        return self._save(
+            payload=payload,
+            exception=exception,
+            error=error,
+            backtrace=[],
+            worker=self.worker_id,
+            queue=queue,
+        )
+
+    def _save(self, **record: Any) -> bool:
+        """``False`` when the record could not be written. While Redis is away or full the write
+        is tried again for up to ``RECORD_RETRY_SECONDS``: the job's only trace is this record."""
+        deadline = time.monotonic() + RECORD_RETRY_SECONDS
+        while True:
+            try:
+                self.backend.save(**record)
+                return True
+            except REDIS_UNAVAILABLE as err:
+                if time.monotonic() >= deadline:
+                    self.on_error(f"Received exception when reporting failure: {err!r}")
+                    return False
+                time.sleep(RECORD_RETRY_PAUSE)
+            except Exception as err:
+                self.on_error(f"Received exception when reporting failure: {err!r}")
+                return False

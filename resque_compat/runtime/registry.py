@@ -60,7 +60,7 @@ def fail_in_flight(
     exc: BaseException,
     worker_id: str,
     log: Log,
-) -> None:
+) -> bool:
     """``Job#fail`` for a job known only from ``worker:<id>``: hooks (if the class is ours), record."""
     payload = working.get("payload")
     queue = str(working.get("queue", ""))
@@ -71,7 +71,7 @@ def fail_in_flight(
         run_failure_hooks(performer, exc, list(args) if isinstance(args, list) else [])
     except Exception as hook_error:
         log(str(hook_error))
-    reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[])
+    return reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[])
 
 
 def unregister_worker(
@@ -85,15 +85,20 @@ def unregister_worker(
     """``Worker#unregister_worker``: fail the job in flight, then remove every key of the worker.
 
     A ``worker:<id>`` that cannot be read (Ruby's ``processing`` would raise) is not dropped:
-    its record carries the raw value as an unreadable payload."""
+    its record carries the raw value as an unreadable payload. When the record cannot be
+    written (Redis full or gone) the keys stay, so a later pruner can record the job."""
     raw = resque.worker_registry.get_worker_payload(worker_id)
     working = _read_in_flight(raw)
     exc = exception or DirtyExit("Job still being processed")
+    saved = True
     if working:
-        fail_in_flight(reporter, performers, working, exc, worker_id, log)
+        saved = fail_in_flight(reporter, performers, working, exc, worker_id, log)
     elif raw:
         log(f"{worker_key(worker_id)} is unreadable; its raw value goes to the failed list")
-        reporter.save(unreadable_payload(raw), "", exc, worker_id=worker_id, backtrace=[])
+        saved = reporter.save(unreadable_payload(raw), "", exc, worker_id=worker_id, backtrace=[])
+    if not saved:
+        log(f"the job of {worker_id} could not be recorded; its keys stay for a later prune")
+        return
     resque.worker_registry.unregister_worker(worker_id)
 
 
@@ -118,7 +123,8 @@ class Heartbeat:
         """``HDEL`` the old value, beat once, then every interval (thread or ``beat_if_due``)."""
         self.resque.worker_registry.remove_heartbeat(self.worker_id)
         self.beat()
-        if threaded:
+        if threaded and (self._thread is None or not self._thread.is_alive()):
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="resque-heartbeat", daemon=True)
             self._thread.start()
 

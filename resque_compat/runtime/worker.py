@@ -26,6 +26,7 @@ from ..errors import DecodeError
 from ..failure import FailureBackend
 from ..plugins import context as plugin_context
 from ..protocol import Job, decode_job, format_worker_id
+from ..protocol.keys import worker_key
 from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
 from . import child, signals
 from .app import find_performer
@@ -40,7 +41,8 @@ from .queues import QueueSpec
 from .registry import Heartbeat, register, unregister_worker
 
 BLOCKING_SLICE = 1.0
-"""Longest single BLPOP: signals are acted on between slices."""
+"""Longest single blocking wait: signals are acted on, and queues after the first are looked
+at, between slices."""
 
 
 class Worker:
@@ -74,6 +76,7 @@ class Worker:
             lambda: resque.worker_registry.increment_failed(self.worker_id),
         )
         self.source = JobSource(resque.redis, resque.keys, self.worker_id, resque.pauses.global_key)
+        self.source.on_error = self.log.error
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
@@ -83,6 +86,11 @@ class Worker:
         self.held = False  # resque-pause held back a queue at the last reserve
         self.last_state = "idle"
         self.pending_done = False
+        self.lost_redis = False
+        self.current: Popped | None = None
+        """The job this worker's working-on key holds until its ``done_working``."""
+        self.unsure: Popped | None = None
+        """The job whose ``done_working`` went out in a trip that lost its reply."""
         self.child_pid: int | None = None
         self.queues: list[str] = []
         self.heartbeat = Heartbeat(resque, self.worker_id, settings.heartbeat_interval, self.log.error)
@@ -106,6 +114,10 @@ class Worker:
                 if self.work_one_job():
                     interval = min_i
                     continue
+                if self.lost_redis:
+                    # Not an empty poll: no queue_empty hooks, no INTERVAL=0 exit.
+                    self.lost_redis = False
+                    continue
                 self.state_change()
                 if interval == 0:
                     break
@@ -113,6 +125,7 @@ class Worker:
                 self.procline.set(PAUSED_TITLE if self.cached_pause else waiting(self.queues))
                 self.idle(interval)
             self.settle()
+            self.return_held()
             self.unregister()
             self.run_hook("worker_exit")
             return 0
@@ -134,6 +147,23 @@ class Worker:
         self.procline.starting()
         self.waker = signals.Waker()
         self._saved_signals = signals.install(self.intents, self.waker)
+        while True:
+            try:
+                self.join_fleet()
+                break
+            except REDIS_UNAVAILABLE as exc:
+                # Redis away, loading or full (a worker at maxmemory used to exit at once).
+                if self.intents.shutdown:
+                    raise
+                self.redis_lost(exc)
+        self.log.info(f"Starting worker {self.worker_id}")
+
+    def join_fleet(self) -> None:
+        """The Redis steps of ``startup``: heartbeat, pruning, ``before_first_fork``, registering."""
+        if self.resque.worker_registry.get_worker_payload(self.worker_id):
+            # A worker with our id (same host and pid: a container's pid 1) died holding a job.
+            self.log.error(f"{self.worker_id} was left holding a job; it becomes a failure")
+            self.unregister()
         self.heartbeat.start(threaded=not self.settings.fork_per_job)
         prune_dead_workers(
             self.resque,
@@ -148,16 +178,24 @@ class Worker:
         )
         self.run_hook("before_first_fork")
         register(self.resque, self.worker_id)
-        self.log.info(f"Starting worker {self.worker_id}")
 
     def maybe_heartbeat(self) -> None:
         self.heartbeat.beat_if_due(REDIS_UNAVAILABLE)
 
     def settle(self) -> None:
         """Write the last job's ``done_working`` if it still rides with the next reserve."""
+        if self.unsure is not None:
+            self.pending_done = not self.source.settled_since(self.unsure)
+            self.unsure = None
         if self.pending_done:
             self.source.done_working()
             self.pending_done = False
+
+    def return_held(self) -> None:
+        """At a clean exit ``worker:<id>`` holds nothing, or a job a lost reply left there that
+        never ran: that one goes back to the head of its queue."""
+        if self.source.return_held():
+            self.log.error("a job reserved by a trip whose reply was lost went back to its queue")
 
     def unregister(self, exception: BaseException | None = None) -> None:
         """``Worker#unregister_worker``."""
@@ -237,25 +275,39 @@ class Worker:
         return self.queues
 
     def work_one_job(self) -> bool:
-        """``Worker#work_one_job``: reserve one job and run it; ``False`` when none was run."""
+        """``Worker#work_one_job``: reserve one job and run it; ``False`` when none was run.
+
+        The previous job's ``done_working`` rides with this reserve. When a trip's reply is
+        lost, Redis may or may not have run it: the next trip first asks (``settled_since``)
+        instead of settling twice, and a job that trip reserved is found in ``worker:<id>``
+        and run, never overwritten."""
         if self.paused:
             self.cached_pause = True
             self.settle_quietly()
             return False
+        send_settle = False
         try:
+            if self.unsure is not None:
+                self.pending_done = not self.source.settled_since(self.unsure)
+                self.unsure = None
             queues = self.resolve_queues()
+            send_settle = self.pending_done
             reserved = self.source.reserve(
-                queues, self.prefixes(queues), check_pause=True, settle_previous=self.pending_done
+                queues, self.prefixes(queues), check_pause=True, settle_previous=send_settle
             )
             self.pending_done = False
             if not reserved.registered:
                 self.register_again()
         except REDIS_UNAVAILABLE as exc:
+            if send_settle and self.current is not None:
+                self.unsure = self.current
             self.redis_lost(exc)
             return False
         self.cached_pause, self.held = reserved.paused, reserved.held
         if reserved.popped is None:
             return False
+        if reserved.popped.recovered:
+            self.log.error(f"{worker_key(self.worker_id)} still held a job (a reply was lost); running it")
         return self.process(reserved.popped)
 
     def settle_quietly(self) -> None:
@@ -266,6 +318,7 @@ class Worker:
 
     def redis_lost(self, exc: BaseException) -> None:
         """Redis went away: say so, wait a moment, re-register once it answers again."""
+        self.lost_redis = True
         self.log.error(f"Error reserving job: {exc!r}; retrying")
         assert self.waker is not None
         self.waker.wait(min(1.0, max(self.settings.interval, 0.1)))
@@ -278,7 +331,7 @@ class Worker:
         self.heartbeat.beat()
 
     def idle(self, interval: float) -> None:
-        """Sleep ``interval`` (heartbeating, woken by signals), or wait on the queues with BLPOP."""
+        """Sleep ``interval`` (heartbeating, woken by signals), or wait on the first queue (BLMOVE)."""
         assert self.waker is not None
         # Only jobs this worker pushed back wait in the queues, or a paused queue holds jobs the
         # reserve must not take: wake on a timer, not on them.
@@ -287,16 +340,13 @@ class Worker:
             self.maybe_heartbeat()
             slice_ = min(interval, BLOCKING_SLICE)
             try:
-                if len(set(self.queues)) == 1:
-                    # Wake without taking; the next reserve takes the job atomically.
-                    self.source.wait_for_job(self.queues[0], slice_)
-                    return
-                got = self.source.blocking_pop(self.queues, slice_)
+                # Wake without taking; the next reserve takes the job atomically. With several
+                # queues the wait is on the first: it wakes at once for that one and within a
+                # slice for the others (a BLPOP across them would hold a popped job outside
+                # Redis for a round trip, where a kill -9 or a dropped connection loses it).
+                self.source.wait_for_job(self.queues[0], slice_)
             except REDIS_UNAVAILABLE as exc:
                 self.redis_lost(exc)
-                return
-            if got is not None:
-                self.process_blocking(*got)
             return
         deadline = time.monotonic() + interval
         while not self.intents.shutdown:
@@ -307,21 +357,10 @@ class Worker:
             if self.waker.wait(min(left, self.heartbeat.seconds_left())):
                 self.act_on_intents()
 
-    def process_blocking(self, queue: str, raw: bytes) -> None:
-        """A job from BLPOP: mark ``worker:<id>`` as the reserve script would, then run it."""
-        prefix = self.prefixes([queue])[0]
-        marked = True
-        try:
-            decode_job(raw, queue)
-        except DecodeError:
-            marked = False
-        if marked:
-            self.source.mark(prefix + raw + b"}")
-        self.process(Popped(queue, raw, marked))
-
     # one job
     def process(self, popped: Popped) -> bool:
         """Run one popped job; ``False`` when it was pushed back instead (unknown class)."""
+        self.current = popped
         try:
             job = decode_job(popped.raw, popped.queue)
         except DecodeError as exc:

@@ -82,8 +82,11 @@ class CommandSender:
 
     The connection is taken from the client's pool and kept checked out, per thread and per
     process, so it is never shared across a fork or between threads, and closing the client
-    (``pool.disconnect()``) closes it too. Any error drops the connection (its remaining replies
-    are unknown) and is raised as is; the next call connects again. Nothing is retried.
+    (``pool.disconnect()``) closes it too. Every reply is read, error replies
+    (``ResponseError``) too: the first is raised, or with ``raise_on_error=False`` each takes its
+    command's place in the list returned; any other error drops
+    the connection (its remaining replies are unknown) and is raised as is; the next call
+    connects again. Nothing is retried.
     """
 
     def __init__(self, client: redis.Redis) -> None:
@@ -98,7 +101,7 @@ class CommandSender:
             self._local.pid = os.getpid()
         return conn
 
-    def send(self, commands: tuple[tuple[Any, ...], ...]) -> list[Any]:
+    def send(self, commands: tuple[tuple[Any, ...], ...], *, raise_on_error: bool = True) -> list[Any]:
         conn = self._connection()
         sock = conn._sock
         # A socket the server closed (a restart, an idle timeout) polls readable: reconnect
@@ -108,10 +111,22 @@ class CommandSender:
             conn.disconnect()
         try:
             conn.send_packed_command(conn.pack_commands(commands), check_health=False)
-            return [conn.read_response() for _ in commands]
+            replies = [_read_reply(conn) for _ in commands]
         except BaseException:
             conn.disconnect()
             raise
+        if raise_on_error:
+            for reply in replies:
+                if isinstance(reply, redis.ResponseError):
+                    raise reply
+        return replies
+
+
+def _read_reply(conn: Any) -> Any:
+    try:
+        return conn.read_response()
+    except redis.ResponseError as refused:
+        return refused
 
 
 # redis-py 5.3 deprecates get_connection's command name; 5.0-5.2 require it.

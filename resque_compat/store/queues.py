@@ -31,10 +31,12 @@ class QueueAccess:
         self.sender.send((("SADD", self.keys.queues(), queue), ("RPUSH", self.keys.queue(queue), encoded)))
 
     def push_many(self, queue: str, encoded: Sequence[bytes]) -> None:
-        """Bulk enqueue in one round trip: one ``SADD`` and ``RPUSH`` of many values."""
+        """Bulk enqueue in one round trip: one ``SADD`` and ``RPUSH`` of many values, in one
+        ``MULTI``: Redis refusing part of it (``maxmemory``) pushes none, so a retry cannot
+        duplicate what went in."""
         if not encoded:
             return
-        pipe = self.client.pipeline(transaction=False)
+        pipe = self.client.pipeline(transaction=True)
         pipe.sadd(self.keys.queues(), queue)
         key = self.keys.queue(queue)
         for i in range(0, len(encoded), _PUSH_CHUNK):

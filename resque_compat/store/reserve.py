@@ -8,22 +8,25 @@ in front of one script that checks ``pause-all-workers``, skips queues paused pe
 ``#working_on``, ``#done_working``).
 
 ``worker:<id>`` embeds the payload exactly as popped (Ruby decodes and re-encodes it: the two
-agree byte for byte on payloads Ruby wrote, and are JSON-equal otherwise). It is only written
-for a popped value that is a JSON object with a string ``class``, so Ruby's readers of
-``worker:<id>`` never meet a payload they cannot render.
+agree byte for byte on payloads Ruby wrote, and are JSON-equal otherwise). A popped value that
+is not a JSON object with a string ``class`` is embedded wrapped as
+``ResqueCompat::UnreadablePayload``, so Ruby's readers of ``worker:<id>`` never meet a payload
+they cannot render, and a reply lost on the way back loses nothing.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from redis.exceptions import NoScriptError
 
-from ..protocol import Profile, encode
+from ..errors import DecodeError
+from ..protocol import Profile, decode, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.times import format_run_at
 from .connection import CommandSender
@@ -31,15 +34,25 @@ from .connection import CommandSender
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
 # key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order.
 # ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[2 + k] the working-on
-# prefix for queue k. Returns {registered, -1} paused, {registered, 0, held} nothing, or
-# {registered, k, raw, marked}; registered is 0 when the worker id has left ``workers`` (a
-# restarted Redis without persistence, ``resque remove``), so the worker can register again;
-# held is 1 when resque-pause held back at least one queue (its jobs stay where they are).
+# prefix for queue k. Returns {registered, -1} paused, {registered, 0, held} nothing,
+# {registered, -2, value} when worker:<id> already holds a job (a reply lost on the way back:
+# it is handed back, never overwritten), or {registered, k, raw}; registered is 0 when the
+# worker id has left ``workers`` (a restarted Redis without persistence, ``resque remove``), so
+# the worker can register again; held is 1 when resque-pause held back at least one queue (its
+# jobs stay where they are).
+# worker:<id> is SET before the LPOP: when Redis refuses the SET (maxmemory) the job stays queued.
+# A value that is not a job payload is marked wrapped as ResqueCompat::UnreadablePayload. A key
+# of another type (a queues member naming a hash) is skipped, not an error.
 _RESERVE = """
-local registered = redis.call('SISMEMBER', KEYS[3], ARGV[2])
+local ok, registered = pcall(redis.call, 'SISMEMBER', KEYS[3], ARGV[2])
+if not ok then registered = 1 end
+local got, value = pcall(redis.call, 'GET', KEYS[2])
+if got and value then return {registered, -2, value} end
 if ARGV[1] == '1' then
-  local p = redis.call('GET', KEYS[1])
-  if p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then return {registered, -1} end
+  local okp, p = pcall(redis.call, 'GET', KEYS[1])
+  if okp and p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then
+    return {registered, -1}
+  end
 end
 local n = (#KEYS - 4) / 2
 -- One EXISTS over the global key and every pause:queue:<q>: nothing paused is the common case.
@@ -50,15 +63,16 @@ for i = 1, n do
   if pauses > 0 and redis.call('EXISTS', KEYS[4 + i]) == 1 then
     held = 1
   else
-    local raw = redis.call('LPOP', KEYS[4 + n + i])
-    if raw then
-      local ok, job = pcall(cjson.decode, raw)
-      local marked = 0
-      if ok and type(job) == 'table' and type(job['class']) == 'string' then
-        redis.call('SET', KEYS[2], ARGV[2 + i] .. raw .. '}')
-        marked = 1
+    local okl, raw = pcall(redis.call, 'LINDEX', KEYS[4 + n + i], 0)
+    if okl and raw then
+      local okj, job = pcall(cjson.decode, raw)
+      local payload = raw
+      if not (okj and type(job) == 'table' and type(job['class']) == 'string') then
+        payload = '{"class":"ResqueCompat::UnreadablePayload","args":[' .. cjson.encode(raw) .. ']}'
       end
-      return {registered, i, raw, marked}
+      redis.call('SET', KEYS[2], ARGV[2 + i] .. payload .. '}')
+      redis.call('LPOP', KEYS[4 + n + i])
+      return {registered, i, raw}
     end
   end
 end
@@ -66,24 +80,34 @@ return {registered, 0, held}
 """
 
 PAUSED = -1
+FOUND = -2
 
-REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
-"""What a lost or restarting Redis raises; the worker waits and reconnects on these."""
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
+)
+"""What a lost, restarting, full (``maxmemory``) or demoted Redis raises; the worker waits and
+tries again on these."""
+
+_HELD_PREFIX = re.compile(rb'\{"queue":("(?:[^"\\]|\\.)*"),"run_at":"[^"]*","payload":')
 
 
 @dataclass(frozen=True, slots=True)
 class Popped:
-    """A value popped from ``queue:<queue>``; ``marked`` when ``worker:<id>`` now holds it."""
+    """A value popped from ``queue:<queue>``, now held in ``worker:<id>``. ``recovered`` when it
+    was found there (its reserve's reply was lost) rather than popped by this reserve."""
 
     queue: str
     raw: bytes
-    marked: bool
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Reserved:
     """One reserve: whether the worker is still in ``workers``, whether ``pause-all-workers``
-    held it back, whether resque-pause held back any of its queues, and the job popped, if any."""
+    held it back, and the job popped, if any."""
 
     registered: bool
     paused: bool
@@ -135,6 +159,9 @@ class JobSource:
         self.sender = CommandSender(client)
         self._sha: str | None = None
         self._keys_for: tuple[tuple[str, ...], list[str]] = ((), [])
+        self.on_error: Callable[[str], None] = lambda _message: None
+        self.settled_count: int | None = None
+        """This worker's processed count as the last settle that answered left it."""
 
     def _script_keys(self, queues: tuple[str, ...]) -> list[str]:
         """The reserve script's KEYS for ``queues``, rebuilt only when the queue list changes."""
@@ -155,10 +182,37 @@ class JobSource:
         pipe.incrby(self.keys.worker_stat(STAT_PROCESSED, self.worker_id), 1)
 
     def done_working(self) -> None:
-        """``Worker#done_working`` alone (when no reserve follows)."""
+        """``Worker#done_working`` alone (when no reserve follows). The ``DEL`` is what matters;
+        a refused count is reported, not raised."""
         pipe = self.client.pipeline(transaction=False)
         self._settle(pipe)
-        pipe.execute()
+        replies = pipe.execute(raise_on_error=False)
+        for refused in replies[1:]:
+            if isinstance(refused, Exception):
+                self.on_error(f"done_working: Redis refused a command: {refused}")
+        if isinstance(replies[2], int):
+            self.settled_count = replies[2]
+
+    def settled_since(self, previous: Popped) -> bool:
+        """After a trip carrying ``previous``'s ``done_working`` lost its reply: did it run?
+
+        ``worker:<id>`` no longer holding ``previous`` says yes. Holding the same bytes again
+        (the lost trip's reserve took an identical job) is told apart by ``stat:processed:<id>``
+        having moved past the last settle that answered.
+        """
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(self.worker_key)
+        pipe.get(self.keys.worker_stat(STAT_PROCESSED, self.worker_id))
+        held, count = pipe.execute()
+        if held is None:
+            return True
+        job = held_job(held)
+        if (job.queue, job.raw) != (previous.queue, previous.raw):
+            return True
+        try:
+            return int(count or 0) > (self.settled_count or 0)
+        except ValueError:
+            return False
 
     def reserve(
         self,
@@ -183,25 +237,21 @@ class JobSource:
             ("INCRBY", self.keys.stat(STAT_PROCESSED), 1),
             ("INCRBY", self.keys.worker_stat(STAT_PROCESSED, self.worker_id), 1),
         )
-        try:
-            # One write, one connection this worker holds: the hot path of every job.
-            reply = self.sender.send((*settle, script) if settle_previous else (script,))[-1]
-        except NoScriptError:  # only the script can answer NOSCRIPT; the settle went through
+        # One write, one connection this worker holds: the hot path of every job. A settle
+        # command Redis refuses (a non-integer stat, maxmemory) costs a count, never the job
+        # the script reserved in the same trip.
+        replies = self.sender.send((*settle, script) if settle_previous else (script,), raise_on_error=False)
+        for refused in replies[:-1]:
+            if isinstance(refused, Exception):
+                self.on_error(f"done_working: Redis refused a command: {refused}")
+        if settle_previous and isinstance(replies[2], int):
+            self.settled_count = replies[2]
+        reply = replies[-1]
+        if isinstance(reply, NoScriptError):  # only the script answers NOSCRIPT
             reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
+        if isinstance(reply, Exception):
+            raise reply
         return _reading(reply, queues)
-
-    def blocking_pop(self, queues: Sequence[str], timeout: float) -> tuple[str, bytes] | None:
-        """``BLPOP queue:<q1> queue:<q2> … timeout``: Redis serves the first non-empty key in
-        the order given, so priority order holds. ``None`` on timeout.
-
-        The popped job is held only by this process until ``mark``: a worker killed in that
-        one round trip loses it. ``wait_for_job`` has no such window, for a single queue."""
-        by_key = {self.keys.queue(q).encode(): q for q in queues}
-        reply = self.client.blpop(list(by_key), timeout=timeout)  # type: ignore[arg-type]
-        if not reply:
-            return None
-        key, raw = reply  # type: ignore[misc]
-        return by_key[key], raw
 
     def wait_for_job(self, queue: str, timeout: float) -> bool:
         """Block until ``queue:<queue>`` holds a job, without taking it: ``BLMOVE`` from the
@@ -211,14 +261,28 @@ class JobSource:
         # BLMOVE takes a fractional timeout since Redis 6; redis-py annotates it as int.
         return self.client.blmove(key, key, timeout, "LEFT", "LEFT") is not None  # type: ignore[arg-type]
 
-    def mark(self, data: bytes) -> None:
-        """``SET worker:<id> <working-on>`` (``Worker#working_on`` after a blocking pop)."""
-        self.client.set(self.worker_key, data)
+    def return_held(self) -> bool:
+        """``LPUSH`` the job ``worker:<id>`` holds back to its queue's head and ``DEL`` the key,
+        in one ``MULTI`` under ``WATCH``; ``False`` when nothing was held."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.watch(self.worker_key)  # type: ignore[no-untyped-call]
+            held = pipe.get(self.worker_key)
+            if not held:
+                return False
+            job = held_job(bytes(held))  # type: ignore[arg-type]
+            if not job.queue:
+                return False  # not ours to place: unregistering records it with its bytes
+            pipe.multi()
+            pipe.lpush(self.keys.queue(job.queue), job.raw)
+            pipe.delete(self.worker_key)
+            pipe.execute()
+        return True
 
     def push_back(self, queue: str, raw: bytes) -> None:
         """``RPUSH queue:<q> <raw>``: return a job this worker will not run (to the tail, so
-        the queue does not hand it straight back), then ``DEL worker:<id>``."""
-        pipe = self.client.pipeline(transaction=False)
+        the queue does not hand it straight back), then ``DEL worker:<id>``, in one ``MULTI``: a
+        lost reply leaves the job either queued or still held, never both."""
+        pipe = self.client.pipeline(transaction=True)
         pipe.rpush(self.keys.queue(queue), raw)
         pipe.delete(self.worker_key)
         pipe.execute()
@@ -227,8 +291,35 @@ class JobSource:
 def _reading(reply: object, queues: Sequence[str]) -> Reserved:
     assert isinstance(reply, list)
     registered, index = bool(int(reply[0])), int(reply[1])
+    if index == FOUND:
+        return Reserved(registered, False, held_job(bytes(reply[2])))
     if index == PAUSED:
         return Reserved(registered, True, None)
     if index == 0:
         return Reserved(registered, False, None, held=bool(int(reply[2])))
-    return Reserved(registered, False, Popped(queues[index - 1], bytes(reply[2]), bool(int(reply[3]))))
+    return Reserved(registered, False, Popped(queues[index - 1], bytes(reply[2])))
+
+
+def held_job(held: bytes) -> Popped:
+    """The job inside a ``worker:<id>`` value this project wrote (``working_on_prefix`` + raw
+    payload + ``}``), sliced out byte for byte; a payload the script wrapped as unreadable comes
+    back as the bytes it wrapped. Any other value is itself the job's raw bytes (its record
+    keeps them)."""
+    found = _HELD_PREFIX.match(held)
+    if found is None or not held.endswith(b"}"):
+        return Popped("", held, recovered=True)
+    try:
+        queue = decode(found.group(1))
+    except DecodeError:
+        return Popped("", held, recovered=True)
+    raw = held[found.end() : -1]
+    if raw.startswith(_UNREADABLE_PREFIX):
+        try:
+            wrapped = decode(raw)
+            raw = str(wrapped["args"][0]).encode("utf-8", "surrogateescape")
+        except (DecodeError, KeyError, IndexError, TypeError):
+            pass
+    return Popped(str(queue), raw, recovered=True)
+
+
+_UNREADABLE_PREFIX = b'{"class":"ResqueCompat::UnreadablePayload","args":['
