@@ -117,7 +117,8 @@ def _mounted(app: Starlette, prefix: str) -> Starlette:
     def home(_: object) -> RedirectResponse:
         return RedirectResponse(prefix + "/overview", 302)
 
-    return Starlette(routes=[Route("/", home), Mount(prefix, app=app)])
+    # A mounted app's lifespan does not run by itself: pass it on (the History sampler).
+    return Starlette(routes=[Route("/", home), Mount(prefix, app=app)], lifespan=app.router.lifespan_context)
 
 
 def register(group: click.Group) -> None:

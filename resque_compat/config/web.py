@@ -8,6 +8,8 @@
 ``RESQUE_WEB_READ_ONLY``        ``1``/``true``/``yes``: every change refused, no buttons shown
 ``RESQUE_WEB_SECRET``           key for CSRF tokens (default: random per process)
 ``RESQUE_WEB_POLL_INTERVAL``    seconds between live-poll refreshes (default 2, as resque-web)
+``RESQUE_WEB_HISTORY``          ``0``/``false``: do not sample the History tab's counters from
+                                this process (workers and other dashboards still may)
 ``RESQUE_WEB_FRAME_ANCESTORS``  who may embed the pages in a frame: the CSP ``frame-ancestors``
                                 sources (default ``'none'``; e.g. ``'self' https://ops.example``)
 ==============================  ========================================================
@@ -45,6 +47,7 @@ class WebSettings:
     secret: str = field(default_factory=_random_secret, repr=False)
     poll_interval: float = 2.0
     frame_ancestors: str = "'none'"
+    history: bool = True
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -71,6 +74,7 @@ class WebSettings:
             secret=e.get("RESQUE_WEB_SECRET") or _random_secret(),
             poll_interval=poll,
             frame_ancestors=(e.get("RESQUE_WEB_FRAME_ANCESTORS") or "'none'").strip(),
+            history=(e.get("RESQUE_WEB_HISTORY") or "1").strip().lower() not in ("0", "false", "no", "off"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         result = replace(base, **given)

@@ -118,6 +118,7 @@ class Heartbeat:
         self.due = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sampler: Any = None
 
     def start(self, threaded: bool) -> None:
         """``HDEL`` the old value, beat once, then every interval (thread or ``beat_if_due``)."""
@@ -131,6 +132,20 @@ class Heartbeat:
     def beat(self) -> None:
         heartbeat(self.resque, self.worker_id)
         self.due = time.monotonic() + self.interval
+        self.sample_history()
+
+    def sample_history(self) -> None:
+        """Offer the dashboard's History a sample (``admin.history``): any Python worker keeps
+        it going while no dashboard runs; a bucket already sampled costs one ``ZCOUNT`` each."""
+        try:
+            if self._sampler is None:
+                from ..admin import Admin
+                from ..admin.history import Sampler
+
+                self._sampler = Sampler(Admin(self.resque))
+            self._sampler.sample()
+        except Exception as exc:  # never let the history stop a worker
+            self.log(f"history sample failed: {exc!r}")
 
     def seconds_left(self) -> float:
         return max(self.due - time.monotonic(), 0.01)
@@ -150,6 +165,7 @@ class Heartbeat:
                 heartbeat(self.resque, self.worker_id)
             except Exception as exc:  # Redis away: try again next interval
                 self.log(f"heartbeat failed: {exc!r}")
+            self.sample_history()
 
     def stop(self) -> None:
         self._stop.set()

@@ -6,6 +6,7 @@ Only this package imports redis. Values cross it as bytes; encoding is the calle
 from ..protocol.keys import FAILED
 from .connection import DEFAULT_URL, connect, refuse_cluster
 from .failures import FailedQueueAccess
+from .history import HistoryAccess
 from .inspect import KeyInspector, Window
 from .pause import PauseAccess
 from .queues import QueueAccess
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_URL",
     "FAILED",
     "FailedQueueAccess",
+    "HistoryAccess",
     "KeyInspector",
     "PauseAccess",
     "QueueAccess",

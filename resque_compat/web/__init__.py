@@ -20,10 +20,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..admin import Admin
+from ..admin.history import Sampler
 from ..config import Settings
 from ..config.web import WebSettings
 from .actions import Actions
 from .api import Api
+from .history import History, SamplerThread
 from .pages import Pages
 from .render import HERE, Renderer
 from .security import BasicAuth, SecurityHeaders
@@ -50,12 +52,14 @@ def create_app(
     ]
     if web.auth is not None:
         middleware.append(Middleware(BasicAuth, username=web.auth[0], password=web.auth[1]))
-    return Starlette(debug=debug, routes=routes(admin, renderer), middleware=middleware)
+    lifespan = SamplerThread(Sampler(admin)).lifespan if web.history else None
+    return Starlette(debug=debug, routes=routes(admin, renderer), middleware=middleware, lifespan=lifespan)
 
 
 def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
     """Every route, in matching order (specific paths before ``{param:path}`` ones)."""
     p, a, api = Pages(admin, renderer), Actions(admin, renderer), Api(admin, renderer.web.read_only)
+    h = History(admin, renderer)
     get, post = ["GET", "HEAD"], ["POST"]
     return [
         Route("/", p.index, methods=get),
@@ -95,6 +99,9 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/stats/keys/{key:path}", p.key, methods=get),
         Route("/stats/{section}", p.stats, methods=get),
         Route("/classes", p.classes, methods=get),
+        Route("/history.poll", h.page, methods=get),
+        Route("/history", h.page, methods=get),
+        Route("/api/history", h.api, methods=get),
         Route("/api/stats", api.stats, methods=get),
         Route("/api/queues", api.queues, methods=get),
         Route("/api/queues/{name:path}", api.queue, methods=get),
