@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from resque_compat import Keys, Resque
+from resque_compat.protocol.keys import HISTORY_PREFIX
 
 from . import rubylit
 from .record import Normaliser
@@ -82,9 +83,13 @@ def for_parity(snapshot: Json) -> Json:
 
     A Ruby job's frames name Ruby files, a Python job's frames Python files; both sides must
     still agree on whether there are frames at all (``[]`` for a dirty exit or a prune).
+    The dashboard's sampled history, which Python workers add to at their heartbeat, is
+    resque-compat's own (Ruby keeps none) and is left out.
     """
     out: Json = {}
     for key, entry in snapshot.items():
+        if key.startswith(HISTORY_PREFIX):
+            continue
         if entry["type"] == "list" and _FAILURE_KEY.match(key):
             entry = {**entry, "value": [_blank_backtrace(v) for v in entry["value"]]}
         out[key] = entry

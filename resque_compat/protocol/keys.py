@@ -42,13 +42,13 @@ ROUTES = PROJECT_PREFIX + "routes"
 """The routing table of a gradual rollout (a hash: class -> ``{"from","to"}``)."""
 REMOVED = PROJECT_PREFIX + "removed"
 """Where ``doctor`` keeps a copy of everything it removes (a list of JSON records)."""
-_HISTORY = PROJECT_PREFIX + "history:"
+HISTORY_PREFIX = PROJECT_PREFIX + "history:"
 
 
 def history_key(step: int) -> str:
     """``resque-compat:history:<seconds>``: the dashboard's sampled counters at one resolution
     (a sorted set: score = bucket number, member = one JSON sample; see ``protocol.history``)."""
-    return f"{_HISTORY}{step}"
+    return f"{HISTORY_PREFIX}{step}"
 
 
 def queue_key(queue: str) -> str:
