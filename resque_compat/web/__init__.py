@@ -26,6 +26,7 @@ from ..config.web import WebSettings
 from .actions import Actions
 from .api import Api
 from .history import History, SamplerThread
+from .metrics import Metrics, metrics_app
 from .pages import Pages
 from .render import HERE, Renderer
 from .security import BasicAuth, SecurityHeaders
@@ -59,7 +60,7 @@ def create_app(
 def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
     """Every route, in matching order (specific paths before ``{param:path}`` ones)."""
     p, a, api = Pages(admin, renderer), Actions(admin, renderer), Api(admin, renderer.web.read_only)
-    h = History(admin, renderer)
+    h, m = History(admin, renderer), Metrics(admin)
     get, post = ["GET", "HEAD"], ["POST"]
     return [
         Route("/", p.index, methods=get),
@@ -102,6 +103,7 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/history.poll", h.page, methods=get),
         Route("/history", h.page, methods=get),
         Route("/api/history", h.api, methods=get),
+        Route("/metrics", m.endpoint, methods=get),
         Route("/api/stats", api.stats, methods=get),
         Route("/api/queues", api.queues, methods=get),
         Route("/api/queues/{name:path}", api.queue, methods=get),
@@ -115,4 +117,4 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
     ]
 
 
-__all__ = ["create_app", "routes"]
+__all__ = ["create_app", "metrics_app", "routes"]
