@@ -75,9 +75,9 @@ class _Collector:
         admin = self.admin
         info = admin.info()
         yield CounterMetricFamily(
-            "resque_jobs_processed", "Jobs processed (stat:processed)", info["processed"]
+            "resque_jobs_processed", "Jobs processed (Resque.info processed)", info["processed"]
         )
-        yield CounterMetricFamily("resque_jobs_failed", "Jobs failed (stat:failed)", info["failed"])
+        yield CounterMetricFamily("resque_jobs_failed", "Jobs failed (Resque.info failed)", info["failed"])
         queues = GaugeMetricFamily("resque_queue_size", "Jobs waiting in a queue", labels=["queue"])
         for name, size in admin.queue_sizes():
             queues.add_metric([name], size)
