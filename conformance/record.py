@@ -37,6 +37,9 @@ from conformance.reference import (
     reference_session,
 )
 
+from . import plugins
+from .record_plugins import record_plugin_keyspace, record_unique_keys
+
 FIXTURES = REPO_ROOT / "fixtures"
 COMMAND = "make fixtures"
 PAYLOAD_QUEUE = "payloads"
@@ -466,11 +469,11 @@ KEYSPACE_SCENARIOS: dict[str, str] = {
 def record_keyspace(ref: Reference, endpoint: RedisEndpoint, norm: Normaliser) -> dict[str, Json]:
     snaps: dict[str, Json] = {}
 
-    def snap(name: str, sc: Scenario) -> None:
+    def snap(name: str, sc: Scenario, description: str | None = None) -> None:
         keys = sc.drv.call("keys")
         snaps[name] = {
             "scenario": name,
-            "description": KEYSPACE_SCENARIOS[name],
+            "description": description or KEYSPACE_SCENARIOS[name],
             "namespace": sc.drv.namespace,
             "profile": sc.drv.profile,
             "tz": "UTC",
@@ -504,6 +507,13 @@ def record_keyspace(ref: Reference, endpoint: RedisEndpoint, norm: Normaliser) -
         snap("multi_queue_failure", sc)
         sc("failures", op="requeue", id=0, queue="work_failed", backend="redis_multi_queue")
         snap("multi_queue_requeue", sc)
+    missing = plugins.all_missing()
+    if missing:
+        print("plugin keyspace fixtures not recorded: " + "; ".join(missing), file=sys.stderr)
+    else:
+        record_plugin_keyspace(
+            lambda ns: _fresh(ref, endpoint, ns), lambda name, text, sc: snap(name, sc, text)
+        )
     return snaps
 
 
@@ -555,7 +565,7 @@ def _parse(argv: Iterable[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=FIXTURES, help="fixtures directory")
     parser.add_argument(
         "--only",
-        choices=("payloads", "failures", "workers", "keyspace"),
+        choices=("payloads", "failures", "workers", "keyspace", "plugins"),
         action="append",
         help="record only these fixture sets (repeatable)",
     )
@@ -564,7 +574,7 @@ def _parse(argv: Iterable[str] | None) -> argparse.Namespace:
 
 def main(argv: Iterable[str] | None = None) -> int:
     args = _parse(argv)
-    only = set(args.only or ("payloads", "failures", "workers", "keyspace"))
+    only = set(args.only or ("payloads", "failures", "workers", "keyspace", "plugins"))
     found = find_reference()
     if isinstance(found, str):
         print(found, file=sys.stderr)
@@ -585,6 +595,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             write_json(out / "failures.json", {"provenance": prov, **record_failures(ref, endpoint, rewrite)})
         if "workers" in only:
             write_json(out / "workers.json", {"provenance": prov, **record_workers(ref, endpoint, rewrite)})
+        if "plugins" in only and not plugins.all_missing():
+            unique = record_unique_keys(ref, endpoint)
+            write_json(out / "plugins" / "unique_keys.json", {"provenance": prov, **unique})
         if "keyspace" in only:
             norm = Normaliser(prov["hostname"], rewrite)
             for name, snap in record_keyspace(ref, endpoint, norm).items():

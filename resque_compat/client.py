@@ -20,6 +20,8 @@ from . import jobs
 from .config.environment import environment_name
 from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
 from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
+from .plugins import context as plugin_context
+from .plugins import loner
 from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
 from .protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
 from .protocol.rubyjson import encode_prepared, prepare
@@ -28,6 +30,7 @@ from .store import (
     PauseAccess,
     QueueAccess,
     StatsAccess,
+    UniqueAccess,
     WorkerRegistry,
     connect,
     refuse_cluster,
@@ -83,6 +86,7 @@ class Resque:
         self.stats = StatsAccess(self.redis, self.keys)
         self.worker_registry = WorkerRegistry(self.redis, self.keys)
         self.pauses = PauseAccess(self.redis, self.keys, global_pause_key)
+        self.unique = UniqueAccess(self.redis, self.keys)
         self.failure = self._failure_backend(failure_backend)
 
     @classmethod
@@ -126,26 +130,40 @@ class Resque:
         """``Resque.enqueue_to``: every ``before_enqueue*`` hook runs; if any returned exactly
         ``False`` nothing is pushed and ``None`` is returned. Then ``Job.create`` and the
         ``after_enqueue*`` hooks; returns ``True``."""
-        results = [hook(*args) for hook in jobs.hooks(job_class, "before_enqueue")]
-        if any(r is False for r in results):
-            return None
-        self.create(queue, job_class, *args)
-        for hook in jobs.hooks(job_class, "after_enqueue"):
-            hook(*args)
+        with plugin_context.bound(self):
+            results = [hook(*args) for hook in jobs.hooks(job_class, "before_enqueue")]
+            if any(r is False for r in results):
+                return None
+            self.create(queue, job_class, *args)
+            for hook in jobs.hooks(job_class, "after_enqueue"):
+                hook(*args)
         return True
 
     def create(self, queue: str | None, job_class: Any, *args: Any) -> None:
         """``Job.create``: validate, then ``SADD queues`` + ``RPUSH queue:<q>``; no hooks.
 
         Like Ruby, a ``None`` queue validates against the class's queue but pushes to the
-        empty-named queue ``queue:`` (spec 3.3 quirk).
+        empty-named queue ``queue:`` (spec 3.3 quirk). A resque-loner class is pushed only when
+        its loner key is not set, and the key is set in the same step (``create_with_loner``).
         """
         self.validate(job_class, queue)
         name = jobs.class_name(job_class)
         if self.inline:
             self._perform_inline(job_class, name, list(args))
             return
-        self.queue_store.push_to_queue(queue or "", encode_job(name, args, self.profile))
+        encoded = encode_job(name, args, self.profile)
+        if loner.is_loner(job_class):
+            loner.create(self, queue or "", job_class, {"class": name, "args": list(args)}, encoded)
+            return
+        self.queue_store.push_to_queue(queue or "", encoded)
+
+    def enqueued(self, job_class: Any, *args: Any) -> bool | None:
+        """resque-loner's ``Resque.enqueued?``: ``None`` unless the class is a loner."""
+        return loner.enqueued_in(self, self.queue_from_class(job_class) or "", job_class, list(args))
+
+    def enqueued_in(self, queue: str, job_class: Any, *args: Any) -> bool | None:
+        """resque-loner's ``Resque.enqueued_in?``."""
+        return loner.enqueued_in(self, queue, job_class, list(args))
 
     def _create_raw(self, queue: str, class_name: str, args: list[Any]) -> None:
         self.create(queue, class_name, *args)
@@ -230,8 +248,9 @@ class Resque:
         return sorted(self.queue_store.queue_names())
 
     def remove_queue(self, queue: str) -> None:
-        """``Resque.remove_queue``."""
+        """``Resque.remove_queue``, and resque-loner's ``cleanup_loners`` of the queue."""
         self.queue_store.remove_queue(queue)
+        self.unique.cleanup_loners(queue)
 
     def watch_queue(self, queue: str) -> None:
         """``Resque.watch_queue``: ``SADD queues``."""
@@ -243,6 +262,9 @@ class Resque:
         its exact bytes); with args, one ``LREM`` of Ruby's encoding of ``{class, args}``.
         Returns the number removed."""
         name = jobs.class_name(job_class)
+        unique = job_class if loner.is_loner(job_class) else self.registry.get(name)
+        if loner.is_loner(unique):
+            loner.destroying(self, queue, unique, name, list(args))
         if args:
             return self.queue_store.remove_from_queue(queue, encode_job(name, args, self.profile))
         destroyed = 0
@@ -258,15 +280,16 @@ class Resque:
     def dequeue(self, job_class: Any, *args: Any) -> int | None:
         """``Resque.dequeue``: ``before_dequeue*`` hooks (any ``False`` -> ``None``), ``destroy``
         from the class's queue, ``after_dequeue*`` hooks; returns the count removed."""
-        results = [hook(*args) for hook in jobs.hooks(job_class, "before_dequeue")]
-        if any(r is False for r in results):
-            return None
-        queue = self.queue_from_class(job_class)
-        if not queue:
-            raise NoQueueError(f"No queue could be inferred for class {jobs.class_name(job_class)}")
-        destroyed = self.destroy(queue, job_class, *args)
-        for hook in jobs.hooks(job_class, "after_dequeue"):
-            hook(*args)
+        with plugin_context.bound(self):
+            results = [hook(*args) for hook in jobs.hooks(job_class, "before_dequeue")]
+            if any(r is False for r in results):
+                return None
+            queue = self.queue_from_class(job_class)
+            if not queue:
+                raise NoQueueError(f"No queue could be inferred for class {jobs.class_name(job_class)}")
+            destroyed = self.destroy(queue, job_class, *args)
+            for hook in jobs.hooks(job_class, "after_dequeue"):
+                hook(*args)
         return destroyed
 
     # stats and info

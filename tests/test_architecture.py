@@ -72,7 +72,7 @@ def test_each_module_keeps_to_its_layer(path: Path) -> None:
 
 # Key families as Ruby and resque-compat spell them: a string holding one of these names a key.
 KEY_PREFIX = re.compile(
-    r"(?<![\w-])(queue|worker|workers|stat|delayed|timestamps|pause|resque-compat):(?!\s)"
+    r"(?<![\w-])(queue|worker|workers|stat|delayed|timestamps|pause|loners|lock|resque-compat):(?!\s)"
 )
 KEY_NAMES = {
     "queues",

@@ -50,10 +50,10 @@ class Case:
 
 def all_scenarios() -> list[Scenario]:
     """Every scenario, in the order the matrix shows them."""
-    from . import activejob, client, failures, hooks, keyspace, pause, payloads, web, workers
+    from . import activejob, client, failures, hooks, keyspace, pause, payloads, unique, web, workers
 
     out: list[Scenario] = []
-    for module in (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause):
+    for module in (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause, unique):
         out.extend(module.SCENARIOS)
     return out
 

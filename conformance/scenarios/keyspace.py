@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .. import keyspace
 from ..harness import PARITY, Ctx
+from ..plugins import need_plugin
 from . import Scenario
 
 
@@ -20,6 +21,9 @@ def keyspace_parity(ctx: Ctx) -> None:
     steps = fixture["steps"]
     if any(step["cmd"] == "work" for step in steps):
         ctx.need_python_worker()
+    plugins = [str(step["name"]) for step in steps if step["cmd"] == "plugin_load"]
+    if plugins:
+        need_plugin(ctx, *plugins)
     ruby = ctx.ruby(namespace=ctx.namespace + "-ruby", env={"TZ": fixture.get("tz") or "UTC"})
     python = ctx.python(namespace=ctx.namespace + "-python", env={"TZ": fixture.get("tz") or "UTC"})
     keyspace.replay(ruby, steps, python=False)

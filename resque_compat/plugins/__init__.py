@@ -5,6 +5,8 @@ Each module mirrors one plugin: a mixin a Python performer inherits, as a Ruby j
 ``extend``s or ``include``s the plugin, writing and reading the plugin's keys byte for byte.
 """
 
+from .lock import Lock, LockTimeout
+from .loner import Loner
 from .pause import Pause
 
-__all__ = ["Pause"]
+__all__ = ["Lock", "LockTimeout", "Loner", "Pause"]

@@ -51,6 +51,43 @@ def history_key(step: int) -> str:
     return f"{HISTORY_PREFIX}{step}"
 
 
+# The plugins' keys (logical names, as each plugin's Ruby code spells them).
+_LONERS = "loners:queue:"
+_LOCK = "lock"
+_LONER_LOCK = "loner:"
+LOCK_GLOBS = ("lock:*", "loner:lock:*")
+"""resque-lock's and resque-lock-timeout's keys (``doctor`` looks at them)."""
+LONER_GLOB = _LONERS + "*"
+
+
+def loner_key(queue: str, digest: str) -> str:
+    """resque-loner's ``loners:queue:<q>:job:<digest>`` (``Helpers.unique_job_queue_key``)."""
+    return f"{_LONERS}{queue}:job:{digest}"
+
+
+def loner_of_key(logical: str) -> tuple[str, str] | None:
+    """(queue, digest) of a loner key, ``None`` for any other key."""
+    if not logical.startswith(_LONERS) or ":job:" not in logical:
+        return None
+    queue, _, digest = logical[len(_LONERS) :].rpartition(":job:")
+    return queue, digest
+
+
+def lock_key(class_name: str, args_inspect: str) -> str:
+    """resque-lock's ``lock:<Class>-<args.to_s>`` (``Lock#lock``)."""
+    return f"{_LOCK}:{class_name}-{args_inspect}"
+
+
+def lock_timeout_key(class_name: str, identifier: str | None) -> str:
+    """resque-lock-timeout's ``['lock', name, identifier].compact.join(':')`` (``redis_lock_key``)."""
+    return ":".join(p for p in (_LOCK, class_name, identifier) if p is not None)
+
+
+def loner_lock_key(lock: str) -> str:
+    """resque-lock-timeout's ``loner:<redis_lock_key>`` (``redis_loner_lock_key``)."""
+    return _LONER_LOCK + lock
+
+
 def queue_key(queue: str) -> str:
     """``queue:<name>``: a queue's list."""
     return _QUEUE + queue
@@ -218,6 +255,15 @@ class Keys:
     def pause_global(self, name: str = DEFAULT_GLOBAL_PAUSE_KEY) -> str:
         """The global pause key, ``pause:all`` unless the app set ``global_pause_key=``."""
         return self.physical(name)
+
+    # resque-loner (Resque::Plugins::Loner::Helpers)
+    def loner(self, queue: str, digest: str) -> str:
+        """``loners:queue:<q>:job:<digest>`` (``unique_job_queue_key``)."""
+        return self.physical(loner_key(queue, digest))
+
+    def loner_pattern(self, queue: str) -> str:
+        """Every loner key of ``queue`` (``cleanup_loners``)."""
+        return self.pattern(_glob_escape(loner_key(queue, "")) + "*")
 
     # stats
     def stat(self, name: str) -> str:

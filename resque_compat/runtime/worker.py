@@ -25,6 +25,7 @@ from ..config.worker import WorkerSettings
 from ..errors import DecodeError
 from ..failure import FailureBackend
 from ..plugins import context as plugin_context
+from ..plugins import loner
 from ..protocol import Job, decode_job, format_worker_id
 from ..protocol.keys import worker_key
 from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
@@ -373,6 +374,7 @@ class Worker:
             return self.unknown_class(job)
         self.last_state = "working"
         self._pushed_back.clear()
+        loner.taken(self.resque, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
         self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
         if self.settings.fork_per_job:

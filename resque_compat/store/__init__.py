@@ -11,6 +11,7 @@ from .inspect import KeyInspector, Window
 from .pause import PauseAccess
 from .queues import QueueAccess
 from .stats import StatsAccess
+from .unique import UniqueAccess
 from .workers import WorkerRegistry
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "PauseAccess",
     "QueueAccess",
     "StatsAccess",
+    "UniqueAccess",
     "Window",
     "WorkerRegistry",
     "connect",
