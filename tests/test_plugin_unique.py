@@ -25,12 +25,12 @@ def drain(resque: Resque, registry: Registry, queues: str) -> int:
 
 
 def performed(resque: Resque) -> list[Any]:
-    return [json.loads(v) for v in resque.redis.lrange(resque.keys.key("performed"), 0, -1)]  # type: ignore[union-attr]
+    return [json.loads(v) for v in resque.redis.lrange(resque.keys.physical("performed"), 0, -1)]  # type: ignore[union-attr]
 
 
 def recording(resque: Resque, base: type, name: str, **attrs: Any) -> type:
     def perform(*args: Any) -> None:
-        resque.redis.rpush(resque.keys.key("performed"), json.dumps(list(args)))
+        resque.redis.rpush(resque.keys.physical("performed"), json.dumps(list(args)))
 
     return type(
         name, (base,), {"resque_class": name, "queue": "uq", "perform": staticmethod(perform), **attrs}
