@@ -77,6 +77,14 @@ def segfault() -> None:
     ctypes.string_at(0)
 
 
+@registry.job("EnqueueNowhere")
+def enqueue_nowhere() -> None:
+    """Fails inside the package: the client refuses a job with no queue."""
+    from resque_compat import Resque
+
+    Resque(client(), namespace=os.environ.get("RESQUE_NAMESPACE", "resque")).enqueue("NoQueue")
+
+
 @registry.job("Leak")
 def leak(megabytes: int) -> None:
     """Keeps ``megabytes`` alive in a module global: in a forked child it dies with the child."""

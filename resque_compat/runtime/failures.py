@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import builtins
 import importlib
+import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from typing import Any
 from ..client import Resque
 from ..errors import ConfigError, DecodeError
 from ..failure import FailureBackend, MultipleFailure
+from ..jobs import FunctionJob
 from ..protocol import InvalidPayload, Job
 from ..store.reserve import REDIS_UNAVAILABLE
 
@@ -35,8 +37,13 @@ UNREADABLE_CLASS = "ResqueCompat::UnreadablePayload"
 DECODE_EXCEPTION = "Resque::Helpers::DecodeException"
 INVALID_PAYLOAD = "ResqueCompat::InvalidPayload"
 
-# The package's own frames (worker loop, hook runner, FunctionJob) are cut, as Ruby cuts its own.
-_PACKAGE_DIR = __file__.rsplit("/", 2)[0] + "/"
+# Ruby's Failure backends cut the backtrace at the first frame of lib/resque/job.rb
+# (``filter_backtrace``): what the job and the code it called raised stays, frames of any gem it
+# called included. Here the cut is at the worker's machinery (this package's runtime/), and the
+# one-line adapter that calls a registered function is left out; frames of the rest of the
+# package (the client a job enqueues with, the store) are kept like any library's.
+_MACHINERY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_ADAPTERS = frozenset({FunctionJob.perform.__code__})
 
 
 class DirtyExit(RuntimeError):
@@ -85,10 +92,21 @@ def exception_name(exc: BaseException) -> str:
 
 
 def ruby_backtrace(exc: BaseException) -> list[str]:
-    """Frames innermost first as ``path:line:in `name'``, without the worker's own frames."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    kept = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
-    return [f"{f.filename}:{f.lineno}:in `{f.name}'" for f in reversed(kept)]
+    """Frames innermost first as ``path:line:in `name'``, cut where the worker's own frames
+    begin (``Failure::Redis#filter_backtrace`` cuts at ``lib/resque/job.rb``)."""
+    frames = list(traceback.walk_tb(exc.__traceback__))  # outermost first
+    ours = [frame.f_code.co_filename.startswith(_MACHINERY_DIR) for frame, _line in frames]
+    # The cut: after the innermost worker frame that called into the job. Worker frames further
+    # in (a signal handler raising TermException inside the job) are left out too.
+    start = 0
+    for i in range(len(frames) - 1):
+        if ours[i] and not ours[i + 1]:
+            start = i + 1
+    return [
+        f"{frame.f_code.co_filename}:{line}:in `{frame.f_code.co_name}'"
+        for (frame, line), own in reversed(list(zip(frames, ours, strict=True))[start:])
+        if not own and frame.f_code not in _ADAPTERS
+    ]
 
 
 def unreadable_payload(raw: bytes) -> dict[str, Any]:
