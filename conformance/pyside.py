@@ -34,6 +34,7 @@ from resque_compat.failure import FailureEntry
 from resque_compat.protocol import Profile
 
 from . import keyspace, pyjobs
+from .pysched import SchedulerCommands
 from .pyworker import WorkerProcesses
 from .reference import REPO_ROOT
 
@@ -53,7 +54,7 @@ class PythonError(RuntimeError):
 
 
 @dataclass
-class PythonDriver:
+class PythonDriver(SchedulerCommands):
     """resque_compat bound to a Redis URL, a namespace and a JSON profile."""
 
     redis_url: str
@@ -80,6 +81,7 @@ class PythonDriver:
     def close(self) -> None:
         if self._workers is not None:
             self._workers.stop_all()
+        self.stop_schedulers()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

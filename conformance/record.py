@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from conformance import record_scheduler
 from conformance.reference import (
     PROFILES,
     REPO_ROOT,
@@ -473,7 +474,7 @@ def record_keyspace(ref: Reference, endpoint: RedisEndpoint, norm: Normaliser) -
         keys = sc.drv.call("keys")
         snaps[name] = {
             "scenario": name,
-            "description": description or KEYSPACE_SCENARIOS[name],
+            "description": description or KEYSPACE_SCENARIOS.get(name) or record_scheduler.SCENARIOS[name],
             "namespace": sc.drv.namespace,
             "profile": sc.drv.profile,
             "tz": "UTC",
@@ -500,6 +501,7 @@ def record_keyspace(ref: Reference, endpoint: RedisEndpoint, norm: Normaliser) -
         snap("failure_requeue", sc)
         sc("failures", op="remove", id=0)
         snap("failure_remove", sc)
+    record_scheduler.record(lambda ns: _fresh(ref, endpoint, ns), snap)
     with _fresh(ref, endpoint, "rec_ks_multi") as sc:
         sc("define_job", name="BadJob", queue="work", behaviour="raise", message="boom")
         sc("enqueue", **{"class": "BadJob"}, ruby="[3]")

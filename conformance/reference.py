@@ -116,7 +116,7 @@ class Reference:
         if self.kind == "local":
             assert self.lib is not None
             driver = DRIVER_PATH.relative_to(REPO_ROOT).as_posix()  # cwd is REPO_ROOT
-            return [self.ruby, "-I", str(self.lib), driver, *tail]
+            return [self.ruby, "-I", str(self.lib), *plugin_lib_flags(), driver, *tail]
         flags: list[str] = []
         for key, value in (env or {}).items():
             flags += ["-e", f"{key}={value}"]
@@ -134,6 +134,34 @@ def _local_reference() -> Reference | str:
     if shutil.which(ruby) is None:
         return f"RESQUE_REF_RUBY={ruby!r} is not an executable on PATH"
     return Reference(kind="local", ruby=ruby, lib=lib.resolve())
+
+
+PLUGIN_LIBS: dict[str, tuple[str, str]] = {
+    # setting -> (the file its lib/ must hold, what it is)
+    "RESQUE_SCHEDULER_LIB": ("resque-scheduler.rb", "resque-scheduler 5.0"),
+}
+"""Plugin references for a local Ruby: each setting names a plugin's ``lib/``, put on the
+driver's load path after Resque's."""
+
+
+def plugin_lib_problem(setting: str) -> str | None:
+    """Why the plugin that ``setting`` names cannot be used (``None`` when it can)."""
+    marker, what = PLUGIN_LIBS[setting]
+    value = os.environ.get(setting, "")
+    if not value:
+        return f"{setting} is not set (it names {what}'s lib/ directory; see DEVELOPERS.md)"
+    if not (Path(value).expanduser() / marker).is_file():
+        return f"{setting}={value} has no {marker} (it must name {what}'s lib/ directory)"
+    return None
+
+
+def plugin_lib_flags() -> list[str]:
+    """``-I <lib>`` for every plugin setting that names a usable ``lib/``."""
+    flags: list[str] = []
+    for setting in PLUGIN_LIBS:
+        if plugin_lib_problem(setting) is None:
+            flags += ["-I", str(Path(os.environ[setting]).expanduser().resolve())]
+    return flags
 
 
 def docker_available(timeout: float = 15.0) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import jobs
 from .config.environment import environment_name
+from .delaying import DelayingExtensions
 from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
 from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
 from .plugins import context as plugin_context
@@ -25,10 +26,13 @@ from .plugins import loner
 from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
 from .protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
 from .protocol.rubyjson import encode_prepared, prepare
+from .scheduling import SchedulingExtensions
 from .store import (
+    DelayedQueueAccess,
     FailedQueueAccess,
     PauseAccess,
     QueueAccess,
+    ScheduleAccess,
     StatsAccess,
     UniqueAccess,
     WorkerRegistry,
@@ -51,13 +55,15 @@ class Working:
     data: dict[str, Any] | None
 
 
-class Resque:
+class Resque(DelayingExtensions, SchedulingExtensions):
     """A connection to one Resque deployment: a Redis client plus a namespace.
 
     ``json_profile`` chooses whose bytes to match (``json_gem``, ``oj`` or ``rails``: spec 3.2);
     ``failure_backend`` is ``"redis"``, ``"redis_multi_queue"`` or a backend object;
     ``inline`` performs jobs at enqueue time (``Resque.inline``), looking names up in ``registry``;
     ``global_pause_key`` is resque-pause's ``ResquePauseHelper.global_pause_key`` (``pause:all``).
+    The delayed-queue and schedule methods of resque-scheduler come from ``DelayingExtensions``
+    and ``SchedulingExtensions``.
     """
 
     def __init__(
@@ -87,6 +93,10 @@ class Resque:
         self.worker_registry = WorkerRegistry(self.redis, self.keys)
         self.pauses = PauseAccess(self.redis, self.keys, global_pause_key)
         self.unique = UniqueAccess(self.redis, self.keys)
+        self.delayed_store = DelayedQueueAccess(self.redis, self.keys)
+        self.schedule_store = ScheduleAccess(self.redis, self.keys)
+        self._non_persistent: dict[str, Any] = {}
+        self._schedule: dict[str, Any] | None = None
         self.failure = self._failure_backend(failure_backend)
 
     @classmethod

@@ -102,6 +102,7 @@
 #                                                 pages use, as in `failures`)
 #   plugin_load, ruby, pause                   -> the plugins' commands (plugins.rb)
 #   define_job ... plugin? {"name","options"}  -> the class takes a plugin (plugins.rb)
+#   sched, scheduler, scheduler_lock           -> resque-scheduler (scheduler_commands.rb)
 #   quit                                       -> replies, then exits
 #
 # ActiveJob mode: with CONFORMANCE_ACTIVEJOB=1 in its environment the driver is a Rails 6.1
@@ -136,6 +137,7 @@ require "set"
 require "bigdecimal"
 require "bigdecimal/util"
 require_relative "plugins"
+require_relative "scheduler_commands"
 
 OPTIONS = { redis: "redis://127.0.0.1:6379/0", namespace: "resque", json: "json_gem" }
 OptionParser.new do |o|
@@ -603,6 +605,7 @@ module ConformanceDriver
       "json" => JSON::VERSION,
       "activesupport" => defined?(ActiveSupport::VERSION) ? ActiveSupport::VERSION::STRING : nil,
       "activejob" => ConformanceActiveJob.version,
+      "resque_scheduler" => ConformanceScheduler.version,
       "profile" => OPTIONS[:json], "namespace" => ns,
       "hostname" => Socket.gethostname, "pid" => Process.pid,
       "redis_server" => raw.info("server")["redis_version"],
@@ -651,6 +654,9 @@ module ConformanceDriver
     when "keys" then keys
     when "flush" then flush
     when "web_get" then web_get(req)
+    when "sched" then ConformanceScheduler.call(self, req)
+    when "scheduler" then ConformanceScheduler.run(self, req)
+    when "scheduler_lock" then ConformanceScheduler.lock(self)
     when "aj_define" then ConformanceActiveJob.define(req)
     when "aj_enqueue" then ConformanceActiveJob.enqueue(req)
     when "aj_shape"

@@ -36,12 +36,56 @@ _STARTED = ":started"
 _STAT = "stat:"
 _FAILED_SUFFIX = "_failed"
 
+# resque-scheduler's keys (``delaying_extensions.rb``, ``scheduling_extensions.rb``, ``locking.rb``).
+DELAYED_QUEUE_SCHEDULE = "delayed_queue_schedule"
+"""The zset of every timestamp holding delayed jobs (score and member both the epoch)."""
+DELAYED_LAST_ENQUEUED_AT = "delayed:last_enqueued_at"
+"""Schedule name -> the time its last run was enqueued (``Resque.last_enqueued_at``)."""
+PERSISTENT_SCHEDULES = "persistent_schedules"
+SCHEDULES = "schedules"
+"""The hash resque-scheduler before 5.0 kept every schedule in (read by migration tools only)."""
+SCHEDULES_CHANGED = "schedules_changed"
+MASTER_LOCK = "resque_scheduler_master_lock"
+_DELAYED = "delayed:"
+_TIMESTAMPS = "timestamps:"
+
+
+def delayed_key(timestamp: int) -> str:
+    """``delayed:<epoch>``: the list of items due at one second. Also the (un-prefixed) member
+    Ruby writes into ``timestamps:`` sets: ``Redis::Namespace`` prefixes keys only."""
+    return f"{_DELAYED}{int(timestamp)}"
+
+
+def delayed_glob() -> str:
+    """The logical glob of the delayed lists (``delayed:*``; ``delayed:last_enqueued_at`` and
+    ``delayed:unmovable`` match it too)."""
+    return _DELAYED + "*"
+
+
+def timestamps_glob() -> str:
+    return _TIMESTAMPS + "*"
+
+
+def timestamps_item(logical: bytes) -> bytes | None:
+    """The item bytes of a logical ``timestamps:<item>`` key, ``None`` for any other key."""
+    prefix = _TIMESTAMPS.encode()
+    return logical[len(prefix) :] if logical.startswith(prefix) else None
+
+
+def delayed_timestamp_of_key(logical: str) -> str | None:
+    """The text after ``delayed:`` of a delayed list's logical key, ``None`` for other keys."""
+    return logical[len(_DELAYED) :] if logical.startswith(_DELAYED) else None
+
+
 # resque-compat's own keys and names, all under ``resque-compat:``.
 PROJECT_PREFIX = "resque-compat:"
 ROUTES = PROJECT_PREFIX + "routes"
 """The routing table of a gradual rollout (a hash: class -> ``{"from","to"}``)."""
 REMOVED = PROJECT_PREFIX + "removed"
 """Where ``doctor`` keeps a copy of everything it removes (a list of JSON records)."""
+UNMOVABLE = PROJECT_PREFIX + "delayed:unmovable"
+"""The delayed items the scheduler could not enqueue, kept raw (Ruby's scheduler logs and drops
+them): not JSON, no class, no queue."""
 HISTORY_PREFIX = PROJECT_PREFIX + "history:"
 
 
@@ -281,6 +325,57 @@ class Keys:
 
     def removed(self) -> str:
         return self.physical(REMOVED)
+
+    def scheduler_unmovable(self) -> str:
+        return self.physical(UNMOVABLE)
+
+    # resque-scheduler
+    def delayed_queue_schedule(self) -> str:
+        return self.physical(DELAYED_QUEUE_SCHEDULE)
+
+    def delayed(self, timestamp: int) -> str:
+        return self.physical(delayed_key(timestamp))
+
+    def delayed_member(self, member: bytes) -> bytes:
+        """``delayed:<member>`` for a raw ``delayed_queue_schedule`` member (kept as bytes)."""
+        return self.prefix.encode() + _DELAYED.encode() + member
+
+    def physical_bytes(self, logical: bytes) -> bytes:
+        """A raw logical key (a ``timestamps:`` set member such as ``delayed:<ts>``), prefixed."""
+        return self.prefix.encode() + logical
+
+    def delayed_pattern(self) -> str:
+        return self.pattern(delayed_glob())
+
+    def timestamps(self, item: bytes) -> bytes:
+        """``timestamps:<exact item bytes>``: the set of ``delayed:<ts>`` an item is listed under."""
+        return self.prefix.encode() + _TIMESTAMPS.encode() + item
+
+    def timestamps_pattern(self) -> str:
+        return self.pattern(timestamps_glob())
+
+    def delayed_last_enqueued_at(self) -> str:
+        return self.physical(DELAYED_LAST_ENQUEUED_AT)
+
+    def persistent_schedules(self) -> str:
+        return self.physical(PERSISTENT_SCHEDULES)
+
+    def schedules(self) -> str:
+        return self.physical(SCHEDULES)
+
+    def schedules_changed(self) -> str:
+        return self.physical(SCHEDULES_CHANGED)
+
+    def scheduler_master_lock(self, lock_prefix: str = "") -> str:
+        """The master lock, prefixed twice as ``Locking#master_lock_key`` builds it:
+        ``"#{Resque.redis.namespace}:#{prefix:}resque_scheduler_master_lock"`` written through
+        the namespaced client (``resque:resque:resque_scheduler_master_lock``)."""
+        middle = f"{lock_prefix}:" if lock_prefix else ""
+        return self.physical(f"{self.namespace}:{middle}{MASTER_LOCK}")
+
+    def node_resque_scheduler_lock(self) -> str:
+        """node-resque's own master lock key (one prefix): ``resque:resque_scheduler_master_lock``."""
+        return self.physical(MASTER_LOCK)
 
 
 def _glob_escape(text: str) -> str:

@@ -5,11 +5,13 @@ Only this package imports redis. Values cross it as bytes; encoding is the calle
 
 from ..protocol.keys import FAILED
 from .connection import DEFAULT_URL, connect, refuse_cluster
+from .delayed import Batch, DelayedQueueAccess, Enqueue, Unmovable
 from .failures import FailedQueueAccess
 from .history import HistoryAccess
 from .inspect import KeyInspector, Window
 from .pause import PauseAccess
 from .queues import QueueAccess
+from .schedules import MasterLock, ScheduleAccess, redis_supports_lua
 from .stats import StatsAccess
 from .unique import UniqueAccess
 from .workers import WorkerRegistry
@@ -17,15 +19,22 @@ from .workers import WorkerRegistry
 __all__ = [
     "DEFAULT_URL",
     "FAILED",
+    "Batch",
+    "DelayedQueueAccess",
+    "Enqueue",
     "FailedQueueAccess",
     "HistoryAccess",
     "KeyInspector",
+    "MasterLock",
     "PauseAccess",
     "QueueAccess",
+    "ScheduleAccess",
     "StatsAccess",
     "UniqueAccess",
+    "Unmovable",
     "Window",
     "WorkerRegistry",
     "connect",
+    "redis_supports_lua",
     "refuse_cluster",
 ]

@@ -1,0 +1,243 @@
+"""resque-scheduler's delayed queue: ``delayed_queue_schedule``, ``delayed:<ts>`` lists and
+``timestamps:<item>`` sets (``Resque::Scheduler::DelayingExtensions``). Bytes in, bytes out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import redis
+
+from ..protocol.keys import Keys, delayed_key
+from .connection import CommandSender
+
+# find_delayed_selection reads lists in groups of 100 ("beyond 100 there's almost no improvement").
+_LIST_GROUP = 100
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one ``move_batch`` did: the items it read, and whether its transaction ran."""
+
+    items: list[bytes] = field(default_factory=list)
+    committed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """One job a delayed item becomes: the queue and the payload bytes ``Job.create`` pushes."""
+
+    queue: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Unmovable:
+    """A delayed item that cannot become a job; kept, raw, on the unmovable list."""
+
+    raw: bytes
+
+
+Plan = Enqueue | Unmovable | None
+"""What to do with one item: enqueue it, keep it aside, or (``None``, a vetoing hook) drop it."""
+
+
+class DelayedQueueAccess:
+    """One owner for the delayed-queue keys; each method names the Ruby method it mirrors."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+        self.sender = CommandSender(client)
+
+    # writing
+    def delayed_push(self, timestamp: int, item: bytes) -> None:
+        """``delayed_push``: ``RPUSH delayed:<ts>``, ``SADD timestamps:<item> delayed:<ts>``,
+        ``ZADD delayed_queue_schedule <ts> <ts>``, in Ruby's order, sent in one write."""
+        ts = int(timestamp)
+        self.sender.send(
+            (
+                ("RPUSH", self.keys.delayed(ts), item),
+                ("SADD", self.keys.timestamps(item), delayed_key(ts)),
+                ("ZADD", self.keys.delayed_queue_schedule(), ts, ts),
+            )
+        )
+
+    def delayed_push_many(self, entries: Iterable[tuple[int, bytes]]) -> int:
+        """Many ``delayed_push`` in one pipeline (no transaction, as Ruby's are separate calls)."""
+        pipe = self.client.pipeline(transaction=False)
+        n = 0
+        for ts, item in entries:
+            pipe.rpush(self.keys.delayed(ts), item)
+            pipe.sadd(self.keys.timestamps(item), delayed_key(ts))  # type: ignore[arg-type]
+            pipe.zadd(self.keys.delayed_queue_schedule(), {str(int(ts)): int(ts)})
+            n += 1
+        if n:
+            pipe.execute()
+        return n
+
+    # reading
+    def schedule_window(self, start: int, count: int) -> list[bytes]:
+        """``ZRANGE delayed_queue_schedule start start+count-1`` (``delayed_queue_peek``)."""
+        if count <= 0:
+            return []
+        return list(self.client.zrange(self.keys.delayed_queue_schedule(), start, start + count - 1))  # type: ignore[arg-type]
+
+    def all_timestamps(self) -> list[bytes]:
+        """``ZRANGE delayed_queue_schedule 0 -1``."""
+        return list(self.client.zrange(self.keys.delayed_queue_schedule(), 0, -1))  # type: ignore[arg-type]
+
+    def schedule_size(self) -> int:
+        """``ZCARD delayed_queue_schedule`` (``delayed_queue_schedule_size``)."""
+        return int(self.client.zcard(self.keys.delayed_queue_schedule()))  # type: ignore[arg-type]
+
+    def timestamp_size(self, timestamp: int) -> int:
+        """``LLEN delayed:<ts>`` (``delayed_timestamp_size``)."""
+        return int(self.client.llen(self.keys.delayed(timestamp)))  # type: ignore[arg-type]
+
+    def timestamp_sizes(self, timestamps: Sequence[int]) -> list[int]:
+        """``LLEN`` of each ``delayed:<ts>`` in one pipeline."""
+        pipe = self.client.pipeline(transaction=False)
+        for ts in timestamps:
+            pipe.llen(self.keys.delayed(ts))
+        return [int(n) for n in pipe.execute()]
+
+    def timestamp_items(self, timestamp: int, start: int = 0, count: int = -1) -> list[bytes]:
+        """``LRANGE delayed:<ts> start start+count-1`` (``delayed_timestamp_peek``); all for -1."""
+        stop = -1 if count < 0 else start + count - 1
+        return list(self.client.lrange(self.keys.delayed(timestamp), start, stop))  # type: ignore[arg-type]
+
+    def lists_of(self, timestamps: Sequence[bytes]) -> list[list[bytes]]:
+        """Every item of each ``delayed:<member>``, pipelined 100 lists at a time
+        (``find_delayed_selection``)."""
+        out: list[list[bytes]] = []
+        for i in range(0, len(timestamps), _LIST_GROUP):
+            pipe = self.client.pipeline(transaction=False)
+            for member in timestamps[i : i + _LIST_GROUP]:
+                pipe.lrange(self.keys.delayed_member(member), 0, -1)  # type: ignore[arg-type]
+            out.extend(list(r) for r in pipe.execute())
+        return out
+
+    def next_due_timestamp(self, at: int) -> bytes | None:
+        """``ZRANGEBYSCORE delayed_queue_schedule -inf <at> LIMIT 0 1``, the raw member
+        (``next_delayed_timestamp``)."""
+        found = self.client.zrangebyscore(self.keys.delayed_queue_schedule(), "-inf", at, start=0, num=1)
+        return found[0] if found else None  # type: ignore[index]
+
+    def timestamps_of(self, item: bytes) -> list[bytes]:
+        """``SMEMBERS timestamps:<item>``: the ``delayed:<ts>`` names it is listed under."""
+        return sorted(self.client.smembers(self.keys.timestamps(item)))  # type: ignore[arg-type]
+
+    def count_all(self) -> int:
+        """``count_all_scheduled_jobs``: ``LLEN`` of every listed timestamp (pipelined here)."""
+        members = self.all_timestamps()
+        total = 0
+        for i in range(0, len(members), 1000):
+            pipe = self.client.pipeline(transaction=False)
+            for m in members[i : i + 1000]:
+                pipe.llen(self.keys.delayed_member(m))  # type: ignore[arg-type]
+            total += sum(int(n) for n in pipe.execute())
+        return total
+
+    # removing
+    def remove_item(self, item: bytes) -> int:
+        """``remove_delayed_job``: ``LREM`` the exact bytes from each list ``timestamps:<item>``
+        names and ``SREM`` it there; the zset is left for the scheduler to clean up, as Ruby does."""
+        members = self.client.smembers(self.keys.timestamps(item))  # type: ignore[arg-type]
+        if not members:
+            return 0
+        pipe = self.client.pipeline(transaction=False)
+        tkey = self.keys.timestamps(item)
+        for member in sorted(members):  # type: ignore[arg-type]
+            pipe.lrem(self.keys.physical_bytes(member), 0, item)  # type: ignore[arg-type]
+            pipe.srem(tkey, member)  # type: ignore[arg-type]
+        replies = pipe.execute()
+        return sum(int(n) for n in replies[0::2])
+
+    def remove_from_timestamp(self, timestamp: int, item: bytes) -> int:
+        """``remove_delayed_job_from_timestamp``: ``SREM``, ``LREM``, then ``clean_up_timestamp``."""
+        key = self.keys.delayed(timestamp)
+        self.client.srem(self.keys.timestamps(item), delayed_key(timestamp))  # type: ignore[arg-type]
+        count = int(self.client.lrem(key, 0, item))  # type: ignore[arg-type]
+        self.clean_up_timestamp(timestamp)
+        return count
+
+    def clean_up_timestamp(self, timestamp: int) -> bool:
+        """``clean_up_timestamp``: under ``WATCH delayed:<ts>``, if the list is empty, ``DEL`` it
+        and ``ZREM`` the timestamp in one transaction. True when it was removed."""
+        key = self.keys.delayed(timestamp)
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]
+                if int(pipe.llen(key)) != 0:  # type: ignore[arg-type]
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                pipe.delete(key)
+                pipe.zrem(self.keys.delayed_queue_schedule(), int(timestamp))
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
+
+    def forget_timestamp(self, member: bytes) -> None:
+        """``ZREM`` a schedule member that names no readable second (bad input), raw bytes."""
+        self.client.zrem(self.keys.delayed_queue_schedule(), member)
+
+    def reset(self) -> None:
+        """``reset_delayed_queue``: every listed ``delayed:<ts>`` with its items' ``timestamps:``
+        sets, then the zset."""
+        for member in self.all_timestamps():
+            key = self.keys.delayed_member(member)
+            items = self.client.lrange(key, 0, -1)  # type: ignore[arg-type]
+            self.client.delete(key, *(self.keys.timestamps(i) for i in items))  # type: ignore[union-attr]
+        self.client.delete(self.keys.delayed_queue_schedule())
+
+    # the scheduler's batch
+    def move_batch(self, timestamp: int, batch_size: int, plan: Callable[[bytes], Plan]) -> Batch:
+        """``enqueue_items_in_batch_for_timestamp``: under ``WATCH delayed:<ts>``, read up to
+        ``batch_size`` items and, in one ``MULTI``, ``SREM`` each from its ``timestamps:`` set,
+        push each job (``SADD queues`` + ``RPUSH queue:<q>``) and ``LTRIM`` the batch off.
+
+        A job is enqueued exactly when its item leaves the list. If the list changed meanwhile
+        (or the connection dropped before ``EXEC``), nothing happened and ``committed`` is False.
+        An item ``plan`` cannot turn into a job is moved to ``delayed:unmovable``, raw.
+        """
+        key = self.keys.delayed(timestamp)
+        member = delayed_key(timestamp)
+        batch = Batch()
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]
+                batch.items = list(pipe.lrange(key, 0, batch_size - 1))  # type: ignore[arg-type]
+                plans = [plan(item) for item in batch.items]
+                pipe.multi()
+                for item, what in zip(batch.items, plans, strict=True):
+                    pipe.srem(self.keys.timestamps(item), member)  # type: ignore[arg-type]
+                    if isinstance(what, Enqueue):
+                        pipe.sadd(self.keys.queues(), what.queue)
+                        pipe.rpush(self.keys.queue(what.queue), what.payload)
+                    elif isinstance(what, Unmovable):
+                        pipe.rpush(self.keys.scheduler_unmovable(), what.raw)
+                pipe.ltrim(key, batch_size, -1)
+                pipe.execute()
+                batch.committed = True
+            except redis.WatchError:
+                batch.committed = False
+        return batch
+
+    def unmovable(self, start: int = 0, count: int = 50) -> list[bytes]:
+        """A window of ``delayed:unmovable``."""
+        return list(self.client.lrange(self.keys.scheduler_unmovable(), start, start + count - 1))  # type: ignore[arg-type]
+
+    def unmovable_size(self) -> int:
+        return int(self.client.llen(self.keys.scheduler_unmovable()))  # type: ignore[arg-type]
+
+    # last enqueued
+    def set_last_enqueued_at(self, name: str, when: str) -> None:
+        """``last_enqueued_at``: ``HSET delayed:last_enqueued_at <name> <time>``."""
+        self.client.hset(self.keys.delayed_last_enqueued_at(), name, when)
+
+    def last_enqueued_at(self, name: str) -> bytes | None:
+        """``get_last_enqueued_at``."""
+        return self.client.hget(self.keys.delayed_last_enqueued_at(), name)  # type: ignore[return-value]

@@ -1,0 +1,138 @@
+"""resque-scheduler's schedule keys: ``persistent_schedules``, ``schedules_changed`` and the
+master lock (``SchedulingExtensions``, ``Locking``, ``Lock::Resilient``/``Lock::Basic``)."""
+
+from __future__ import annotations
+
+import redis
+
+from ..protocol.keys import Keys
+
+
+class ScheduleAccess:
+    """``persistent_schedules`` (name -> encoded config) and the ``schedules_changed`` set."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    def set_persistent(self, name: str, config: bytes) -> None:
+        """``set_schedule`` with ``persist``: ``HSET persistent_schedules`` then ``SADD
+        schedules_changed``."""
+        self.client.hset(self.keys.persistent_schedules(), name, config)  # type: ignore[arg-type]
+        self.mark_changed(name)
+
+    def remove(self, name: str) -> None:
+        """``remove_schedule``: ``HDEL persistent_schedules`` then ``SADD schedules_changed``."""
+        self.client.hdel(self.keys.persistent_schedules(), name)
+        self.mark_changed(name)
+
+    def mark_changed(self, name: str) -> None:
+        self.client.sadd(self.keys.schedules_changed(), name)
+
+    def persistent(self) -> dict[bytes, bytes]:
+        """``HGETALL persistent_schedules``."""
+        return dict(self.client.hgetall(self.keys.persistent_schedules()))  # type: ignore[arg-type]
+
+    def persistent_one(self, name: str) -> bytes | None:
+        return self.client.hget(self.keys.persistent_schedules(), name)  # type: ignore[return-value]
+
+    def changed_count(self) -> int:
+        """``SCARD schedules_changed``."""
+        return int(self.client.scard(self.keys.schedules_changed()))  # type: ignore[arg-type]
+
+    def pop_changed(self) -> bytes | None:
+        """``SPOP schedules_changed``."""
+        return self.client.spop(self.keys.schedules_changed())  # type: ignore[return-value]
+
+    def clear_changed(self) -> None:
+        """``DEL schedules_changed`` (``load_schedule!`` as master with a dynamic schedule)."""
+        self.client.delete(self.keys.schedules_changed())
+
+    def last_enqueued(self) -> dict[bytes, bytes]:
+        """``HGETALL delayed:last_enqueued_at``."""
+        return dict(self.client.hgetall(self.keys.delayed_last_enqueued_at()))  # type: ignore[arg-type]
+
+
+# Lock::Resilient's two scripts, with the timeout interpolated as Ruby does (same text, so the
+# same SHA1 as a Ruby scheduler with the same timeout loads).
+_LOCKED = """if redis.call('GET', KEYS[1]) == ARGV[1]
+then
+  redis.call('EXPIRE', KEYS[1], {timeout})
+
+  if redis.call('GET', KEYS[1]) == ARGV[1]
+  then
+    return 1
+  end
+end
+
+return 0
+"""
+
+_ACQUIRE = """if redis.call('SETNX', KEYS[1], ARGV[1]) == 1
+then
+  redis.call('EXPIRE', KEYS[1], {timeout})
+  return 1
+else
+  return 0
+end
+"""
+
+
+class MasterLock:
+    """``Lock::Resilient``: ``acquire!`` (SETNX + EXPIRE in one script) and ``locked?`` (GET
+    compare + EXPIRE renewal in one script), keyed ``<ns>:<ns>:[<prefix>:]resque_scheduler_master_lock``
+    and valued ``<host>:<pid>``. ``basic=True`` is ``Lock::Basic`` (Redis without Lua)."""
+
+    def __init__(
+        self, client: redis.Redis, key: str, value: str, timeout: int, *, basic: bool = False
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.value = value
+        self.timeout = int(timeout)
+        self.basic = basic
+        self._locked = client.register_script(_LOCKED.format(timeout=self.timeout))
+        self._acquire = client.register_script(_ACQUIRE.format(timeout=self.timeout))
+
+    def acquire(self) -> bool:
+        """``acquire!``."""
+        if self.basic:
+            if self.client.setnx(self.key, self.value):
+                self.client.expire(self.key, self.timeout)
+                return True
+            return False
+        return int(self._acquire(keys=[self.key], args=[self.value])) == 1
+
+    def locked(self) -> bool:
+        """``locked?``: we hold it (and its expiry was renewed)."""
+        if self.basic:
+            if self.client.get(self.key) == self.value.encode():
+                self.client.expire(self.key, self.timeout)
+                return self.client.get(self.key) == self.value.encode()
+            return False
+        return int(self._locked(keys=[self.key], args=[self.value])) == 1
+
+    def master(self) -> bool:
+        """``Locking#master?``: ``acquire! || locked?``."""
+        return self.acquire() or self.locked()
+
+    def release(self) -> bool:
+        """``release``: ``locked? && release!`` (``DEL`` only while we hold it)."""
+        return self.locked() and int(self.client.delete(self.key)) == 1  # type: ignore[arg-type]
+
+    def holder(self) -> bytes | None:
+        """``GET`` the lock: who holds it (``host:pid``), if anyone."""
+        return self.client.get(self.key)  # type: ignore[return-value]
+
+    def ttl(self) -> int:
+        return int(self.client.ttl(self.key))  # type: ignore[arg-type]
+
+
+def redis_supports_lua(client: redis.Redis) -> bool:
+    """``supports_lua?``: ``redis_version`` >= 2.5."""
+    version = str(client.info("server").get("redis_version", "0"))  # type: ignore[union-attr]
+    major, _, rest = version.partition(".")
+    try:
+        return float(f"{major}.{rest.partition('.')[0]}") >= 2.5
+    except ValueError:
+        return True
