@@ -539,7 +539,17 @@ class _fresh:  # a context manager used like a function
 # main
 # --------------------------------------------------------------------------
 
-VERSION_KEYS = ("ruby", "resque", "redis_rb", "redis_namespace", "multi_json", "oj", "json", "activesupport")
+VERSION_KEYS = (
+    "ruby",
+    "resque",
+    "redis_rb",
+    "redis_namespace",
+    "multi_json",
+    "oj",
+    "json",
+    "activesupport",
+    "resque_scheduler",
+)
 
 
 def provenance(ref: Reference, hellos: dict[str, Json], redis_version: str) -> Json:
@@ -567,7 +577,7 @@ def _parse(argv: Iterable[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=FIXTURES, help="fixtures directory")
     parser.add_argument(
         "--only",
-        choices=("payloads", "failures", "workers", "keyspace", "plugins"),
+        choices=("payloads", "failures", "workers", "keyspace", "plugins", "scheduler"),
         action="append",
         help="record only these fixture sets (repeatable)",
     )
@@ -576,7 +586,7 @@ def _parse(argv: Iterable[str] | None) -> argparse.Namespace:
 
 def main(argv: Iterable[str] | None = None) -> int:
     args = _parse(argv)
-    only = set(args.only or ("payloads", "failures", "workers", "keyspace", "plugins"))
+    only = set(args.only or ("payloads", "failures", "workers", "keyspace", "plugins", "scheduler"))
     found = find_reference()
     if isinstance(found, str):
         print(found, file=sys.stderr)
@@ -604,6 +614,10 @@ def main(argv: Iterable[str] | None = None) -> int:
             norm = Normaliser(prov["hostname"], rewrite)
             for name, snap in record_keyspace(ref, endpoint, norm).items():
                 write_json(out / "keyspace" / f"{name}.json", {"provenance": prov, **snap})
+        if "scheduler" in only:
+            with RubyDriver(ref, endpoint.driver_url, "rec_parse", "json_gem", env={"TZ": "UTC"}) as drv:
+                parsed = record_scheduler.record_parsing(drv)
+            write_json(out / "scheduler" / "parsing.json", {"provenance": prov, "tz": "UTC", **parsed})
     print(f"fixtures written to {args.out}", file=sys.stderr)
     return 0
 

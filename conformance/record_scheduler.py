@@ -76,3 +76,88 @@ def record(fresh: Callable[[str], Any], snap: Callable[[str, Any], None]) -> Non
         snap("delayed_enqueue", sc)
         delayed_remove(sc)
         snap("delayed_remove", sc)
+
+
+MARCH = 1772886896  # 2026-03-07T12:34:56Z, the day before New York springs forward
+NOVEMBER = 1793505600  # 2026-11-01T04:00:00Z, the night New York falls back
+
+CRONS = [
+    "0 3 * * *",
+    "*/15 * * * *",
+    "0 9 * * 1-5",
+    "0 9 * * mon-fri",
+    "30 2 * * 0",
+    "0 0 * * 7",
+    "0 0 1,15 * 5",
+    "1-10/3 * * * *",
+    "0 0 1 * *",
+    "0 0 29 2 *",
+    "0 0 31 * *",
+    "0 0 L * *",
+    "0 0 * * mon#2",
+    "@daily",
+    "@hourly",
+    "@weekly",
+    "@monthly",
+    "*/10 * * * * *",
+    "0 */2 * * * *",
+    "30 15 10 * * *",
+    "0 3 * * * Europe/Paris",
+    "0 12 * * * UTC",
+    "0 12 * * * Asia/Kolkata",
+    "15 10 * * * +05:30",
+    "0 2 * * * America/New_York",
+    "30 1 * * * America/New_York",
+    "0 0 * * 1L",
+    "* * * * * * *",
+    "not a cron",
+    "61 * * * *",
+]
+
+DURATIONS = [
+    "1h30m",
+    "1d",
+    "2w",
+    "1M",
+    "1y",
+    "500",
+    "0",
+    "1.5s",
+    "1.5",
+    "30s",
+    "10m",
+    "1h",
+    "3d4h",
+    "1w2d",
+    "-1h",
+    "1m30",
+    "foo",
+    "1ms",
+    "100ms",
+    "P1D",
+    "PT1H",
+    "P1Y2M",
+    "PT1.5S",
+    "1.5h",
+    "0.5d",
+    "1H",
+    "1s500ms",
+    "2h-30m",
+    "1y2M3w4d5h6m7s",
+    "1h 30m",
+    "1 hour",
+    "2 days",
+    " 1h ",
+    "15mins",
+    "1 minute",
+    "45 seconds",
+    "",
+    "h",
+    "1x",
+]
+
+
+def record_parsing(drv: Any) -> Json:
+    """How rufus-scheduler/fugit read each cron (next 4 times after two instants) and duration."""
+    crons = [[c, at, 4] for c in CRONS for at in (MARCH, NOVEMBER)]
+    return dict(drv.call("sched_parse", crons=crons, durations=DURATIONS))

@@ -14,6 +14,9 @@
 #       schedule is given to Resque.schedule=. -> {"pid"}
 #   scheduler_lock                           -> {"key", "value", "ttl"} of the master lock as
 #                                               resque-scheduler names it
+#   sched_parse crons [[text, from_epoch, n]], durations [text]
+#       How rufus-scheduler (fugit) reads them: the next n times of each cron after
+#       from_epoch (null when it refuses the text), each duration's seconds (null: refused).
 module ConformanceScheduler
   class Unavailable < StandardError; end
 
@@ -86,6 +89,23 @@ module ConformanceScheduler
       exit!(1)
     end
     { "pid" => pid }
+  end
+
+  def parse(req)
+    load!
+    crons = (req["crons"] || []).map do |text, from, n|
+      cron = Fugit::Cron.parse(text)
+      next [text, from, nil] unless cron
+
+      t = EtOrbi::EoTime.new(from.to_f, "UTC")
+      [text, from, Array.new(n) { t = cron.next_time(t); t.to_i }]
+    end
+    durations = (req["durations"] || []).map do |text|
+      [text, Rufus::Scheduler.parse_duration(text)]
+    rescue ArgumentError
+      [text, nil]
+    end
+    { "crons" => crons, "durations" => durations }
   end
 
   def lock(_driver)
