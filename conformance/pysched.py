@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -104,6 +105,13 @@ class SchedulerCommands:
         except subprocess.TimeoutExpired:
             return {"pid": pid, "running": True}
         return {"pid": pid, "exitstatus": code if code >= 0 else None, "termsig": -code if code < 0 else None}
+
+    def scheduler_signal(self, pid: int, name: str) -> bool:
+        proc = self._scheduler_procs.get(pid)
+        if proc is None:
+            return False
+        proc.send_signal(getattr(signal, "SIG" + name.removeprefix("SIG")))
+        return True
 
     def stop_schedulers(self) -> None:
         for proc in self._scheduler_procs.values():

@@ -267,9 +267,12 @@ class PythonDriver(SchedulerCommands):
         return self.workers.wait(pid, timeout)
 
     def cmd_wait(self, pid: int, timeout: float = 60) -> dict[str, Any]:
-        return self.workers.wait(pid, timeout)
+        found = self.scheduler_wait(pid, timeout)
+        return found if found is not None else self.workers.wait(pid, timeout)
 
     def cmd_signal(self, pid: int, signal: str) -> int:
+        if self.scheduler_signal(pid, signal):
+            return 1
         return self.workers.signal(pid, signal)
 
     def cmd_ps(self, pid: int) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import DecodeError
+from .keys import delayed_timestamp_of_key
 from .rubyjson import Profile, decode, encode_prepared, prepare
 
 
@@ -69,7 +70,7 @@ def parse_timestamp_member(member: bytes | str) -> int | None:
     not a plain integer is ``None`` so callers report it instead of acting on second 0.
     """
     text = member.decode("utf-8", "replace") if isinstance(member, bytes) else member
-    text = text.removeprefix("delayed:")
+    text = delayed_timestamp_of_key(text) or text
     digits = text[1:] if text[:1] == "-" else text
     return int(text) if digits.isdigit() else None
 

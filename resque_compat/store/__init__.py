@@ -11,6 +11,7 @@ from .history import HistoryAccess
 from .inspect import KeyInspector, Window
 from .pause import PauseAccess
 from .queues import QueueAccess
+from .reserve import REDIS_UNAVAILABLE
 from .schedules import MasterLock, ScheduleAccess, redis_supports_lua
 from .stats import StatsAccess
 from .unique import UniqueAccess
@@ -19,6 +20,7 @@ from .workers import WorkerRegistry
 __all__ = [
     "DEFAULT_URL",
     "FAILED",
+    "REDIS_UNAVAILABLE",
     "Batch",
     "DelayedQueueAccess",
     "Enqueue",

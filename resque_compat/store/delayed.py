@@ -226,6 +226,26 @@ class DelayedQueueAccess:
                 batch.committed = False
         return batch
 
+    def quarantine_member(self, member: bytes) -> int:
+        """A ``delayed_queue_schedule`` member that is not an integer: its list's items (if any)
+        go raw to ``delayed:unmovable``, then the list and the member are removed, in one
+        transaction. Returns how many items were kept aside."""
+        key = self.keys.delayed_member(member)
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    items = list(pipe.lrange(key, 0, -1))  # type: ignore[arg-type]
+                    pipe.multi()
+                    if items:
+                        pipe.rpush(self.keys.scheduler_unmovable(), *items)
+                    pipe.delete(key)
+                    pipe.zrem(self.keys.delayed_queue_schedule(), member)
+                    pipe.execute()
+                    return len(items)
+                except redis.WatchError:
+                    continue
+
     def unmovable(self, start: int = 0, count: int = 50) -> list[bytes]:
         """A window of ``delayed:unmovable``."""
         return list(self.client.lrange(self.keys.scheduler_unmovable(), start, start + count - 1))  # type: ignore[arg-type]
