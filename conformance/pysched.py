@@ -59,7 +59,7 @@ class SchedulerCommands:
         schedule: dict[str, Any] | None = None,
         log: str | None = None,
     ) -> dict[str, Any]:
-        argv = [sys.executable, "-m", "resque_compat.console", "scheduler"]
+        argv = [sys.executable, "-m", "resque_compat.cli", "scheduler"]
         run_env = {
             **os.environ,
             "REDIS_URL": self.redis_url,

@@ -70,6 +70,17 @@ def pop(resque: Resque, queue: str, timeout: float = WAIT) -> Any:
     return None if got is None else resque.decode(got[1])
 
 
+def until(resque: Resque, condition: Any, timeout: float = WAIT) -> bool:
+    """Wait for a state of Redis the scheduler reaches after its last push (a bounded wait on
+    Redis between checks, not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        resque.redis.blpop([resque.keys.queue("never")], timeout=0.05)
+    return True
+
+
 def test_due_jobs_are_moved_to_their_queues_in_ruby_bytes_and_later_ones_wait(
     resque: Resque, schedulers: Schedulers
 ) -> None:
@@ -82,6 +93,7 @@ def test_due_jobs_are_moved_to_their_queues_in_ruby_bytes_and_later_ones_wait(
     assert first == {"class": "Archive", "args": [0, 1.5]}
     rest = [pop(resque, "files") for _ in range(249)]
     assert [job["args"][0] for job in rest] == list(range(1, 250))
+    assert until(resque, lambda: resque.delayed_queue_schedule_size() == 1)
     assert resque.delayed_queue_peek(0, 10) == [now + 3600]
     assert resque.count_all_scheduled_jobs() == 1
     assert (
@@ -102,11 +114,10 @@ def test_items_that_cannot_become_jobs_are_kept_raw_and_reported_and_the_rest_mo
     resque.redis.rpush(resque.keys.delayed_member(b"not-a-number"), b'{"class":"Lost","args":[],"queue":"q"}')
     schedulers.start()
     assert pop(resque, "q") == {"class": "Good", "args": [1]}
-    deadline = time.monotonic() + WAIT
-    while (resque.delayed_store.unmovable_size() < 5 or resque.delayed_queue_schedule_size()) and (
-        time.monotonic() < deadline
-    ):
-        pop(resque, "never", timeout=0.1)  # a bounded wait on Redis, not a sleep
+    assert until(
+        resque,
+        lambda: resque.delayed_store.unmovable_size() == 5 and not resque.delayed_queue_schedule_size(),
+    )
     assert sorted(resque.delayed_store.unmovable(0, 10)) == sorted(
         [*bad, b'{"class":"Lost","args":[],"queue":"q"}']
     )
@@ -172,8 +183,7 @@ def test_a_dynamic_schedule_set_while_running_is_picked_up_and_removed(
     )
     assert pop(resque, "d") == {"class": "Dyn", "args": []}
     resque.remove_schedule("dyn")
-    while resque.redis.scard(resque.keys.schedules_changed()):
-        pop(resque, "never", timeout=0.1)
+    assert until(resque, lambda: not resque.redis.scard(resque.keys.schedules_changed()))
     resque.redis.delete(resque.keys.queue("d"))
     assert pop(resque, "d", timeout=2.5) is None
 

@@ -102,7 +102,7 @@
 #                                                 pages use, as in `failures`)
 #   plugin_load, ruby, pause                   -> the plugins' commands (plugins.rb)
 #   define_job ... plugin? {"name","options"}  -> the class takes a plugin (plugins.rb)
-#   sched, scheduler, scheduler_lock, sched_parse -> resque-scheduler (scheduler_commands.rb)
+#   sched, scheduler, scheduler_lock, sched_parse, sched_web_get -> resque-scheduler (scheduler_commands.rb)
 #   quit                                       -> replies, then exits
 #
 # ActiveJob mode: with CONFORMANCE_ACTIVEJOB=1 in its environment the driver is a Rails 6.1
@@ -658,6 +658,7 @@ module ConformanceDriver
     when "scheduler" then ConformanceScheduler.run(self, req)
     when "scheduler_lock" then ConformanceScheduler.lock(self)
     when "sched_parse" then ConformanceScheduler.parse(req)
+    when "sched_web_get" then ConformanceScheduler.web_get(self, req)
     when "aj_define" then ConformanceActiveJob.define(req)
     when "aj_enqueue" then ConformanceActiveJob.enqueue(req)
     when "aj_shape"

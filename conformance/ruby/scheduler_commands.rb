@@ -14,6 +14,8 @@
 #       schedule is given to Resque.schedule=. -> {"pid"}
 #   scheduler_lock                           -> {"key", "value", "ttl"} of the master lock as
 #                                               resque-scheduler names it
+#   sched_web_get path                       -> web_get with resque-scheduler's tabs loaded
+#                                               (resque/scheduler/server), dynamic schedules on
 #   sched_parse crons [[text, from_epoch, n]], durations [text]
 #       How rufus-scheduler (fugit) reads them: the next n times of each cron after
 #       from_epoch (null when it refuses the text), each duration's seconds (null: refused).
@@ -106,6 +108,15 @@ module ConformanceScheduler
       [text, nil]
     end
     { "crons" => crons, "durations" => durations }
+  end
+
+  def web_get(driver, req)
+    load!
+    require "resque/server"
+    require "resque/scheduler/server"
+    # as with DYNAMIC_SCHEDULE: the Schedule tab reloads persistent_schedules on every GET
+    Resque::Scheduler.dynamic = true
+    driver.web_get(req)
   end
 
   def lock(_driver)

@@ -50,10 +50,23 @@ class Case:
 
 def all_scenarios() -> list[Scenario]:
     """Every scenario, in the order the matrix shows them."""
-    from . import activejob, client, failures, hooks, keyspace, pause, payloads, unique, web, workers
+    from . import (
+        activejob,
+        client,
+        failures,
+        hooks,
+        keyspace,
+        pause,
+        payloads,
+        scheduler,
+        unique,
+        web,
+        workers,
+    )
 
     out: list[Scenario] = []
-    for module in (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause, unique):
+    modules = (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause, unique, scheduler)
+    for module in modules:
         out.extend(module.SCENARIOS)
     return out
 
