@@ -243,6 +243,27 @@ def test_a_python_enqueued_active_job_lands_on_the_queue_as_rails_writes_it(resq
     assert "mailers" in resque.queues()
 
 
+def test_wait_and_wait_until_delay_the_wrapper_as_rails_adapter_enqueue_at_does(resque: Resque) -> None:
+    # When Python enqueues with wait (like perform_later after set(wait: 1.hour)) and wait_until
+    job_id = enqueue(resque, "SendInvoiceJob", [1], queue="mailers", wait=timedelta(hours=1))
+    later = datetime(2100, 1, 1, tzinfo=timezone.utc)
+    enqueue(resque, "SendInvoiceJob", [2], queue="mailers", wait_until=later)
+    enqueue(
+        resque, "SendInvoiceJob", [3], queue="mailers", wait_until=datetime.now(timezone.utc) - timedelta(1)
+    )
+    # Then the first two wait in the delayed queue as enqueue_at_with_queue writes them, the due one runs now
+    assert resque.size("mailers") == 1
+    (first_ts, second_ts) = resque.delayed_queue_peek(0, 10)
+    assert abs(first_ts - (datetime.now(timezone.utc).timestamp() + 3600)) < 5
+    assert second_ts == int(later.timestamp())
+    (raw,) = resque.delayed_store.timestamp_items(first_ts)
+    item = json.loads(raw)
+    assert list(item) == ["class", "args", "queue"] and item["queue"] == "mailers"
+    assert item["class"] == WRAPPER_CLASS and item["args"][0]["job_id"] == job_id
+    assert raw == encode(item, Profile.RAILS)
+    assert resque.remove_delayed_in_queue(WRAPPER_CLASS, "mailers", item["args"][0]) == 1
+
+
 def test_a_python_enqueued_job_round_trips_through_the_wrapper(resque: Resque) -> None:
     registry = Registry()
     active_jobs = install(registry)

@@ -21,13 +21,15 @@ Ruby code and is not reproduced.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..jobs import Registry
-from ..protocol import Profile
+from ..protocol import Profile, encode
+from ..protocol.delayed import epoch_seconds
 from ..runtime.job import perform_callable
 from .arguments import Codec
 from .errors import ActiveJobPerformError, UnknownActiveJobClass
@@ -168,10 +170,17 @@ def enqueue(
     enqueued_at: datetime | None = None,
     codec: Codec | None = None,
     profile: Profile = Profile.RAILS,
+    wait: float | timedelta | None = None,
+    wait_until: datetime | float | None = None,
 ) -> str:
     """``SendInvoiceJob.perform_later(*args, **kwargs)`` from Python: push the JobWrapper payload a
     Rails worker runs, with Rails' fields (``job_id``, ``queue_name``, ``priority``,
     ``executions``, ``exception_executions``, ``locale``, ``timezone``, ``enqueued_at``).
+
+    ``wait`` (seconds or a timedelta) or ``wait_until`` (an aware datetime or epoch seconds) is
+    ``set(wait:)``/``set(wait_until:)``: Rails' Resque adapter then calls
+    ``Resque.enqueue_at_with_queue(queue, scheduled_at, JobWrapper, job.serialize)``, so the job
+    waits in resque-scheduler's delayed queue (or is enqueued now when already due).
 
     ``job_class`` is a Ruby class name or a registered ``ActiveJobPerformer`` (its queue is the
     default). Bytes follow ``profile`` (a Rails process: ``Profile.RAILS``). Returns the job_id.
@@ -192,5 +201,24 @@ def enqueue(
         enqueued_at=enqueued_at,
         codec=codec or Codec(),
     )
-    resque.queue_store.push_to_queue(target_queue, encode_wrapped(data, profile))
+    at = _scheduled_at(wait, wait_until)
+    if at is None:
+        resque.queue_store.push_to_queue(target_queue, encode_wrapped(data, profile))
+    else:
+        item = {"class": WRAPPER_CLASS, "args": [dict(data)], "queue": target_queue}
+        if int(at) <= int(time.time()):
+            resque.queue_store.push_to_queue(target_queue, encode_wrapped(data, profile))
+        else:
+            resque.delayed_store.delayed_push(int(at), encode(item, profile, "args"))
     return str(data["job_id"])
+
+
+def _scheduled_at(wait: float | timedelta | None, wait_until: datetime | float | None) -> float | None:
+    """``ActiveJob::Core#scheduled_at`` as ``set`` computes it: ``wait.seconds.from_now.to_f`` or
+    ``wait_until.to_f`` (``wait`` wins, as in ``ConfiguredJob#perform_later``'s options)."""
+    if wait is not None:
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return time.time() + seconds
+    if wait_until is None:
+        return None
+    return float(epoch_seconds(wait_until)) if isinstance(wait_until, datetime) else float(wait_until)
