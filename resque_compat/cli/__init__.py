@@ -15,7 +15,7 @@ COMMANDS = {
     **dict.fromkeys(("enqueue", "queues", "peek", "remove-queue", "destroy", "info", "failures"), "admin"),
     **dict.fromkeys(("work", "workers"), "work"),
     "web": "web",
-    "scheduler": "scheduler",
+    **dict.fromkeys(("scheduler", "delayed", "schedule"), "scheduler"),
     **dict.fromkeys(("inventory", "move", "doctor", "route"), "migrate"),
 }
 """Command name -> the module of this package that registers it."""
