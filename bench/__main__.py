@@ -18,14 +18,14 @@ from typing import Any
 
 from resque_compat.testing import RedisServer
 
-from . import ruby, workloads
+from . import ruby, scheduler, workloads
 from .workloads import Context
 
 PLACEMENTS = {"split": "1", "shared": "0"}
 
 
-def plan(jobs_scale: float, have_ruby: bool) -> list[tuple[str, str, Callable[[Context], Any], bool]]:
-    """(name, unit, workload, needs Ruby)."""
+def plan(jobs_scale: float, have_ruby: bool) -> list[tuple[str, str, Callable[[Context], Any], bool | str]]:
+    """(name, unit, workload, needs Ruby: True, or ``SCHEDULER`` for Ruby with resque-scheduler)."""
 
     def n(x: int) -> int:
         return max(100, int(x * jobs_scale))
@@ -49,7 +49,17 @@ def plan(jobs_scale: float, have_ruby: bool) -> list[tuple[str, str, Callable[[C
         ("python worker fork COUNT=2", "jobs/s", workloads.py_worker(n(1500), fork=True, count=2), False),
         ("python pickup latency p50, blocking", "ms", workloads.py_latency(n(200), blocking=True), False),
         ("python pickup latency p50, INTERVAL=0.1", "ms", workloads.py_latency(n(40), blocking=False), False),
+        ("python scheduler moving due jobs", "jobs/s", scheduler.moved(n(100000), "python"), False),
+        ("ruby scheduler moving due jobs", "jobs/s", scheduler.moved(n(100000), "ruby"), SCHEDULER),
+        ("python enqueue_at", "jobs/s", workloads.py_enqueue("enqueue_at", n(20000)), False),
+        ("ruby enqueue_at", "jobs/s", scheduler.rb_enqueue_at(n(20000)), SCHEDULER),
+        ("python idle scheduler", "commands/s", scheduler.idle_commands("python"), False),
+        ("ruby idle scheduler", "commands/s", scheduler.idle_commands("ruby"), SCHEDULER),
     ]
+
+
+SCHEDULER = "resque-scheduler"
+"""A row that needs Ruby's resque-scheduler as well (``RESQUE_SCHEDULER_LIB``)."""
 
 
 COMMANDS = [
@@ -66,6 +76,15 @@ RATIOS = [
     ("python/ruby worker in-process", "python worker in-process", "ruby worker in-process", 2.0),
     ("python/ruby worker fork", "python worker fork", "ruby worker fork", 2.0),
     ("python enqueue / redis-benchmark RPUSH", "python enqueue", "redis-benchmark RPUSH", None),
+    (
+        "python/ruby scheduler moving due jobs",
+        "python scheduler moving due jobs",
+        "ruby scheduler moving due jobs",
+        3.0,
+    ),
+    ("python/ruby enqueue_at", "python enqueue_at", "ruby enqueue_at", 1.6),
+    # commands per second: Ruby's over Python's, so >= 1 means Python costs Redis no more
+    ("ruby/python idle scheduler commands", "ruby idle scheduler", "python idle scheduler", 1.0),
 ]
 
 
@@ -101,6 +120,10 @@ def main() -> int:
                 key = f"{placement}/{name}"
                 if needs_ruby and reference is None:
                     results[key] = {"unit": unit, "skipped": "no Ruby reference"}
+                    continue
+                problem = scheduler.ruby_scheduler_problem() if needs_ruby == SCHEDULER else None
+                if problem:
+                    results[key] = {"unit": unit, "skipped": problem}
                     continue
                 print(f"[{placement}] {name} ...", end="", flush=True)
                 start = time.monotonic()

@@ -26,11 +26,22 @@ def bulk(resque: Resque, jobs: int) -> float:
     return jobs / (time.perf_counter() - start)
 
 
+def enqueue_at(resque: Resque, jobs: int) -> float:
+    """``Resque.enqueue_at`` of one job class, all at one far timestamp (as the Ruby row)."""
+    start = time.perf_counter()
+    for _ in range(jobs):
+        resque.enqueue_at_with_queue("noop", LATER, "NoopJob", *ARGS)
+    return jobs / (time.perf_counter() - start)
+
+
+LATER = 4102444800
+
+
 def main() -> None:
     workload, url, namespace, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     resque = Resque.from_url(url, namespace=namespace)
     resque.enqueue_to("warmup", "NoopJob", *ARGS)
-    rate = {"single": single, "bulk": bulk}[workload](resque, jobs)
+    rate = {"single": single, "bulk": bulk, "enqueue_at": enqueue_at}[workload](resque, jobs)
     print(rate)
 
 
