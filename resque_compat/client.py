@@ -191,13 +191,13 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         return len(encoded)
 
     def _perform_inline(self, job_class: Any, name: str, args: list[Any]) -> None:
-        from .runtime.job import perform
+        from .runtime.job import perform_now
 
         performer = job_class if not isinstance(job_class, str) else self.registry.get(name)
         if performer is None or not callable(getattr(performer, "perform", None)):
             raise NoClassError(f"inline mode cannot perform {name!r}: no performer registered")
         # Ruby round-trips the arguments through JSON before performing inline.
-        perform(performer, decode(encode(args, self.profile, "args")))
+        perform_now(performer, decode(encode(args, self.profile, "args")))
 
     @staticmethod
     def queue_from_class(job_class: Any) -> str | None:

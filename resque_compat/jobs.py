@@ -14,6 +14,7 @@ name starts with the hook prefix, sorted alphabetically (``before_perform`` runs
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
@@ -101,10 +102,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 class FunctionJob:
     """A plain function registered as a performer (``perform`` calls it)."""
 
-    def __init__(self, func: Callable[..., Any], resque_class: str, queue: str | None) -> None:
+    def __init__(
+        self, func: Callable[..., Any], resque_class: str, queue: str | None, timeout: float | None = None
+    ) -> None:
         self.func = func
         self.resque_class = resque_class
         self.queue = queue
+        self.job_timeout = timeout
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
 
@@ -118,6 +122,72 @@ class FunctionJob:
         return f"<job {self.resque_class} -> {self.func.__module__}.{self.func.__qualname__}>"
 
 
+CLIENT_HOOK_PREFIXES = ("before_enqueue", "after_enqueue", "before_dequeue", "after_dequeue")
+"""Hooks the client runs: synchronous, so they cannot be coroutines."""
+
+
+def perform_function(performer: Any) -> Any:
+    """The function a performer's ``perform`` ends up calling (a registered function itself)."""
+    if isinstance(performer, FunctionJob):
+        return performer.func
+    attr = inspect.getattr_static(performer, "perform", None)
+    if isinstance(attr, staticmethod | classmethod):
+        return attr.__func__
+    return getattr(performer, "perform", None)
+
+
+def _is_coroutine_performer(performer: Any) -> bool:
+    if inspect.iscoroutinefunction(perform_function(performer)):
+        return True
+    return any(inspect.iscoroutinefunction(h) for h in hooks(performer, "around_perform"))
+
+
+_coroutine_performers = functools.lru_cache(maxsize=4096)(_is_coroutine_performer)
+
+
+def is_coroutine_performer(performer: Any) -> bool:
+    """Whether the job runs as a coroutine: an ``async def`` perform or ``around_perform`` hook
+    (other hooks may be ``async def`` either way: their results are awaited)."""
+    try:
+        return _coroutine_performers(performer)
+    except TypeError:  # unhashable
+        return _is_coroutine_performer(performer)
+
+
+def _never_runs(func: Any) -> bool:
+    return inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+
+
+def check_runnable(performer: Any) -> None:
+    """Refuse a performer whose ``perform`` or hooks would return something the worker cannot
+    run, so nothing counts as processed without having run: a generator (``def`` with
+    ``yield``) or async generator, an ``async def`` hook the synchronous client would call
+    (enqueue/dequeue hooks), a plain ``around_perform`` hook around a coroutine."""
+    name = class_name(performer)
+    if _never_runs(perform_function(performer)):
+        raise TypeError(
+            f"{name}: perform is a generator function; calling it would not run its body "
+            "(use def or async def without yield)"
+        )
+    for prefix in HOOK_PREFIXES:
+        for hook_name in hook_names(performer, prefix):
+            hook = getattr(performer, hook_name)
+            if _never_runs(hook):
+                raise TypeError(f"{name}.{hook_name} is a generator function; its body would never run")
+            if prefix in CLIENT_HOOK_PREFIXES and inspect.iscoroutinefunction(hook):
+                raise TypeError(
+                    f"{name}.{hook_name} is async def, but {prefix} hooks run in the synchronous "
+                    "client and would never be awaited"
+                )
+    if is_coroutine_performer(performer):
+        for hook_name in hook_names(performer, "around_perform"):
+            if not inspect.iscoroutinefunction(getattr(performer, hook_name)):
+                raise TypeError(
+                    f"{name}.{hook_name} must be async def: around a coroutine job its job() "
+                    "continuation is a coroutine to await"
+                )
+
+
 class Registry(Mapping[str, Any]):
     """Performers by the Ruby class name they answer to: the worker's allowlist."""
 
@@ -128,6 +198,7 @@ class Registry(Mapping[str, Any]):
         """Register ``performer`` under ``name`` (default: its ``resque_class``); returns it."""
         if not callable(getattr(performer, "perform", None)):
             raise TypeError(f"{performer!r} has no perform(*args)")
+        check_runnable(performer)
         key = name or class_name(performer)
         existing = self._by_name.get(key)
         if existing is not None and existing is not performer:
@@ -139,13 +210,17 @@ class Registry(Mapping[str, Any]):
     def job(self, target: F) -> F: ...
 
     @overload
-    def job(self, target: str | None = None, *, queue: str | None = None) -> Callable[[F], Any]: ...
+    def job(
+        self, target: str | None = None, *, queue: str | None = None, timeout: float | None = None
+    ) -> Callable[[F], Any]: ...
 
-    def job(self, target: Any = None, *, queue: str | None = None) -> Any:
+    def job(self, target: Any = None, *, queue: str | None = None, timeout: float | None = None) -> Any:
         """Decorator: register a function or class as the performer of a Ruby class name.
 
         ``@registry.job("Billing::Charge", queue="billing")`` on a function or on a class with
-        ``perform``; bare ``@registry.job`` uses the Python name.
+        ``perform``; bare ``@registry.job`` uses the Python name. A function or ``perform`` may
+        be ``async def``. ``timeout`` (seconds) becomes the performer's ``job_timeout``.
+        Raises ``TypeError`` for what the worker could not run (``check_runnable``).
         """
 
         def wrap(obj: Any) -> Any:
@@ -155,9 +230,11 @@ class Registry(Mapping[str, Any]):
                     setattr(obj, "resque_class", name)  # noqa: B010 - declared on user classes
                 if queue:
                     setattr(obj, "queue", queue)  # noqa: B010
+                if timeout:
+                    setattr(obj, "job_timeout", timeout)  # noqa: B010
                 return self.register(obj)
             ruby_name = name or obj.__qualname__.replace(".", "::")
-            return self.register(FunctionJob(obj, ruby_name, queue))
+            return self.register(FunctionJob(obj, ruby_name, queue, timeout))
 
         if callable(target) and not isinstance(target, str):
             return wrap(target)

@@ -12,6 +12,8 @@
 ``TERM_CHILD``, ``GRACEFUL_TERM``   signal semantics (spec 5.4)
 ``RESQUE_PRE_SHUTDOWN_TIMEOUT``     seconds a child may finish before TERM (default 0.0)
 ``RESQUE_TERM_TIMEOUT``             seconds between TERM and KILL (default 4.0)
+``RESQUE_JOB_TIMEOUT``              seconds a job may run (default: no limit; a performer's own
+                                    ``job_timeout`` wins); beyond Resque
 ``RUN_AT_EXIT_HOOKS``               the child runs ``atexit`` handlers before exiting
 ``RESQUE_PROCLINE_PREFIX``          prefix of the process title
 ``RESQUE_APP``                      modules holding performers and worker hooks (comma-separated)
@@ -57,6 +59,7 @@ class WorkerSettings:
     graceful_term: bool = False
     pre_shutdown_timeout: float = 0.0
     term_timeout: float = 4.0
+    job_timeout: float | None = None
     run_at_exit_hooks: bool = False
     procline_prefix: str = ""
     apps: tuple[str, ...] = ()
@@ -89,6 +92,7 @@ class WorkerSettings:
             "graceful_term": bool(e.get("GRACEFUL_TERM")),
             "pre_shutdown_timeout": _float(e, "RESQUE_PRE_SHUTDOWN_TIMEOUT", 0.0),
             "term_timeout": _float(e, "RESQUE_TERM_TIMEOUT", 4.0),
+            "job_timeout": _float(e, "RESQUE_JOB_TIMEOUT", None) or None,
             "run_at_exit_hooks": bool(e.get("RUN_AT_EXIT_HOOKS")),
             "procline_prefix": e.get("RESQUE_PROCLINE_PREFIX", ""),
             "apps": tuple(a.strip() for a in e.get("RESQUE_APP", "").split(",") if a.strip()),

@@ -44,14 +44,20 @@ class ChildExit:
         return f"pid {self.pid} exit {os.WEXITSTATUS(self.status)}"
 
 
-def fork(body: Callable[[], None], *, term_child: bool, run_at_exit_hooks: bool) -> int:
+def fork(
+    body: Callable[[], None],
+    *,
+    term_child: bool,
+    run_at_exit_hooks: bool,
+    on_term: Callable[[], bool] | None = None,
+) -> int:
     """Fork; the child runs ``body`` and exits without unwinding into the parent's frames."""
     pid = os.fork()
     if pid:
         return pid
     code = 0
     try:
-        signals.in_child(term_child)
+        signals.in_child(term_child, on_term)
         body()
     except BaseException:
         code = 1

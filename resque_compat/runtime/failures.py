@@ -63,6 +63,16 @@ class PruneDeadWorkerDirtyExit(DirtyExit):
         )
 
 
+class JobTimeout(TimeoutError):
+    """A job ran past its timeout (``RESQUE_JOB_TIMEOUT`` or its performer's ``job_timeout``);
+    beyond Resque, named in Ruby's style so Ruby's tools show it as any other failure."""
+
+    ruby_name = "ResqueCompat::JobTimeout"
+
+    def __init__(self, class_name: str, limit: float, detail: str = "") -> None:
+        super().__init__(f"{class_name} ran past its timeout of {limit:g} seconds{detail}")
+
+
 class TermException(BaseException):
     """``Resque::TermException``: raised inside a job when ``TERM_CHILD`` asks it to stop."""
 

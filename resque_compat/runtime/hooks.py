@@ -9,11 +9,13 @@ An application declares them on a ``WorkerHooks`` object in a module the worker 
     def reconnect_db(job): ...
 
 Hooks run in registration order; a hook that raises in the parent ends the worker through the
-crash path, as in Ruby.
+crash path, as in Ruby. A hook may be ``async def``: it is awaited on the process's event loop,
+the one an in-process worker's coroutine jobs run on.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,6 +42,8 @@ class WorkerHooks:
     def add(self, name: str, hook: Hook) -> Hook:
         if name not in self._hooks:
             raise ValueError(f"unknown worker hook {name!r}; known: {', '.join(HOOK_NAMES)}")
+        if inspect.isgeneratorfunction(hook) or inspect.isasyncgenfunction(hook):
+            raise TypeError(f"{name} hook {hook!r} is a generator function; its body would never run")
         self._hooks[name].append(hook)
         return hook
 

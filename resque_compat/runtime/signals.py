@@ -21,6 +21,7 @@ import contextlib
 import os
 import select
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -135,25 +136,43 @@ def restore_defaults() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
-def in_child(term_child: bool) -> None:
+def in_child(term_child: bool, on_term: Callable[[], bool] | None = None) -> None:
     """A forked child's handlers (``unregister_signal_handlers``).
 
     With ``TERM_CHILD``: ``TERM`` raises ``TermException`` in the job (once; later ``TERM``s are
     ignored) and ``INT``/``QUIT``/``USR1``/``USR2`` get their default action. Without it the
-    child, like Ruby's, ignores the worker signals: the parent decides its fate.
+    child, like Ruby's, ignores the worker signals: the parent decides its fate. ``on_term``
+    (a job with a timeout) is asked first: it answers a TERM it caused itself (``True``) or
+    raises into the job.
     """
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGCONT, signal.SIG_DFL)
     if term_child:
-        signal.signal(signal.SIGTERM, _raise_term)
         for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
             signal.signal(signum, signal.SIG_DFL)
+    else:
+        # A no-op handler rather than SIG_IGN: ignored dispositions would survive into programs
+        # the job executes; handlers are reset by exec.
+        for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(signum, _ignore)
+    if on_term is None:
+        signal.signal(signal.SIGTERM, _raise_term if term_child else _ignore)
         return
-    # A no-op handler rather than SIG_IGN: ignored dispositions would survive into programs
-    # the job executes; handlers are reset by exec.
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(signum, _ignore)
+    ask: Callable[[], bool] = on_term
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        try:
+            handled = ask()
+        except BaseException:
+            signal.signal(signal.SIGTERM, _ignore)
+            raise
+        if handled:
+            signal.signal(signal.SIGTERM, _ignore)
+        elif term_child:
+            _raise_term(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:

@@ -13,6 +13,7 @@ job where Ruby spends five or six, with the same keys and values.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import socket
@@ -24,16 +25,25 @@ from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError
 from ..failure import FailureBackend
+from ..jobs import is_coroutine_performer
 from ..plugins import context as plugin_context
 from ..plugins import loner
 from ..protocol import Job, decode_job, format_worker_id
 from ..protocol.keys import worker_key
 from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
-from . import child, signals
+from . import aio, child, signals
 from .app import find_performer
-from .failures import UNREADABLE_CLASS, DirtyExit, FailureReporter, UnknownJobClass, build_backend
+from .failures import (
+    UNREADABLE_CLASS,
+    DirtyExit,
+    FailureReporter,
+    JobTimeout,
+    UnknownJobClass,
+    build_backend,
+)
 from .hooks import WorkerHooks
-from .job import perform, run_failure_hooks
+from .job import run_failure_hooks
+from .jobrun import job_timeout, run_perform, timeout_on_term
 from .logs import worker_logger
 from .procline import PAUSED as PAUSED_TITLE
 from .procline import Procline, forked, processing, waiting
@@ -98,6 +108,8 @@ class Worker:
         self.prefixes = WorkingOnPrefixes(resque.profile)
         self._pushed_back: set[bytes] = set()
         self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
+        self.aio = aio.JobLoop()  # coroutine jobs and hooks; made on first use
+        self._untimed: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<Worker {self.worker_id}>"
@@ -136,6 +148,7 @@ class Worker:
             return 1
         finally:
             self.stop_background()
+            self.aio.close()
             if self.waker is not None:
                 if self._saved_signals is not None:
                     signals.restore(self._saved_signals)
@@ -229,7 +242,9 @@ class Worker:
             return
         self.log.info(f"Running {name} hooks" + (f" with {list(args)!r}" if args else ""))
         for hook in found:
-            hook(*args)
+            result = hook(*args)
+            if inspect.isawaitable(result):
+                self.aio.run(result)
             self._first_fork_hooks_ran |= name == "before_first_fork"
 
     # signals
@@ -414,12 +429,14 @@ class Worker:
             if in_child:
                 self.run_hook("after_fork", job)
             hooks_ran = True  # from here on runtime.job.perform runs the failure hooks itself
-            perform(performer, job.args)
+            run_perform(
+                performer, job, self.aio, None if in_child else self.in_process_timeout(performer, job)
+            )
         except BaseException as exc:
             reported: BaseException = exc
             if not hooks_ran:
                 try:
-                    run_failure_hooks(performer, exc, job.args)
+                    run_failure_hooks(performer, exc, job.args, self.aio.run)
                 except Exception as hook_exc:
                     reported = hook_exc
             self.reporter.job_failed(job, reported)
@@ -430,37 +447,74 @@ class Worker:
         """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
         ``DirtyExit`` failure when a signal ended the child."""
         self.run_hook("before_fork", job)
+        limit = job_timeout(performer, self.settings.job_timeout)
+        deadline = None if limit is None else time.monotonic() + limit
         pid = child.fork(
             lambda: self.perform(job, performer, in_child=True),
             term_child=self.settings.term_child,
             run_at_exit_hooks=self.settings.run_at_exit_hooks,
+            on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),
         )
         self.child_pid = pid
         self.procline.set(forked(pid, int(time.time())))
         try:
-            exited = self.wait_for_child(pid)
+            exited, timed_out = self.wait_for_child(pid, deadline)
         finally:
             self.child_pid = None
         if exited.signaled:
-            exc = DirtyExit(f"Child process received unhandled signal {exited.describe()}")
+            exc: BaseException = DirtyExit(f"Child process received unhandled signal {exited.describe()}")
+            if timed_out and limit is not None:
+                exc = JobTimeout(job.class_name, limit, f"; the child was ended: {exited.describe()}")
             try:
-                run_failure_hooks(performer, exc, job.args)
+                run_failure_hooks(performer, exc, job.args, self.aio.run)
             except Exception as hook_exc:
                 self.log.error(str(hook_exc))
             self.reporter.save(job.payload, job.queue, exc, backtrace=[])
 
-    def wait_for_child(self, pid: int) -> child.ChildExit:
-        """The parent's wait loop: reap, act on signals, heartbeat; no threads."""
+    def wait_for_child(self, pid: int, deadline: float | None = None) -> tuple[child.ChildExit, bool]:
+        """The parent's wait loop: reap, act on signals, heartbeat; no threads. Past
+        ``deadline`` (the job's timeout) the child is ended as ``TERM_CHILD`` ends it: TERM,
+        then KILL after ``RESQUE_TERM_TIMEOUT``. Returns the exit and whether it timed out."""
         assert self.waker is not None
+        timed_out = False
         while True:
             done = child.reap(pid)
+            if done is None:
+                done = self.act_on_intents()
             if done is not None:
-                return done
-            done = self.act_on_intents()
-            if done is not None:
-                return done
+                return done, timed_out
+            wait = self.heartbeat.seconds_left()
+            if deadline is not None and not timed_out:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    self.log.error(f"child {pid} ran past its job's timeout: TERM, then KILL")
+                    done = child.terminate(
+                        pid, self.waker, pre_shutdown_timeout=0.0, term_timeout=self.settings.term_timeout
+                    )
+                    if done is not None:
+                        return done, timed_out
+                    continue
+                wait = min(wait, left)
             self.maybe_heartbeat()
-            self.waker.wait(self.heartbeat.seconds_left())
+            self.waker.wait(wait)
+
+    def in_process_timeout(self, performer: Any, job: Job) -> float | None:
+        """The timeout of a job run in this process: coroutines are cancelled at it; a plain
+        function cannot be interrupted without a fork (said once per class)."""
+        limit = job_timeout(performer, self.settings.job_timeout)
+        if (
+            limit is not None
+            and not is_coroutine_performer(performer)
+            and job.class_name not in self._untimed
+        ):
+            self._untimed.add(job.class_name)
+            self.log.error(
+                f"{job.class_name}: its {limit:g} s timeout is not enforced in this process "
+                "(FORK_PER_JOB=false): a blocking plain function cannot be interrupted without a "
+                "fork; only async def jobs are cancelled at their timeout"
+            )
+        return limit
 
     def state_change(self) -> None:
         """``Worker#state_change`` at an empty poll: ``queue_empty`` when working turned idle."""

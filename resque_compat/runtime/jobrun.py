@@ -1,0 +1,55 @@
+"""Running a job's perform path in this process, plain or as a coroutine, within its timeout.
+
+A job's timeout is its performer's ``job_timeout`` (``@registry.job("X", timeout=30)``) or the
+worker's ``RESQUE_JOB_TIMEOUT``; none by default. In fork mode the parent enforces it (TERM,
+then KILL after ``RESQUE_TERM_TIMEOUT``, as ``TERM_CHILD`` does) and the child turns that TERM
+into ``JobTimeout`` inside the job; in-process a coroutine is cancelled at the limit, while a
+blocking plain function cannot be interrupted without a fork and runs to its end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..jobs import is_coroutine_performer
+from ..protocol import Job
+from .aio import JobLoop
+from .failures import JobTimeout
+from .job import perform, perform_async
+
+
+def job_timeout(performer: Any, default: float | None) -> float | None:
+    """The performer's own ``job_timeout`` (seconds, > 0), else the worker's."""
+    own = getattr(performer, "job_timeout", None)
+    if isinstance(own, int | float) and not isinstance(own, bool) and own > 0:
+        return float(own)
+    return default if default and default > 0 else None
+
+
+def run_perform(performer: Any, job: Job, loop: JobLoop, timeout: float | None = None) -> None:
+    """``Job#perform`` with hooks; a coroutine job runs on ``loop`` and is ended by
+    ``JobTimeout`` after ``timeout`` seconds (``None``: no limit here)."""
+    if not is_coroutine_performer(performer):
+        perform(performer, job.args, loop.run)
+        return
+    limit = timeout
+    on_timeout = None if limit is None else (lambda: JobTimeout(job.class_name, limit))
+    loop.run(perform_async(performer, job.args, loop.reason_for), limit, on_timeout)
+
+
+def timeout_on_term(loop: JobLoop, job: Job, limit: float, deadline: float) -> Callable[[], bool]:
+    """The child's answer to a TERM once its deadline has passed (the parent's timeout):
+    ``JobTimeout`` in the job, through the running coroutine or raised where the job is.
+    Before the deadline the TERM is not ours: ``False``."""
+
+    def on_term() -> bool:
+        if time.monotonic() < deadline:
+            return False
+        exc = JobTimeout(job.class_name, limit)
+        if loop.interrupt(exc):
+            return True
+        raise exc
+
+    return on_term
