@@ -22,11 +22,13 @@ PYTHON := $(VENV)/bin/python
 ENV_DEV := $(VENV)/.installed-dev
 ENV_DEMO := $(VENV)/.installed-demo
 ENV_TEST := $(VENV)/.installed-test
+ENV_BENCH := $(VENV)/.installed-bench
 else
 # An interpreter of the user's: used as it is, nothing installed into it.
 ENV_DEV :=
 ENV_DEMO :=
 ENV_TEST :=
+ENV_BENCH :=
 endif
 
 .PHONY: install test test-fast test-compat lint typecheck conformance conformance-optional fixtures \
@@ -64,7 +66,7 @@ conformance-optional: $(ENV_TEST)  ## the same, but exits 0 with one line when n
 fixtures: $(ENV_TEST)  ## re-record fixtures/ from the Ruby reference
 	$(PYTHON) -m conformance.record
 
-bench: $(ENV_TEST)  ## resque-compat beside Ruby Resque and redis-benchmark, as ratios in one run
+bench: $(ENV_BENCH)  ## resque-compat beside Ruby Resque, RQ and redis-benchmark, as ratios in one run
 	$(PYTHON) -m bench
 
 demo: $(ENV_DEMO)  ## Redis, sample jobs, a Python worker and the dashboard; ctrl-c stops all of it
@@ -77,6 +79,7 @@ EXTRAS_dev := dev
 EXTRAS_test := cli,hiredis,test
 EXTRAS_demo := cli,web,demo
 EXTRAS_compat := cli,hiredis,test
+EXTRAS_bench := cli,hiredis,test,bench
 
 $(VENV)/.installed-%: pyproject.toml
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null 2>&1 || { \

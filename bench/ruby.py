@@ -26,7 +26,8 @@ WORKER = """
 require "resque"
 Resque.redis = ENV.fetch("BENCH_REDIS")
 class NoopJob; @queue = :noop; def self.perform(*args); end; end
-Resque::Worker.new("noop").work(0)
+queues = ENV.fetch("BENCH_QUEUES", "noop").split(",")
+Resque::Worker.new(*queues).work(Float(ENV.fetch("BENCH_INTERVAL", "0")))
 """
 
 
@@ -49,3 +50,19 @@ def redis_for_ruby(url: str, namespace: str) -> str:
     """``host:port/namespace`` as ``Resque.redis=`` takes it."""
     hostport = url.split("://", 1)[1].split("/", 1)[0]
     return f"{hostport}/{namespace}"
+
+
+FORK_FLOOR = """
+require "resque"
+Resque.redis = ENV.fetch("BENCH_REDIS")
+class NoopJob; @queue = :noop; def self.perform(*args); end; end
+worker = Resque::Worker.new("noop")
+Resque.redis.ping
+n = Integer(ENV.fetch("BENCH_JOBS"))
+t = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+n.times { Process.waitpid(fork { exit!(true) }) }
+dt = Process.clock_gettime(Process::CLOCK_MONOTONIC) - t
+rss = File.read("/proc/self/status")[/^VmRSS:\\s+(\\d+)/, 1]
+puts("#{n / dt} #{rss}")
+"""
+"""Ruby's floor: ``fork { exit! }`` + ``Process.waitpid`` with Resque loaded and a worker built."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import random
 import re
+import signal
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from pathlib import Path
 import redis
 
 from . import ruby
+from .floor import rss_kb
 from .ruby import Reference
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +53,7 @@ def clear(url: str, namespace: str) -> None:
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(match=f"{namespace}:*", count=5000))
     for i in range(0, len(keys), 5000):
-        client.delete(*keys[i : i + 5000])
+        client.unlink(*keys[i : i + 5000])
 
 
 def _run_for_number(argv: list[str], env: dict[str, str] | None = None) -> float:
@@ -97,7 +101,7 @@ def redis_benchmark(pipeline: int, requests: int) -> Callable[[Context], float]:
     return run
 
 
-def _fill(url: str, namespace: str, jobs: int) -> None:
+def fill(url: str, namespace: str, jobs: int) -> None:
     from resque_compat import Resque
 
     resque = Resque.from_url(url, namespace=namespace)
@@ -105,53 +109,75 @@ def _fill(url: str, namespace: str, jobs: int) -> None:
         resque.enqueue_many("noop", "NoopJob", [ARGS] * min(1000, jobs - i))
 
 
-def _rate_while(url: str, namespace: str, jobs: int, proc: subprocess.Popen[bytes], timeout: float) -> float:
-    """Jobs per second from the first processed job until ``stat:processed`` reaches ``jobs``."""
+def rate_while(
+    url: str,
+    namespace: str,
+    jobs: int,
+    procs: list[subprocess.Popen[bytes]],
+    timeout: float,
+    *,
+    stop: bool = False,
+    every: float = 0.002,
+) -> dict[str, float]:
+    """Jobs per second from the first processed job until ``stat:processed`` reaches ``jobs``
+    (sampled ``every`` seconds), and the largest RSS of a worker process seen meanwhile
+    (``rss_kb``). With ``stop`` the workers are asked to quit (``QUIT``) there, for queues
+    holding more than ``jobs``.
+
+    The counter is read with ``GETRANGE`` (which no worker sends), so the polling can be told
+    apart from the workers' own commands in ``INFO commandstats``."""
     client = redis.Redis.from_url(url)
     key = f"{namespace}:stat:processed"
     deadline = time.monotonic() + timeout
     first: float | None = None
+    rss = 0
     while time.monotonic() < deadline:
-        done = int(client.get(key) or 0)
+        done = int(client.getrange(key, 0, -1) or 0)
         now = time.perf_counter()
+        rss = max(rss, *(rss_kb(p.pid) for p in procs))
         if first is None and done >= 1:
             first, first_count = now, done
         if done >= jobs and first is not None:
-            proc.wait(timeout=60)
-            return (done - first_count) / (now - first)
-        if proc.poll() is not None and done < jobs:
-            raise RuntimeError(f"worker exited with {proc.returncode} after {done} of {jobs} jobs")
-        time.sleep(0.002)  # sampling a counter, not synchronising a test
-    proc.kill()
-    raise RuntimeError(f"worker did not finish {jobs} jobs in {timeout}s")
+            for p in procs:
+                if stop:
+                    p.send_signal(signal.SIGQUIT)
+                p.wait(timeout=60)
+            return {"value": (done - first_count) / (now - first), "rss_kb": rss}
+        if any(p.poll() is not None for p in procs) and done < jobs:
+            codes = [p.poll() for p in procs]
+            raise RuntimeError(f"a worker exited ({codes}) after {done} of {jobs} jobs")
+        time.sleep(every)  # sampling a counter, not synchronising a test
+    for p in procs:
+        p.kill()
+    raise RuntimeError(f"workers did not finish {jobs} jobs in {timeout}s")
 
 
-def py_worker(jobs: int, fork: bool, count: int = 1) -> Callable[[Context], float]:
-    def run(ctx: Context) -> float:
+def py_worker(jobs: int, fork: bool, count: int = 1) -> Callable[[Context], dict[str, float]]:
+    def run(ctx: Context) -> dict[str, float]:
         ns = fresh_namespace()
-        _fill(ctx.url, ns, jobs)
+        fill(ctx.url, ns, jobs)
         argv = worker_argv(ctx.url, ns, "-q", "noop", "--interval", "0", "--fork" if fork else "--no-fork")
         argv += ["--count", str(count)]
         proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
         try:
-            return _rate_while(ctx.url, ns, jobs, proc, timeout=300)
+            return rate_while(ctx.url, ns, jobs, [proc], timeout=300)
         finally:
             clear(ctx.url, ns)
 
     return run
 
 
-def rb_worker(jobs: int, fork: bool) -> Callable[[Context], float]:
-    def run(ctx: Context) -> float:
+def rb_worker(jobs: int, fork: bool) -> Callable[[Context], dict[str, float]]:
+    def run(ctx: Context) -> dict[str, float]:
         assert ctx.reference is not None
         ns = fresh_namespace()
-        _fill(ctx.url, ns, jobs)
+        fill(ctx.url, ns, jobs)
         env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns)}
         if not fork:
             env["FORK_PER_JOB"] = "false"
         proc = subprocess.Popen(pinned(ctx, ruby.ruby_argv(ctx.reference, ruby.WORKER)), env=env)
         try:
-            return _rate_while(ctx.url, ns, jobs, proc, timeout=300)
+            return rate_while(ctx.url, ns, jobs, [proc], timeout=300)
         finally:
             clear(ctx.url, ns)
 
@@ -191,38 +217,70 @@ def py_latency(samples: int, blocking: bool, interval: float = 0.1) -> Callable[
     return run
 
 
-def commands_per_job(jobs: int, side: str, what: str) -> Callable[[Context], float]:
-    """Redis commands per job, from INFO commandstats on a server running nothing else."""
+HARNESS = {b"config", b"info", b"scan", b"unlink", b"client", b"hello", b"monitor", b"getrange"}
+"""Commands the benchmark itself sends (setup, polling, statistics), left out of the counts."""
 
-    def run(ctx: Context) -> float:
-        client = redis.Redis.from_url(ctx.url)
+
+class Monitor:
+    """Counts what a Redis ``MONITOR`` shows: commands clients sent, and commands scripts ran
+    (``[0 lua]`` lines), leaving out the harness's own."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.sendall(b"MONITOR\r\n")
+        self.file = self.sock.makefile("rb")
+        if not self.file.readline().startswith(b"+OK"):
+            raise RuntimeError("MONITOR refused")
+        self.sent = self.scripted = 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for line in self.file:
+            if line == b"+STOP\r\n":
+                return
+            _, _, rest = line.partition(b"] ")
+            name = rest.split(b" ", 1)[0].strip(b'"').lower()
+            if name in HARNESS:
+                continue
+            if b" lua] " in line:
+                self.scripted += 1
+            else:
+                self.sent += 1
+
+    def stop(self, port: int) -> tuple[int, int]:
+        # A marker through the monitored server: every line before it has been counted.
+        redis.Redis(port=port).echo("+STOP")
+        self.thread.join(timeout=30)
+        self.sock.close()
+        return self.sent - 1, self.scripted  # less the ECHO marker itself
+
+
+def commands_per_job(jobs: int, side: str, what: str) -> Callable[[Context], dict[str, float]]:
+    """Commands per job the client sent, and those its scripts ran, from ``MONITOR`` on a server
+    running nothing else."""
+
+    def run(ctx: Context) -> dict[str, float]:
         ns = fresh_namespace()
         if what == "work":
-            _fill(ctx.url, ns, jobs)
-        client.config_resetstat()
-        if side == "python" and what == "enqueue":
-            py_enqueue("single", jobs)(Context(ctx.url, ctx.port, ctx.cpu, None))
-        elif side == "ruby" and what == "enqueue":
-            rb_enqueue(jobs)(ctx)
-        elif side == "python":
-            argv = worker_argv(ctx.url, ns, "-q", "noop", "--interval", "0", "--no-fork")
-            subprocess.run(argv, cwd=REPO, check=True, timeout=600)
-        else:
-            assert ctx.reference is not None
-            env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "FORK_PER_JOB": "false"}
-            subprocess.run(ruby.ruby_argv(ctx.reference, ruby.WORKER), env=env, check=True, timeout=600)
-        stats = client.info("commandstats")
-        skip = {
-            "cmdstat_config",
-            "cmdstat_info",
-            "cmdstat_scan",
-            "cmdstat_del",
-            "cmdstat_client",
-            "cmdstat_hello",
-        }
-        total = sum(int(v["calls"]) for k, v in stats.items() if k not in skip)
-        clear(ctx.url, ns)
-        return total / jobs
+            fill(ctx.url, ns, jobs)
+        monitor = Monitor(ctx.port)
+        try:
+            if side == "python" and what == "enqueue":
+                py_enqueue("single", jobs)(Context(ctx.url, ctx.port, ctx.cpu, None))
+            elif side == "ruby" and what == "enqueue":
+                rb_enqueue(jobs)(ctx)
+            elif side == "python":
+                argv = worker_argv(ctx.url, ns, "-q", "noop", "--interval", "0", "--no-fork")
+                subprocess.run(argv, cwd=REPO, check=True, timeout=600)
+            else:
+                assert ctx.reference is not None
+                env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "FORK_PER_JOB": "false"}
+                subprocess.run(ruby.ruby_argv(ctx.reference, ruby.WORKER), env=env, check=True, timeout=600)
+        finally:
+            sent, scripted = monitor.stop(ctx.port)
+            clear(ctx.url, ns)
+        return {"value": sent / jobs, "script_calls_per_job": scripted / jobs}
 
     return run
 
