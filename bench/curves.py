@@ -3,9 +3,10 @@ the Ruby worker (in-process) at 1, 10, 100 and 1,000 queues with ``QUEUE=*``; 1,
 workers (``COUNT``) on one queue; payloads of 100 B, 10 KB and 1 MB; and a queue holding
 10,000,000 jobs. Each point is one run of each side on the same Redis, one after the other.
 
-Redis calls per job come from ``INFO commandstats``, which counts the commands a script runs
-as well as the ``EVALSHA`` that runs it: the count of everything Redis executed, not only what
-the client sent. Redis CPU per job is the server's ``used_cpu_user + used_cpu_sys`` over the run.
+Commands sent per job (and those scripts ran) come from a first, ``MONITOR``-ed run; then a
+timed run without it gives jobs/s, Redis calls per job from ``INFO commandstats`` (which counts
+the commands a script runs as well as the ``EVALSHA``: everything Redis executed) and Redis CPU
+per job, the server's ``used_cpu_user + used_cpu_sys`` over the run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import redis
 
 from . import ruby
-from .workloads import REPO, Context, clear, fresh_namespace, pinned, rate_while, worker_argv
+from .workloads import REPO, Context, Monitor, clear, fresh_namespace, pinned, rate_while, worker_argv
 
 IGNORED = {"cmdstat_getrange", "cmdstat_info", "cmdstat_config", "cmdstat_eval", "cmdstat_scan"}
 """The benchmark's own commands: its polling, the statistics reads, the deep-queue fill."""
@@ -107,29 +108,43 @@ def _calls(client: redis.Redis) -> int:
     return sum(int(v["calls"]) for k, v in stats.items() if k not in IGNORED)
 
 
+def _start(ctx: Context, ns: str, point: Point, side: str) -> list[subprocess.Popen[bytes]]:
+    spec = "*" if point.queues > 1 else "noop"
+    if side == "python":
+        argv = worker_argv(ctx.url, ns, "-q", spec, "--interval", "0", "--no-fork")
+        argv += ["--count", str(point.count)]
+        return [subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)]
+    assert ctx.reference is not None
+    env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "FORK_PER_JOB": "false"}
+    env["BENCH_QUEUES"] = spec
+    argv = pinned(ctx, ruby.ruby_argv(ctx.reference, ruby.WORKER))
+    return [subprocess.Popen(argv, env=env) for _ in range(point.count)]
+
+
 def run_point(ctx: Context, point: Point, side: str) -> dict[str, float]:
+    """A counted run (``MONITOR``: commands sent and run by scripts, per job) on the first
+    ``counted`` jobs, then a timed one (no ``MONITOR``: jobs/s, Redis calls and CPU per job)."""
     jobs = point.py_jobs if side == "python" else point.rb_jobs
+    counted = max(10, point.rb_jobs // 3)
     ns = fresh_namespace()
     client = redis.Redis.from_url(ctx.url)
     try:
-        fill(ctx.url, ns, point, jobs)
+        fill(ctx.url, ns, point, counted + jobs)
+        monitor = Monitor(ctx.port)
+        try:
+            rate_while(ctx.url, ns, counted, _start(ctx, ns, point, side), timeout=300, stop=True, every=0.01)
+        finally:
+            sent, scripted = monitor.stop(ctx.port)
         client.config_resetstat()
         cpu0 = _redis_cpu(client)
-        spec = "*" if point.queues > 1 else "noop"
-        procs: list[subprocess.Popen[bytes]]
-        if side == "python":
-            argv = worker_argv(ctx.url, ns, "-q", spec, "--interval", "0", "--no-fork")
-            argv += ["--count", str(point.count)]
-            procs = [subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)]
-        else:
-            assert ctx.reference is not None
-            env = {**os.environ, "BENCH_REDIS": ruby.redis_for_ruby(ctx.url, ns), "FORK_PER_JOB": "false"}
-            env["BENCH_QUEUES"] = spec
-            argv = pinned(ctx, ruby.ruby_argv(ctx.reference, ruby.WORKER))
-            procs = [subprocess.Popen(argv, env=env) for _ in range(point.count)]
-        got = rate_while(ctx.url, ns, jobs, procs, timeout=300, stop=point.depth > 0, every=0.01)
+        procs = _start(ctx, ns, point, side)
+        got = rate_while(
+            ctx.url, ns, counted + jobs, procs, timeout=300, stop=point.depth > 0, every=0.01, since=counted
+        )
         calls, cpu = _calls(client), _redis_cpu(client) - cpu0
-        processed = int(client.getrange(f"{ns}:stat:processed", 0, -1) or 0)
+        processed = int(client.getrange(f"{ns}:stat:processed", 0, -1) or 0) - counted
+        got["sent_per_job"] = sent / counted
+        got["script_calls_per_job"] = scripted / counted
         got["calls_per_job"] = calls / processed
         got["redis_cpu_us_per_job"] = cpu / processed * 1e6
         return got

@@ -118,9 +118,10 @@ def rate_while(
     *,
     stop: bool = False,
     every: float = 0.002,
+    since: int = 0,
 ) -> dict[str, float]:
     """Jobs per second from the first processed job until ``stat:processed`` reaches ``jobs``
-    (sampled ``every`` seconds), and the largest RSS of a worker process seen meanwhile
+    (sampled ``every`` seconds; the count starts at ``since``), and the largest RSS of a worker process seen meanwhile
     (``rss_kb``). With ``stop`` the workers are asked to quit (``QUIT``) there, for queues
     holding more than ``jobs``.
 
@@ -135,9 +136,9 @@ def rate_while(
         done = int(client.getrange(key, 0, -1) or 0)
         now = time.perf_counter()
         rss = max(rss, *(rss_kb(p.pid) for p in procs))
-        if first is None and done >= 1:
+        if first is None and done > since:
             first, first_count = now, done
-        if done >= jobs and first is not None:
+        if done >= jobs and first is not None and now > first:
             for p in procs:
                 if stop:
                     p.send_signal(signal.SIGQUIT)
