@@ -120,9 +120,9 @@ def rate_while(
     every: float = 0.002,
     since: int = 0,
 ) -> dict[str, float]:
-    """Jobs per second from the first processed job until ``stat:processed`` reaches ``jobs``
-    (sampled ``every`` seconds; the count starts at ``since``), and the largest RSS of a worker process seen meanwhile
-    (``rss_kb``). With ``stop`` the workers are asked to quit (``QUIT``) there, for queues
+    """Jobs per second from the first job processed after ``since`` until ``stat:processed``
+    reaches ``jobs`` (sampled ``every`` seconds), and the largest RSS of a worker process seen
+    meanwhile (``rss_kb``). With ``stop`` the workers are asked to quit (``QUIT``) there, for queues
     holding more than ``jobs``.
 
     The counter is read with ``GETRANGE`` (which no worker sends), so the polling can be told
