@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from . import jobs
 from .config.environment import environment_name
 from .delaying import DelayingExtensions
-from .errors import ConfigError, DecodeError, NoClassError, NoQueueError
-from .failure import FailureBackend, MultipleFailure, RedisFailure, RedisMultiQueueFailure
+from .errors import DecodeError, NoClassError, NoQueueError
+from .failure import BACKENDS, FailureBackend, MultipleFailure, backend_named
 from .plugins import context as plugin_context
 from .plugins import loner
 from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
@@ -43,7 +43,7 @@ from .store import (
 if TYPE_CHECKING:
     import redis
 
-FAILURE_BACKENDS = ("redis", "redis_multi_queue")
+FAILURE_BACKENDS = BACKENDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,9 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         self.schedule_store = ScheduleAccess(self.redis, self.keys)
         self._non_persistent: dict[str, Any] = {}
         self._schedule: dict[str, Any] | None = None
-        self.failure = self._failure_backend(failure_backend)
+        self.failure = (
+            self.failure_backend(failure_backend) if isinstance(failure_backend, str) else failure_backend
+        )
 
     @classmethod
     def from_url(cls, url: str, *, check_cluster: bool = True, **settings: Any) -> Resque:
@@ -107,19 +109,13 @@ class Resque(DelayingExtensions, SchedulingExtensions):
             refuse_cluster(client)
         return cls(client, **settings)
 
-    def _failure_backend(self, backend: str | FailureBackend) -> FailureBackend:
-        if not isinstance(backend, str):
-            return backend
-        create = self._create_raw
-        if backend == "redis":
-            return RedisFailure(self.failed_store, create, self.profile)
-        if backend == "redis_multi_queue":
-            return RedisMultiQueueFailure(self.failed_store, create, self.profile)
-        raise ConfigError(f"unknown failure backend {backend!r}; use one of {FAILURE_BACKENDS} or an object")
+    def failure_backend(self, name: str) -> FailureBackend:
+        """A failure backend of this deployment by name (``redis``, ``redis_multi_queue``)."""
+        return backend_named(name, self.failed_store, self._create_raw, self.profile)
 
     def multiple_failure(self, *names: str) -> MultipleFailure:
         """A ``Failure::Multiple`` over backends named as ``failure_backend`` accepts."""
-        return MultipleFailure([self._failure_backend(n) for n in names])
+        return MultipleFailure([self.failure_backend(n) for n in names])
 
     def __repr__(self) -> str:
         return f"<Resque namespace={self.namespace!r} redis={self.redis_id()}>"

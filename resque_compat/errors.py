@@ -56,3 +56,74 @@ class FailureQueueError(ResqueError, ValueError):
 
     Ruby: ``ArgumentError "invalid queue: <name>"`` in ``Resque::Failure::Redis.check_queue``.
     """
+
+
+class InvalidPayload(DecodeError):
+    """Valid JSON that is not a Resque job payload (not an object with a string ``class``)."""
+
+
+class RedisUnavailable(ResqueError, ConnectionError):
+    """Redis cannot be reached or did not answer in time (a restart, a network cut, a timeout).
+
+    The store raises it in place of redis-py's ``ConnectionError``/``TimeoutError`` (kept as
+    ``__cause__``); the worker waits and reconnects on it."""
+
+
+# Errors a job's run raises or records. ``ruby_name`` is the exception name the failure record
+# carries, so Ruby's tools see the class Ruby's own worker would have recorded.
+
+
+class DontPerform(ResqueError):
+    """Raised by a ``before_perform`` hook to skip the job without a failure (``Job::DontPerform``)."""
+
+
+class FailureHookError(ResqueError, RuntimeError):
+    """An ``on_failure`` hook raised; the message follows Ruby's ``run_failure_hooks``."""
+
+    ruby_name = "RuntimeError"
+
+
+class DirtyExit(ResqueError, RuntimeError):
+    """``Resque::DirtyExit``: the job's process ended without finishing it."""
+
+    ruby_name = "Resque::DirtyExit"
+
+
+class PruneDeadWorkerDirtyExit(DirtyExit):
+    """``Resque::PruneDeadWorkerDirtyExit``: the job's worker stopped heartbeating."""
+
+    ruby_name = "Resque::PruneDeadWorkerDirtyExit"
+
+    def __init__(self, worker_id: str, job_class: str | None) -> None:
+        super().__init__(
+            f"Worker {worker_id} did not gracefully exit while processing {job_class or '<Unknown Job>'}"
+        )
+
+
+class JobTimeout(ResqueError, TimeoutError):
+    """A job ran past its timeout (``RESQUE_JOB_TIMEOUT`` or its performer's ``job_timeout``);
+    beyond Resque, named in Ruby's style so Ruby's tools show it as any other failure."""
+
+    ruby_name = "ResqueCompat::JobTimeout"
+
+    def __init__(self, class_name: str, limit: float, detail: str = "") -> None:
+        super().__init__(f"{class_name} ran past its timeout of {limit:g} seconds{detail}")
+
+
+class UnknownJobClass(ResqueError, NameError):
+    """No performer is registered for a payload's class (Ruby: ``NameError``)."""
+
+    ruby_name = "NameError"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"uninitialized constant {name}")
+        self.class_name = name
+
+
+class TermException(BaseException):
+    """``Resque::TermException``: raised inside a job when ``TERM_CHILD`` asks it to stop.
+
+    The one error outside ``ResqueError``: like ``KeyboardInterrupt`` it is a ``BaseException``,
+    so a job's ``except Exception`` cannot swallow the request to stop."""
+
+    ruby_name = "Resque::TermException"

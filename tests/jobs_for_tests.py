@@ -15,9 +15,9 @@ from typing import Any
 
 import redis
 
+from resque_compat.errors import DontPerform
 from resque_compat.jobs import Registry
 from resque_compat.runtime.hooks import WorkerHooks
-from resque_compat.runtime.job import DontPerform
 
 registry = Registry()
 hooks = WorkerHooks()

@@ -30,7 +30,7 @@ from resque_compat.activejob import (
     install,
 )
 from resque_compat.protocol import Profile, encode
-from resque_compat.runtime.failures import exception_name
+from resque_compat.protocol.failure import exception_name
 
 
 def job_data(job_class: str, arguments: list[Any]) -> dict[str, Any]:

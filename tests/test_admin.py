@@ -12,6 +12,7 @@ from resque_compat import Resque
 from resque_compat.admin import Admin, FailureFilter, StaleRecordError
 from resque_compat.admin.views import WorkerName
 from resque_compat.admin.workers import Fleet, language
+from resque_compat.protocol import FailureRecord
 from resque_compat.protocol.times import format_heartbeat, from_redis_time
 
 RUN_AT = "2026-11-27T16:56:53Z"
@@ -21,12 +22,14 @@ def fail(
     resque: Resque, cls: str, args: list[object], queue: str = "high", worker: str = "vm:1:high"
 ) -> None:
     resque.failure.save(
-        payload={"class": cls, "args": args},
-        exception="RuntimeError",
-        error=f"{cls} broke",
-        backtrace=["jobs.rb:5:in `perform'"],
-        worker=worker,
-        queue=queue,
+        FailureRecord(
+            payload={"class": cls, "args": args},
+            exception="RuntimeError",
+            error=f"{cls} broke",
+            backtrace=["jobs.rb:5:in `perform'"],
+            worker=worker,
+            queue=queue,
+        )
     )
 
 

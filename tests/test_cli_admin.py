@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from resque_compat import Resque
+from resque_compat.protocol import FailureRecord
 
 
 def cli(redis_url: str, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -34,12 +35,14 @@ def test_failures_can_be_listed_requeued_and_removed_from_the_command_line(
     redis_url: str, namespace: str, resque: Resque
 ) -> None:
     resque.failure.save(
-        payload={"class": "BadJob", "args": [3]},
-        exception="ArgumentError",
-        error="bad",
-        backtrace=[],
-        worker="",
-        queue="low",
+        FailureRecord(
+            payload={"class": "BadJob", "args": [3]},
+            exception="ArgumentError",
+            error="bad",
+            backtrace=[],
+            worker="",
+            queue="low",
+        )
     )
     resque.redis.rpush(resque.keys.failed(), b"not json")
     listed = cli(redis_url, namespace, "failures", "list")

@@ -8,6 +8,7 @@ import pytest
 
 from resque_compat import NoClassError, NoQueueError, Profile, Resque
 from resque_compat.errors import ConfigError, DecodeError, EncodeError
+from resque_compat.protocol import FailureRecord
 from resque_compat.protocol.payloads import InvalidPayload
 from resque_compat.testing import RedisServer, free_port
 
@@ -190,7 +191,9 @@ def test_info_and_queue_sizes_count_what_is_there(resque: Resque) -> None:
     resque.enqueue_to("b", "A", 3)
     resque.incr_stat("processed", 5)
     resque.failure.save(
-        payload={"class": "A", "args": []}, exception="E", error="e", backtrace=[], worker="", queue="a"
+        FailureRecord(
+            payload={"class": "A", "args": []}, exception="E", error="e", backtrace=[], worker="", queue="a"
+        )
     )
     info = resque.info()
     assert resque.queue_sizes() == {"a": 2, "b": 1}

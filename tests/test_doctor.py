@@ -13,7 +13,7 @@ from resque_compat import Resque
 from resque_compat.cli import main
 from resque_compat.migrate import access, doctor_run
 from resque_compat.migrate.doctor import Finding, examine
-from resque_compat.protocol import decode
+from resque_compat.protocol import FailureRecord, decode
 from resque_compat.protocol.times import format_heartbeat, format_started
 
 WORKER = "host1:100:default"
@@ -71,8 +71,16 @@ def test_jobs_a_ruby_worker_would_die_on_go_to_the_failed_list_with_their_raw_te
 
 def test_failure_records_the_failed_page_cannot_render_are_copied_out(resque: Resque) -> None:
     resque.failed_store.push_to_failed_queue(b"not json")
-    resque.failure.save(payload={"class": "A", "args": []}, exception="E", error="e", backtrace=[],
-                        worker=WORKER, queue="q")  # fmt: skip
+    resque.failure.save(
+        FailureRecord(
+            payload={"class": "A", "args": []},
+            exception="E",
+            error="e",
+            backtrace=[],
+            worker=WORKER,
+            queue="q",
+        )
+    )
     record = decode(resque.failed_store.item(1) or b"")
     record["failed_at"] = "yesterday-ish"
     resque.failed_store.push_to_failed_queue(resque.encode(record))

@@ -8,18 +8,20 @@ import pytest
 
 from resque_compat import MultipleFailure, Resque
 from resque_compat.errors import DecodeError, FailureQueueError
-from resque_compat.protocol import decode
+from resque_compat.protocol import FailureRecord, decode
 from resque_compat.protocol.times import parse_time
 
 
 def fail(resque: Resque, cls: str, *args: Any, queue: str = "low", backend: Any = None) -> None:
     (backend or resque.failure).save(
-        payload={"class": cls, "args": list(args)},
-        exception="RuntimeError",
-        error=f"boom {cls}",
-        backtrace=["jobs.py:5:in `perform'"],
-        worker="vm:1:low",
-        queue=queue,
+        FailureRecord(
+            payload={"class": cls, "args": list(args)},
+            exception="RuntimeError",
+            error=f"boom {cls}",
+            backtrace=["jobs.py:5:in `perform'"],
+            worker="vm:1:low",
+            queue=queue,
+        )
     )
 
 
@@ -53,12 +55,14 @@ def test_count_all_and_each_follow_ruby_s_indexes_and_per_window_desc_order(resq
 
 def test_requeue_adds_retried_at_keeps_the_record_and_enqueues_class_and_args_only(resque: Resque) -> None:
     resque.failure.save(
-        payload={"class": "GoodJob", "args": [2], "jid": "x"},
-        exception="RuntimeError",
-        error="e2",
-        backtrace=[],
-        worker="vm:1:low",
-        queue="high",
+        FailureRecord(
+            payload={"class": "GoodJob", "args": [2], "jid": "x"},
+            exception="RuntimeError",
+            error="e2",
+            backtrace=[],
+            worker="vm:1:low",
+            queue="high",
+        )
     )
     before = failed_raw(resque)[0]
     resque.failure.requeue(0)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from resque_compat.errors import EncodeError
-from resque_compat.protocol import Profile, decode, encode, failure_record, parse_worker_id, working_on
+from resque_compat.protocol import FailureRecord, Profile, decode, encode, parse_worker_id, working_on
 from resque_compat.protocol.times import (
     format_failed_at,
     format_heartbeat,
@@ -95,7 +95,7 @@ def test_python_writes_a_failure_record_byte_for_byte_as_ruby_did(
 ) -> None:
     raw = rec["raw"].encode()
     value = decode(raw)
-    rebuilt = failure_record(
+    rebuilt = FailureRecord(
         failed_at=value["failed_at"],
         payload=value["payload"],
         exception=value["exception"],
@@ -103,7 +103,7 @@ def test_python_writes_a_failure_record_byte_for_byte_as_ruby_did(
         backtrace=value["backtrace"],
         worker=value["worker"],
         queue=value["queue"],
-    )
+    ).to_dict()
     if "retried_at" in value:
         rebuilt["retried_at"] = value["retried_at"]
     assert encode(rebuilt, Profile(run["profile"])) == raw

@@ -18,7 +18,7 @@ from resque_compat.activejob import enqueue as enqueue_active_job
 from resque_compat.cli import main
 from resque_compat.migrate import access
 from resque_compat.migrate.move import Selector, Source, plan_window, run_move
-from resque_compat.protocol import decode, encode_job
+from resque_compat.protocol import FailureRecord, decode, encode_job
 from resque_compat.store.migration import Transfer
 
 
@@ -73,8 +73,16 @@ def test_active_job_jobs_are_chosen_by_their_inner_class_and_by_arguments(resque
 def test_failures_go_back_to_their_own_queue_as_their_payload(resque: Resque) -> None:
     # Given failures of two classes from two queues, one payload with an extra key
     for cls, queue in (("Mover", "low"), ("Stayer", "low"), ("Mover", "high")):
-        resque.failure.save(payload={"class": cls, "args": [queue], "jid": "x1"}, exception="RuntimeError",
-                            error="boom", backtrace=[], worker="h:1:low", queue=queue)  # fmt: skip
+        resque.failure.save(
+            FailureRecord(
+                payload={"class": cls, "args": [queue], "jid": "x1"},
+                exception="RuntimeError",
+                error="boom",
+                backtrace=[],
+                worker="h:1:low",
+                queue=queue,
+            )
+        )
     # When the Mover failures move back
     report = run_move(access(resque), Source("failed", failed=True), Selector(frozenset({"Mover"})), None)
     # Then each is on the queue it failed on, whole, and its record is gone
@@ -90,8 +98,16 @@ def test_failures_go_back_to_their_own_queue_as_their_payload(resque: Resque) ->
 
 def test_failures_can_be_chosen_by_exception_and_sent_to_one_queue(resque: Resque) -> None:
     for exc in ("Net::ReadTimeout", "ArgumentError", "Net::ReadTimeout"):
-        resque.failure.save(payload={"class": "Fetch", "args": []}, exception=exc, error="e", backtrace=[],
-                            worker="h:1:low", queue="low")  # fmt: skip
+        resque.failure.save(
+            FailureRecord(
+                payload={"class": "Fetch", "args": []},
+                exception=exc,
+                error="e",
+                backtrace=[],
+                worker="h:1:low",
+                queue="low",
+            )
+        )
     selector = Selector(exceptions=frozenset({"Net::ReadTimeout"}))
     report = run_move(access(resque), Source("failed", failed=True), selector, "retry")
     assert report.total == 2 and resque.size("retry") == 2 and resque.failure.count() == 1

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from resque_compat import Resque
+from resque_compat.protocol import FailureRecord
 from resque_compat.store import connect
 from resque_compat.testing import free_port
 
@@ -127,9 +128,16 @@ def seed(resque: Resque) -> None:
         f'{{"queue":"high","run_at":"{RUN_AT}","payload":{{"class":"Archive","args":[1]}}}}'.encode(),
     )
     reg.register_worker("node-style-id", "yesterday-ish")
-    resque.failure.save(payload={"class": "BadJob", "args": [XSS]}, exception="RuntimeError",
-                        error=f"boom {XSS}", backtrace=["jobs.rb:5:in `perform'"],
-                        worker="vm:101:high,low", queue="retry_here")  # fmt: skip
+    resque.failure.save(
+        FailureRecord(
+            payload={"class": "BadJob", "args": [XSS]},
+            exception="RuntimeError",
+            error=f"boom {XSS}",
+            backtrace=["jobs.rb:5:in `perform'"],
+            worker="vm:101:high,low",
+            queue="retry_here",
+        )
+    )
     resque.failed_store.push_to_failed_queue(b"<i>definitely not json</i>")
 
 

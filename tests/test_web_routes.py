@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from resque_compat import Resque
 from resque_compat.admin import Admin
 from resque_compat.config.web import WebSettings
+from resque_compat.protocol import FailureRecord
 from resque_compat.web import create_app
 
 RUN_AT = "2026-11-27T16:56:53Z"
@@ -37,12 +38,14 @@ def seed(resque: Resque) -> None:
     reg.heartbeat_now("other:202:*", "1700000000")
     reg.register_worker("node-style-id", "2026-11-27 16:56:53 +0000")
     resque.failure.save(
-        payload={"class": "BadJob", "args": [XSS]},
-        exception="RuntimeError",
-        error=f"boom {XSS}",
-        backtrace=[f"jobs.rb:5:in `perform' {XSS}"],
-        worker="vm:101:high,low",
-        queue="high",
+        FailureRecord(
+            payload={"class": "BadJob", "args": [XSS]},
+            exception="RuntimeError",
+            error=f"boom {XSS}",
+            backtrace=[f"jobs.rb:5:in `perform' {XSS}"],
+            worker="vm:101:high,low",
+            queue="high",
+        )
     )
     resque.failed_store.push_to_failed_queue(b"<b>not json</b>")
     resque.failed_store.push_to_failed_queue(
@@ -213,8 +216,16 @@ def test_clear_retried_retry_all_and_clear(client: TestClient, resque: Resque) -
 
 def test_bulk_actions_need_a_filter_and_act_on_the_filtered_set(client: TestClient, resque: Resque) -> None:
     for i in range(3):
-        resque.failure.save(payload={"class": "Py::Job", "args": [i]}, exception="E", error="e",
-                            backtrace=[], worker="vm:1:q", queue="py")  # fmt: skip
+        resque.failure.save(
+            FailureRecord(
+                payload={"class": "Py::Job", "args": [i]},
+                exception="E",
+                error="e",
+                backtrace=[],
+                worker="vm:1:q",
+                queue="py",
+            )
+        )
     t = token(client)
     assert client.post("/failed/bulk", data={"_csrf": t, "action": "retry"}).status_code == 400
     client.post("/failed/bulk", data={"_csrf": t, "action": "retry", "class": "Py::Job"})
@@ -228,8 +239,16 @@ def test_the_multi_queue_layout_has_an_overview_and_per_queue_pages(
 ) -> None:
     resque = Resque(redis_client, namespace=namespace, failure_backend="redis_multi_queue")  # type: ignore[arg-type]
     for q in ("low", "high", "high"):
-        resque.failure.save(payload={"class": "J", "args": [q]}, exception="E", error="e",
-                            backtrace=[], worker="vm:1:q", queue=q)  # fmt: skip
+        resque.failure.save(
+            FailureRecord(
+                payload={"class": "J", "args": [q]},
+                exception="E",
+                error="e",
+                backtrace=[],
+                worker="vm:1:q",
+                queue=q,
+            )
+        )
     with TestClient(create_app(admin=Admin(resque))) as c:
         overview = c.get("/failed").text
         assert "All Failed Queues: 2 total" in overview and 'href="/failed/high_failed"' in overview

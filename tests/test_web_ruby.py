@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from resque_compat import Resque
 from resque_compat.admin import Admin
+from resque_compat.protocol import FailureRecord
 from resque_compat.web import create_app
 
 RENDER = r"""
@@ -106,9 +107,16 @@ def seed(resque: Resque) -> None:
     )
     reg.register_worker("box2:7:*", "2026-11-27 16:56:53 +0000")
     for i in range(23):
-        resque.failure.save(payload={"class": "BadJob" if i % 2 else "Other", "args": [i]},
-                            exception="RuntimeError", error=f"boom {i}", backtrace=["a.rb:1"],
-                            worker="vm:101:high,low", queue="high")  # fmt: skip
+        resque.failure.save(
+            FailureRecord(
+                payload={"class": "BadJob" if i % 2 else "Other", "args": [i]},
+                exception="RuntimeError",
+                error=f"boom {i}",
+                backtrace=["a.rb:1"],
+                worker="vm:101:high,low",
+                queue="high",
+            )
+        )
 
 
 def test_resque_web_and_the_dashboard_show_the_same_state(
@@ -193,8 +201,16 @@ def test_a_mixed_fleet_shows_both_languages_and_a_retry_reaches_the_side_that_ru
     # ...when failures of a Ruby class and of a Python class are retried from the dashboard...
     for cls, queue, key in (("RubyPing", "mixed_rb", f"rb-{tag}"), ("Demo::Ping", "mixed_py", f"py-{tag}")):
         payload = {"class": cls, "args": [redis_url, key]}
-        resque.failure.save(payload=payload, exception="RuntimeError", error="earlier failure",
-                            backtrace=[], worker="elsewhere:1:q", queue=queue)  # fmt: skip
+        resque.failure.save(
+            FailureRecord(
+                payload=payload,
+                exception="RuntimeError",
+                error="earlier failure",
+                backtrace=[],
+                worker="elsewhere:1:q",
+                queue=queue,
+            )
+        )
     token = re.search(r'name="_csrf" value="([0-9a-f]+)"', client.get("/failed").text)
     assert token
     assert client.post("/failed/requeue/all", data={"_csrf": token.group(1)}).status_code == 200

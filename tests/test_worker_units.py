@@ -8,19 +8,19 @@ import signal
 import pytest
 
 from resque_compat.config.worker import WorkerSettings, split_queues
-from resque_compat.errors import ConfigError, NoQueueError
-from resque_compat.runtime.app import classify
-from resque_compat.runtime.child import ChildExit
-from resque_compat.runtime.failures import (
+from resque_compat.errors import (
+    ConfigError,
     DirtyExit,
+    FailureHookError,
+    NoQueueError,
     PruneDeadWorkerDirtyExit,
     TermException,
     UnknownJobClass,
-    exception_name,
-    ruby_backtrace,
-    unreadable_payload,
 )
-from resque_compat.runtime.job import FailureHookError
+from resque_compat.protocol.failure import exception_name, unreadable_payload
+from resque_compat.runtime.app import classify
+from resque_compat.runtime.child import ChildExit
+from resque_compat.runtime.failures import ruby_backtrace
 from resque_compat.runtime.procline import Procline, forked, processing, waiting
 from resque_compat.runtime.queues import QueueSpec, fnmatch_ruby
 

@@ -62,7 +62,7 @@ class ActiveJobPerformError(ActiveJobError):
     """
 
     def __init__(self, job_class: str, original: BaseException) -> None:
-        from ..runtime.failures import exception_name
+        from ..protocol.failure import exception_name
 
         super().__init__(f"{job_class} raised {type(original).__name__}: {original}")
         self.job_class = job_class

@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import Profile, encode, failure_queue_name, failure_record
+from ..protocol import FailureRecord, Profile, encode, failure_queue_name
+from ..protocol.failure import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
 from ..protocol.keys import FAILED, HEARTBEATS, REMOVED, WORKERS, queue_key, queue_of_key, sentinel
-from ..protocol.times import format_failed_at, format_run_at, from_redis_time
-from ..runtime.failures import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
+from ..protocol.times import format_run_at, from_redis_time
 from ..store.migration import MigrationAccess, Transfer
 from . import doctor
 from .doctor import Finding, Snapshot
@@ -141,8 +141,7 @@ def _fail_entries(
 
 def _failure(queue: str, raw: bytes, profile: Profile) -> bytes:
     problem = read_job(raw).problem or "unreadable"
-    record = failure_record(
-        failed_at=format_failed_at(),
+    record = FailureRecord(
         payload=unreadable_payload(raw),
         exception=DECODE_EXCEPTION if problem == "not JSON" else INVALID_PAYLOAD,
         error=f"{problem} (moved out of {queue_key(queue)} by resque-compat doctor)",
@@ -150,7 +149,7 @@ def _failure(queue: str, raw: bytes, profile: Profile) -> bytes:
         worker="",
         queue=queue,
     )
-    return encode(record, profile, "failure")
+    return record.encode(profile)
 
 
 def _copy_out(store: MigrationAccess, findings: list[Finding], report: RepairReport) -> None:

@@ -19,8 +19,8 @@ import time
 from typing import Any, ClassVar
 
 from .. import jobs
+from ..errors import DontPerform
 from ..protocol import encode_job
-from ..runtime.job import DontPerform
 from .context import current
 
 PAUSE_CHECK_INTERVAL = 10.0

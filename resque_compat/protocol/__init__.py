@@ -1,20 +1,17 @@
-"""The pure protocol layer: key names, payloads, Ruby-exact JSON, time formats, worker ids.
+"""The pure protocol layer: key names, payloads, failure records, Ruby-exact JSON, time formats,
+worker ids.
 
 Nothing here performs I/O.
 """
 
+from ..errors import InvalidPayload
+from .failure import FailureRecord, exception_name, filter_backtrace, unreadable_payload
 from .keys import DEFAULT_NAMESPACE, Keys, failure_queue_name, job_queue_name
 from .payloads import (
-    FailureRecord,
-    InvalidPayload,
     Job,
     JobEncoder,
-    JobPayload,
-    WorkingOn,
     decode_job,
     encode_job,
-    failure_record,
-    filter_backtrace,
     job_payload,
     working_on,
 )
@@ -27,17 +24,15 @@ __all__ = [
     "InvalidPayload",
     "Job",
     "JobEncoder",
-    "JobPayload",
     "Keys",
     "Profile",
     "WorkerId",
-    "WorkingOn",
     "decode",
     "decode_job",
     "encode",
     "encode_job",
+    "exception_name",
     "failure_queue_name",
-    "failure_record",
     "filter_backtrace",
     "format_worker_id",
     "is_safe_for_ruby",
@@ -47,5 +42,6 @@ __all__ = [
     "parse_worker_id",
     "ruby_float",
     "ruby_split",
+    "unreadable_payload",
     "working_on",
 ]

@@ -1,9 +1,9 @@
-"""Job payloads, working-on payloads and failure records (spec sections 3, 6.1, 7.1).
+"""Job payloads and working-on payloads (spec sections 3, 6.1).
 
 Values read from Redis keep their raw bytes next to the decoded, ordered mapping: operations
-choose on purpose whether to move the raw bytes or re-encode exactly as Ruby would.
-The msgspec structs are typed views for readers (web, CLI); writers build ordered dicts so that
-unknown keys and key order survive, as they do in Ruby's hashes.
+choose on purpose whether to move the raw bytes or re-encode exactly as Ruby would. Writers
+build ordered dicts so that unknown keys and key order survive, as they do in Ruby's hashes.
+Failure records are in ``failure.py``.
 """
 
 from __future__ import annotations
@@ -12,38 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
-from ..errors import DecodeError
+from ..errors import InvalidPayload
 from .rubyjson import Profile, decode, encode_prepared, prepare
-
-
-class JobPayload(msgspec.Struct, frozen=True):
-    """``{"class": ..., "args": [...]}``; a missing ``args`` reads as ``[]`` as in ``Job#args``."""
-
-    class_name: str = msgspec.field(name="class")
-    args: list[Any] = msgspec.field(default_factory=list)
-
-
-class WorkingOn(msgspec.Struct, frozen=True):
-    """The value of ``worker:<id>`` while a job runs (``Worker#working_on``)."""
-
-    queue: str
-    run_at: str
-    payload: dict[str, Any]
-
-
-class FailureRecord(msgspec.Struct, frozen=True, omit_defaults=True):
-    """One entry of ``failed`` / ``<queue>_failed`` (``Failure::Redis#save``), keys in Ruby's order."""
-
-    failed_at: str
-    payload: Any
-    exception: str
-    error: str
-    backtrace: list[str]
-    worker: str
-    queue: str
-    retried_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +65,6 @@ class JobEncoder:
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-class InvalidPayload(DecodeError):
-    """Valid JSON that is not a Resque job payload (not an object with a string ``class``)."""
-
-
 def decode_job(raw: bytes, queue: str, key: str | None = None) -> Job:
     """Decode a popped or peeked queue entry; raises ``DecodeError``/``InvalidPayload`` keeping ``raw``."""
     value = decode(raw, key)
@@ -116,43 +82,3 @@ def decode_job(raw: bytes, queue: str, key: str | None = None) -> Job:
 def working_on(queue: str, run_at: str, payload: dict[str, Any]) -> dict[str, Any]:
     """``Worker#working_on`` data: ``{"queue","run_at","payload"}`` in that order."""
     return {"queue": queue, "run_at": run_at, "payload": payload}
-
-
-def failure_record(
-    *,
-    failed_at: str,
-    payload: Any,
-    exception: str,
-    error: str,
-    backtrace: Sequence[str],
-    worker: str,
-    queue: str,
-) -> dict[str, Any]:
-    """The hash ``Failure::Redis#save`` encodes, keys in Ruby's order."""
-    return {
-        "failed_at": failed_at,
-        "payload": payload,
-        "exception": exception,
-        "error": error,
-        "backtrace": list(backtrace),
-        "worker": worker,
-        "queue": queue,
-    }
-
-
-def filter_backtrace(frames: Sequence[str]) -> list[str]:
-    """``Failure::Redis#filter_backtrace``: frames before the first ``/lib/resque/job.rb`` one, else ``[]``.
-
-    Ruby's ``backtrace.first(index.to_i)`` makes "no such frame" an empty list. Python frames
-    never contain Ruby's marker, so callers pass frames already cut at the job boundary and
-    this keeps Ruby's rule for frames that came from Ruby.
-    """
-    for i, frame in enumerate(frames):
-        if "/lib/resque/job.rb" in frame:
-            return list(frames[:i])
-    return []
-
-
-def as_struct(value: Any, kind: type[msgspec.Struct]) -> Any:
-    """Convert a decoded mapping into one of the typed views, or raise ``msgspec.ValidationError``."""
-    return msgspec.convert(value, kind)

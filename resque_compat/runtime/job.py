@@ -17,17 +17,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..errors import DontPerform, FailureHookError
 from ..jobs import hooks, is_coroutine_performer
-
-
-class DontPerform(Exception):
-    """Raised by a ``before_perform`` hook to skip the job without a failure (``Job::DontPerform``)."""
-
-
-class FailureHookError(RuntimeError):
-    """An ``on_failure`` hook raised; the message follows Ruby's ``run_failure_hooks``."""
-
-    ruby_name = "RuntimeError"
 
 
 def perform_callable(performer: Any) -> Callable[..., Any]:

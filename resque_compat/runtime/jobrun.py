@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import JobTimeout
 from ..jobs import is_coroutine_performer
 from ..protocol import Job
 from .aio import JobLoop
-from .failures import JobTimeout
 from .job import perform, perform_async
 
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..client import Resque
-from ..errors import TimeFormatError
+from ..errors import PruneDeadWorkerDirtyExit, TimeFormatError
 from ..protocol.times import from_redis_time, parse_time
 from ..protocol.worker_id import ruby_split
-from .failures import FailureReporter, PruneDeadWorkerDirtyExit
+from .failures import FailureReporter
 from .registry import in_flight, unregister_worker
 
 _WORKER_TITLE = re.compile(r"resque:work|resque:\sStarting|resque-[0-9]")

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..client import Resque
-from ..errors import DecodeError
-from ..protocol import decode, ruby_split
+from ..errors import DecodeError, DirtyExit
+from ..protocol import decode, ruby_split, unreadable_payload
 from ..protocol.keys import worker_key
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
-from .failures import DirtyExit, FailureReporter, unreadable_payload
+from .failures import FailureReporter
 from .job import run_failure_hooks
 
 Log = Callable[[str], None]

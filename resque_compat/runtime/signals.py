@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from .failures import TermException
+from ..errors import TermException
 
 HANDLED = (
     signal.SIGQUIT,

@@ -23,24 +23,18 @@ from typing import Any
 
 from ..client import Resque
 from ..config.worker import WorkerSettings
-from ..errors import DecodeError
-from ..failure import FailureBackend
+from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
+from ..failure import FailureBackend, build_backend
 from ..jobs import is_coroutine_performer
 from ..plugins import context as plugin_context
 from ..plugins import loner
 from ..protocol import Job, decode_job, format_worker_id
+from ..protocol.failure import UNREADABLE_CLASS
 from ..protocol.keys import worker_key
 from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
 from . import aio, child, signals
 from .app import find_performer
-from .failures import (
-    UNREADABLE_CLASS,
-    DirtyExit,
-    FailureReporter,
-    JobTimeout,
-    UnknownJobClass,
-    build_backend,
-)
+from .failures import FailureReporter
 from .hooks import WorkerHooks
 from .job import run_failure_hooks
 from .jobrun import job_timeout, run_perform, timeout_on_term
