@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from resque_compat import Resque
 from resque_compat.admin import Admin
 from resque_compat.config.web import WebSettings
+from resque_compat.protocol import FailureRecord
 from resque_compat.web import create_app, metrics_app
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -30,8 +31,16 @@ def seed(resque: Resque) -> None:
     for i in range(3):
         resque.enqueue_to("high", "Archive", i)
     resque.redis.set(resque.keys.stat("processed"), 12)
-    resque.failure.save(payload={"class": "Bad", "args": []}, exception="E", error="e",
-                        backtrace=[], worker="vm:1:high", queue="high")  # fmt: skip
+    resque.failure.save(
+        FailureRecord(
+            payload={"class": "Bad", "args": []},
+            exception="E",
+            error="e",
+            backtrace=[],
+            worker="vm:1:high",
+            queue="high",
+        )
+    )
     reg = resque.worker_registry
     reg.register_worker("vm:101:high", "2026-11-27 16:56:53 +0000")
     reg.heartbeat_now("vm:101:high", "2020-01-01T00:00:00+00:00")
