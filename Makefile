@@ -12,8 +12,8 @@ REDIS_PORT ?= 6399
 REDIS_PIDFILE ?= /tmp/resque-compat-redis-$(REDIS_PORT).pid
 # The redis-py line `make test-compat` checks beside the newest one `make test` uses.
 COMPAT_VENV ?= .venv-redis5
-COMPAT_REDIS ?= redis>=5.0,<6
-COMPAT_TESTS ?= tests/test_connection.py tests/test_client.py tests/test_worker_inprocess.py \
+COMPAT_REDIS ?= redis>=5.0.1,<6
+COMPAT_TESTS ?= tests/test_connection.py tests/test_command_sender.py tests/test_client.py tests/test_worker_inprocess.py \
 	tests/test_worker_processes.py tests/test_worker_pruning_pids.py tests/test_worker_units.py \
 	tests/test_worker_admin_and_redis.py tests/test_failures.py
 
@@ -94,7 +94,8 @@ $(VENV)/.installed-%: pyproject.toml
 		$(BOOTSTRAP_PYTHON) -m venv $(VENV) || exit 1; \
 	fi
 	@echo "installing resque-compat[$(EXTRAS_$*)] into $(VENV)"
-	@PIP_DISABLE_PIP_VERSION_CHECK=1 $(VENV)/bin/python -m pip install -q -e '.[$(EXTRAS_$*)]' \
+	@PIP_DISABLE_PIP_VERSION_CHECK=1 $(VENV)/bin/python -m pip install -q --upgrade --upgrade-strategy eager \
+		-e '.[$(EXTRAS_$*)]' \
 		$(if $(filter compat,$*),'$(COMPAT_REDIS)')
 	@touch $@
 

@@ -7,7 +7,6 @@ are not hash-tagged, so its pipelines and MGETs would cross slots.
 
 from __future__ import annotations
 
-import inspect
 import os
 import select
 import threading
@@ -22,6 +21,8 @@ from ..protocol import keys
 
 DEFAULT_URL = "redis://localhost:6379/0"
 _TIMEOUTS: dict[str, Any] = {"socket_timeout": 30.0, "socket_connect_timeout": 5.0}
+_REDIS_LINE = tuple(int(part) for part in redis.__version__.split(".")[:2])
+"""The installed redis-py's major and minor version (``pyproject.toml`` allows 5.0.1 to 8.x)."""
 
 
 def connect(url: str = DEFAULT_URL, *, client_name: str | None = None, **options: Any) -> redis.Redis:
@@ -87,23 +88,43 @@ class CommandSender:
     command's place in the list returned; any other error drops
     the connection (its remaining replies are unknown) and is raised as is; the next call
     connects again. Nothing is retried.
+
+    This class is the only code that reaches below redis-py's public client, and it does so only
+    through what every supported line (5.0.1 to 8.x) has: ``ConnectionPool.get_connection``,
+    ``Connection.pack_commands`` / ``send_packed_command`` / ``read_response`` / ``disconnect``,
+    and the connection's socket (``_get_socket()`` from 7.x, which also sees through a
+    client-side-caching proxy; the ``_sock`` attribute before). ``checkout`` and ``socket_of``
+    hold the differences; tests/test_redis_versions.py runs this class on each line.
     """
+
+    # redis-py 5.0-5.2 require get_connection's command name; 5.3+ deprecate passing it.
+    NAME_REQUIRED = _REDIS_LINE < (5, 3)
 
     def __init__(self, client: redis.Redis) -> None:
         self.pool = client.connection_pool
         self._local = threading.local()
 
+    @classmethod
+    def checkout(cls, pool: redis.ConnectionPool) -> Any:
+        """A connection of ``pool``'s, connected, checked out until ``pool.release``."""
+        return pool.get_connection("PIPELINE") if cls.NAME_REQUIRED else pool.get_connection()
+
+    @staticmethod
+    def socket_of(conn: Any) -> Any:
+        """The connection's socket, or ``None`` while it is not connected."""
+        get_socket = getattr(conn, "_get_socket", None)
+        return get_socket() if get_socket is not None else conn._sock
+
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
-            conn = self.pool.get_connection("PIPELINE") if _NAME_REQUIRED else self.pool.get_connection()
-            self._local.conn = conn
+            conn = self._local.conn = self.checkout(self.pool)
             self._local.pid = os.getpid()
         return conn
 
     def send(self, commands: tuple[tuple[Any, ...], ...], *, raise_on_error: bool = True) -> list[Any]:
         conn = self._connection()
-        sock = conn._sock
+        sock = self.socket_of(conn)
         # A socket the server closed (a restart, an idle timeout) polls readable: reconnect
         # before sending rather than fail after, so a restart costs no enqueue. One poll(2)
         # call; redis-py's can_read costs several system calls.
@@ -127,11 +148,3 @@ def _read_reply(conn: Any) -> Any:
         return conn.read_response()
     except redis.ResponseError as refused:
         return refused
-
-
-# redis-py 5.3 deprecates get_connection's command name; 5.0-5.2 require it.
-_NAME_REQUIRED = (
-    inspect.signature(redis.ConnectionPool.get_connection).parameters.get("command_name") is not None
-    and inspect.signature(redis.ConnectionPool.get_connection).parameters["command_name"].default
-    is inspect.Parameter.empty
-)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import redis
 
@@ -69,7 +70,7 @@ class DelayedQueueAccess:
         n = 0
         for ts, item in entries:
             pipe.rpush(self.keys.delayed(ts), item)
-            pipe.sadd(self.keys.timestamps(item), delayed_key(ts))  # type: ignore[arg-type]
+            pipe.sadd(self.keys.timestamps(item), delayed_key(ts))
             pipe.zadd(self.keys.delayed_queue_schedule(), {str(int(ts)): int(ts)})
             n += 1
         if n:
@@ -89,11 +90,11 @@ class DelayedQueueAccess:
 
     def schedule_size(self) -> int:
         """``ZCARD delayed_queue_schedule`` (``delayed_queue_schedule_size``)."""
-        return int(self.client.zcard(self.keys.delayed_queue_schedule()))  # type: ignore[arg-type]
+        return int(self.client.zcard(self.keys.delayed_queue_schedule()))
 
     def timestamp_size(self, timestamp: int) -> int:
         """``LLEN delayed:<ts>`` (``delayed_timestamp_size``)."""
-        return int(self.client.llen(self.keys.delayed(timestamp)))  # type: ignore[arg-type]
+        return int(self.client.llen(self.keys.delayed(timestamp)))
 
     def timestamp_sizes(self, timestamps: Sequence[int]) -> list[int]:
         """``LLEN`` of each ``delayed:<ts>`` in one pipeline."""
@@ -114,15 +115,16 @@ class DelayedQueueAccess:
         for i in range(0, len(timestamps), _LIST_GROUP):
             pipe = self.client.pipeline(transaction=False)
             for member in timestamps[i : i + _LIST_GROUP]:
-                pipe.lrange(self.keys.delayed_member(member), 0, -1)  # type: ignore[arg-type]
+                pipe.lrange(self.keys.delayed_member(member), 0, -1)
             out.extend(list(r) for r in pipe.execute())
         return out
 
     def next_due_timestamp(self, at: int) -> bytes | None:
         """``ZRANGEBYSCORE delayed_queue_schedule -inf <at> LIMIT 0 1``, the raw member
         (``next_delayed_timestamp``)."""
-        found = self.client.zrangebyscore(self.keys.delayed_queue_schedule(), "-inf", at, start=0, num=1)
-        return found[0] if found else None  # type: ignore[index]
+        schedule = self.keys.delayed_queue_schedule()
+        found = cast("list[bytes]", self.client.zrangebyscore(schedule, "-inf", at, start=0, num=1))
+        return found[0] if found else None
 
     def timestamps_of(self, item: bytes) -> list[bytes]:
         """``SMEMBERS timestamps:<item>``: the ``delayed:<ts>`` names it is listed under."""
@@ -135,7 +137,7 @@ class DelayedQueueAccess:
         for i in range(0, len(members), 1000):
             pipe = self.client.pipeline(transaction=False)
             for m in members[i : i + 1000]:
-                pipe.llen(self.keys.delayed_member(m))  # type: ignore[arg-type]
+                pipe.llen(self.keys.delayed_member(m))
             total += sum(int(n) for n in pipe.execute())
         return total
 
@@ -143,21 +145,21 @@ class DelayedQueueAccess:
     def remove_item(self, item: bytes) -> int:
         """``remove_delayed_job``: ``LREM`` the exact bytes from each list ``timestamps:<item>``
         names and ``SREM`` it there; the zset is left for the scheduler to clean up, as Ruby does."""
-        members = self.client.smembers(self.keys.timestamps(item))  # type: ignore[arg-type]
+        members = self.client.smembers(self.keys.timestamps(item))
         if not members:
             return 0
         pipe = self.client.pipeline(transaction=False)
         tkey = self.keys.timestamps(item)
-        for member in sorted(members):  # type: ignore[arg-type]
+        for member in sorted(members):
             pipe.lrem(self.keys.physical_bytes(member), 0, item)  # type: ignore[arg-type]
-            pipe.srem(tkey, member)  # type: ignore[arg-type]
+            pipe.srem(tkey, member)
         replies = pipe.execute()
         return sum(int(n) for n in replies[0::2])
 
     def remove_from_timestamp(self, timestamp: int, item: bytes) -> int:
         """``remove_delayed_job_from_timestamp``: ``SREM``, ``LREM``, then ``clean_up_timestamp``."""
         key = self.keys.delayed(timestamp)
-        self.client.srem(self.keys.timestamps(item), delayed_key(timestamp))  # type: ignore[arg-type]
+        self.client.srem(self.keys.timestamps(item), delayed_key(timestamp))
         count = int(self.client.lrem(key, 0, item))  # type: ignore[arg-type]
         self.clean_up_timestamp(timestamp)
         return count
@@ -169,7 +171,7 @@ class DelayedQueueAccess:
         with self.client.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(key)  # type: ignore[no-untyped-call]
-                if int(pipe.llen(key)) != 0:  # type: ignore[arg-type]
+                if int(pipe.llen(key)) != 0:
                     pipe.unwatch()
                     return False
                 pipe.multi()
@@ -189,8 +191,8 @@ class DelayedQueueAccess:
         sets, then the zset."""
         for member in self.all_timestamps():
             key = self.keys.delayed_member(member)
-            items = self.client.lrange(key, 0, -1)  # type: ignore[arg-type]
-            self.client.delete(key, *(self.keys.timestamps(i) for i in items))  # type: ignore[union-attr]
+            items = cast("list[bytes]", self.client.lrange(key, 0, -1))
+            self.client.delete(key, *(self.keys.timestamps(i) for i in items))
         self.client.delete(self.keys.delayed_queue_schedule())
 
     # the scheduler's batch
@@ -213,7 +215,7 @@ class DelayedQueueAccess:
                 plans = [plan(item) for item in batch.items]
                 pipe.multi()
                 for item, what in zip(batch.items, plans, strict=True):
-                    pipe.srem(self.keys.timestamps(item), member)  # type: ignore[arg-type]
+                    pipe.srem(self.keys.timestamps(item), member)
                     if isinstance(what, Enqueue):
                         pipe.sadd(self.keys.queues(), what.queue)
                         pipe.rpush(self.keys.queue(what.queue), what.payload)
@@ -235,7 +237,7 @@ class DelayedQueueAccess:
             while True:
                 try:
                     pipe.watch(key)  # type: ignore[no-untyped-call]
-                    items = list(pipe.lrange(key, 0, -1))  # type: ignore[arg-type]
+                    items = list(pipe.lrange(key, 0, -1))
                     pipe.multi()
                     if items:
                         pipe.rpush(self.keys.scheduler_unmovable(), *items)
@@ -251,7 +253,7 @@ class DelayedQueueAccess:
         return list(self.client.lrange(self.keys.scheduler_unmovable(), start, start + count - 1))  # type: ignore[arg-type]
 
     def unmovable_size(self) -> int:
-        return int(self.client.llen(self.keys.scheduler_unmovable()))  # type: ignore[arg-type]
+        return int(self.client.llen(self.keys.scheduler_unmovable()))
 
     # last enqueued
     def set_last_enqueued_at(self, name: str, when: str) -> None:

@@ -27,7 +27,7 @@ class FailedQueueAccess:
 
     def num_failed(self, failed_queue_name: str = FAILED) -> int:
         """``LLEN <name>`` (``num_failed``)."""
-        return int(self.client.llen(self.keys.failed_list(failed_queue_name)))  # type: ignore[arg-type]
+        return int(self.client.llen(self.keys.failed_list(failed_queue_name)))
 
     def failed_queue_names(self, from_set: bool = False) -> list[str]:
         """``["failed"]``, or ``SMEMBERS failed_queues`` for the multi-queue layout."""

@@ -29,11 +29,11 @@ class HistoryAccess:
 
     def server_seconds(self) -> int:
         """``TIME``: samplers bucket by the server's clock, so their clocks need not agree."""
-        seconds, _ = self.client.time()  # type: ignore[misc]
+        seconds, _ = self.client.time()
         return int(seconds)
 
     def has(self, step: int, bucket: int) -> bool:
-        return int(self.client.zcount(self.keys.history(step), bucket, bucket)) > 0  # type: ignore[arg-type]
+        return int(self.client.zcount(self.keys.history(step), bucket, bucket)) > 0
 
     def add_once(self, step: int, bucket: int, sample: bytes, keep: int) -> bool:
         """Store ``sample`` as bucket ``bucket`` unless one is there; ``True`` when stored."""

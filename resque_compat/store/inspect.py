@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -91,7 +91,7 @@ class KeyInspector:
                 end = min(size, start + STRING_WINDOW)
                 return Window([self.client.getrange(key, start, end - 1)], str(end) if end < size else None)
             read = self.client.lrange if kind == "list" else self.client.zrange
-            items: list[Any] = list(read(key, start, start + count - 1))  # type: ignore[arg-type]
+            items: list[Any] = list(read(key, start, start + count - 1))
             nxt = start + count
             return Window(items, str(nxt) if nxt < size else None)
         if kind in ("set", "hash"):
@@ -108,23 +108,23 @@ class KeyInspector:
         items: list[Any] = []
         for _ in range(SCAN_CALLS):
             if kind == "set":
-                cursor, found = self.client.sscan(key, cursor, count=count)  # type: ignore[misc]
+                cursor, found = self.client.sscan(key, cursor, count=count)
                 items.extend(found)
             else:
-                cursor, pairs = self.client.hscan(key, cursor, count=count)  # type: ignore[misc]
-                items.extend(pairs.items())
+                cursor, pairs = self.client.hscan(key, cursor, count=count)
+                items.extend(cast("dict[bytes, bytes]", pairs).items())
             if cursor == 0 or len(items) >= count:
                 break
         return Window(items, None if cursor == 0 else str(cursor))
 
     def info(self) -> dict[str, Any]:
         """``INFO`` (every default section) as redis-py parses it."""
-        return dict(self.client.info())  # type: ignore[arg-type]
+        return dict(self.client.info())
 
     def client_names(self) -> list[str] | None:
         """The names of the connected clients (``CLIENT LIST``); ``None`` where the server refuses."""
         try:
-            clients: list[dict[str, Any]] = self.client.client_list()  # type: ignore[assignment]
+            clients: list[dict[str, Any]] = self.client.client_list()
         except redis.ResponseError:
             return None
         return [str(c.get("name", "")) for c in clients if c.get("name")]

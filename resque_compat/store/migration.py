@@ -117,7 +117,7 @@ class MigrationAccess:
     # lists, by logical name
     def list_length(self, logical: str) -> int:
         """``LLEN`` of a queue or failure list."""
-        return int(self.client.llen(self.keys.physical(logical)))  # type: ignore[arg-type]
+        return int(self.client.llen(self.keys.physical(logical)))
 
     def list_lengths(self, logical: Sequence[str]) -> list[int]:
         pipe = self.client.pipeline(transaction=False)
@@ -132,7 +132,7 @@ class MigrationAccess:
     # queues and failure lists
     def queue_names(self) -> list[str]:
         """``SMEMBERS queues``, sorted."""
-        return sorted(_text(m) for m in self.client.smembers(self.keys.queues()))  # type: ignore[union-attr]
+        return sorted(_text(m) for m in self.client.smembers(self.keys.queues()))
 
     def queue_key_types(self) -> dict[str, str]:
         """Every ``queue:*`` key by ``SCAN``: queue name -> ``TYPE`` (a list, or not)."""
@@ -142,11 +142,11 @@ class MigrationAccess:
 
     def register_queues(self, queues: Sequence[str]) -> int:
         """``SADD queues <q>...``."""
-        return int(self.client.sadd(self.keys.queues(), *queues)) if queues else 0  # type: ignore[arg-type]
+        return int(self.client.sadd(self.keys.queues(), *queues)) if queues else 0
 
     def failed_queue_names(self) -> list[str]:
         """``SMEMBERS failed_queues`` (the multi-queue failure lists), sorted."""
-        return sorted(_text(m) for m in self.client.smembers(self.keys.failed_queues()))  # type: ignore[union-attr]
+        return sorted(_text(m) for m in self.client.smembers(self.keys.failed_queues()))
 
     # workers
     def worker_members(self) -> list[bytes]:
@@ -183,7 +183,7 @@ class MigrationAccess:
 
     def remove_worker_member(self, worker_id: str) -> int:
         """``SREM workers <id>``."""
-        return int(self.client.srem(self.keys.workers(), worker_id.encode()))  # type: ignore[arg-type]
+        return int(self.client.srem(self.keys.workers(), worker_id.encode()))
 
     def delete_worker_keys_if_unregistered(self, worker_id: str) -> int:
         """Delete a worker's string keys unless the id is (again) in ``workers``; -1 if it is."""
@@ -196,7 +196,7 @@ class MigrationAccess:
 
     def server_time(self) -> tuple[int, int]:
         """``TIME``: the Redis clock, which Resque judges heartbeats by."""
-        seconds, micros = self.client.time()  # type: ignore[misc]
+        seconds, micros = self.client.time()
         return int(seconds), int(micros)
 
     # resque-compat's own keys
@@ -206,7 +206,7 @@ class MigrationAccess:
 
     def set_route(self, job_class: str, value: bytes) -> None:
         """``HSET resque-compat:routes <class> <route>``."""
-        self.client.hset(self.keys.routes(), job_class, value)  # type: ignore[arg-type]
+        self.client.hset(self.keys.routes(), job_class, value)
 
     def delete_route(self, job_class: str) -> bool:
         """``HDEL resque-compat:routes <class>``; whether it was there."""

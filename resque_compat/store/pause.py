@@ -26,14 +26,14 @@ class PauseAccess:
     def paused(self, queue: str) -> bool:
         """``ResquePauseHelper.paused?(queue)``: ``MGET pause:queue:<q> <global>``, any set."""
         values = self.client.mget(self.keys.pause_queue(queue), self.keys.pause_global(self.global_key))
-        return any(v is not None for v in values)  # type: ignore[union-attr]
+        return any(v is not None for v in values)
 
     def paused_queues(self, queues: Sequence[str]) -> dict[str, bool]:
         """``pause:queue:<q>`` of each queue in one ``MGET`` (the global key not included)."""
         if not queues:
             return {}
         values = self.client.mget([self.keys.pause_queue(q) for q in queues])
-        return {q: v is not None for q, v in zip(queues, values, strict=True)}  # type: ignore[arg-type]
+        return {q: v is not None for q, v in zip(queues, values, strict=True)}
 
     def pause(self, queue: str) -> None:
         """``ResquePauseHelper.pause``: ``SET pause:queue:<q> true``."""

@@ -49,7 +49,7 @@ class QueueAccess:
 
     def queue_size(self, queue: str) -> int:
         """``LLEN queue:<q>`` (``queue_size``)."""
-        return int(self.client.llen(self.keys.queue(queue)))  # type: ignore[arg-type]
+        return int(self.client.llen(self.keys.queue(queue)))
 
     def queue_sizes(self, queues: Sequence[str]) -> list[int]:
         """``LLEN`` of each queue in one pipeline (``Resque.queue_sizes``)."""

@@ -18,7 +18,7 @@ class ScheduleAccess:
     def set_persistent(self, name: str, config: bytes) -> None:
         """``set_schedule`` with ``persist``: ``HSET persistent_schedules`` then ``SADD
         schedules_changed``."""
-        self.client.hset(self.keys.persistent_schedules(), name, config)  # type: ignore[arg-type]
+        self.client.hset(self.keys.persistent_schedules(), name, config)
         self.mark_changed(name)
 
     def remove(self, name: str) -> None:
@@ -38,7 +38,7 @@ class ScheduleAccess:
 
     def changed_count(self) -> int:
         """``SCARD schedules_changed``."""
-        return int(self.client.scard(self.keys.schedules_changed()))  # type: ignore[arg-type]
+        return int(self.client.scard(self.keys.schedules_changed()))
 
     def pop_changed(self) -> bytes | None:
         """``SPOP schedules_changed``."""
@@ -118,19 +118,19 @@ class MasterLock:
 
     def release(self) -> bool:
         """``release``: ``locked? && release!`` (``DEL`` only while we hold it)."""
-        return self.locked() and int(self.client.delete(self.key)) == 1  # type: ignore[arg-type]
+        return self.locked() and int(self.client.delete(self.key)) == 1
 
     def holder(self) -> bytes | None:
         """``GET`` the lock: who holds it (``host:pid``), if anyone."""
         return self.client.get(self.key)  # type: ignore[return-value]
 
     def ttl(self) -> int:
-        return int(self.client.ttl(self.key))  # type: ignore[arg-type]
+        return int(self.client.ttl(self.key))
 
 
 def redis_supports_lua(client: redis.Redis) -> bool:
     """``supports_lua?``: ``redis_version`` >= 2.5."""
-    version = str(client.info("server").get("redis_version", "0"))  # type: ignore[union-attr]
+    version = str(client.info("server").get("redis_version", "0"))
     major, _, rest = version.partition(".")
     try:
         return float(f"{major}.{rest.partition('.')[0]}") >= 2.5

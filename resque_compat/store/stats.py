@@ -21,11 +21,11 @@ class StatsAccess:
 
     def increment_stat(self, name: str, by: int = 1) -> int:
         """``INCRBY stat:<name> by`` (``Stat.incr``)."""
-        return int(self.client.incrby(self.keys.stat(name), by))  # type: ignore[arg-type]
+        return int(self.client.incrby(self.keys.stat(name), by))
 
     def decrement_stat(self, name: str, by: int = 1) -> int:
         """``DECRBY stat:<name> by`` (``Stat.decr``)."""
-        return int(self.client.decrby(self.keys.stat(name), by))  # type: ignore[arg-type]
+        return int(self.client.decrby(self.keys.stat(name), by))
 
     def clear_stat(self, name: str) -> None:
         """``DEL stat:<name>`` (``Stat.clear``)."""

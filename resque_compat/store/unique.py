@@ -59,7 +59,7 @@ class UniqueAccess:
     def cleanup_loners(self, queue: str) -> int:
         """``Helpers.cleanup_loners``: every loner key of ``queue`` (SCAN rather than KEYS)."""
         found = list(self.client.scan_iter(match=self.keys.loner_pattern(queue), count=1000))
-        return int(self.client.delete(*found)) if found else 0  # type: ignore[arg-type]
+        return int(self.client.delete(*found)) if found else 0
 
     # locks (resque-lock, resque-lock-timeout): the plugins' own commands, one each
     def setnx(self, name: str, value: bytes) -> bool:
@@ -75,7 +75,7 @@ class UniqueAccess:
         self.client.set(self.keys.physical(name), value)
 
     def delete(self, name: str) -> int:
-        return int(self.client.delete(self.keys.physical(name)))  # type: ignore[arg-type]
+        return int(self.client.delete(self.keys.physical(name)))
 
     # the doctor's view
     def scan(self, logical_glob: str) -> Iterator[tuple[str, bytes | None, int]]:

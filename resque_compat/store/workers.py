@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -56,17 +56,16 @@ class WorkerRegistry:
 
     def worker_stats(self, worker_id: str) -> tuple[bytes | None, bytes | None]:
         """``GET stat:processed:<id>`` and ``GET stat:failed:<id>`` in one round trip."""
-        values = self.client.mget(
-            [
-                self.keys.worker_stat(STAT_PROCESSED, worker_id),
-                self.keys.worker_stat(STAT_FAILED, worker_id),
-            ]
-        )
-        return values[0], values[1]  # type: ignore[index]
+        keys = [
+            self.keys.worker_stat(STAT_PROCESSED, worker_id),
+            self.keys.worker_stat(STAT_FAILED, worker_id),
+        ]
+        values = cast("list[bytes | None]", self.client.mget(keys))
+        return values[0], values[1]
 
     def server_time(self) -> tuple[int, int]:
         """``TIME``: seconds and microseconds of the Redis server clock (``server_time``)."""
-        seconds, micros = self.client.time()  # type: ignore[misc]
+        seconds, micros = self.client.time()
         return int(seconds), int(micros)
 
     def pause_all_value(self) -> bytes | None:

@@ -1,0 +1,108 @@
+"""CommandSender, the one class below redis-py's public client, on the installed redis-py.
+
+tests/test_redis_versions.py runs this module again under each supported redis-py line.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+import redis
+
+from resque_compat.store import connect
+from resque_compat.store.connection import CommandSender
+from resque_compat.testing import RedisServer
+
+EXPECTED = os.environ.get("RESQUE_COMPAT_EXPECT_REDIS_PY")
+
+
+@pytest.mark.skipif(not EXPECTED, reason="run by test_redis_versions.py, which names the redis-py wanted")
+def test_the_redis_py_under_test_is_the_one_asked_for() -> None:
+    assert redis.__version__ == EXPECTED
+
+
+def test_a_batch_goes_out_together_and_the_replies_come_back_raw_and_in_order(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    key = f"{namespace}:counter"
+    sender = CommandSender(redis_client)
+    replies = sender.send((("SET", key, "41"), ("INCR", key), ("GET", key), ("RPUSH", f"{key}:l", b"\xff")))
+    assert replies == [b"OK", 42, b"42", 1]
+    assert redis_client.lrange(f"{key}:l", 0, -1) == [b"\xff"]
+
+
+def test_an_error_reply_is_raised_after_every_reply_is_read_and_the_connection_goes_on(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    key = f"{namespace}:text"
+    redis_client.set(key, "not a number")
+    sender = CommandSender(redis_client)
+    with pytest.raises(redis.ResponseError):
+        sender.send((("INCR", key), ("SET", f"{key}:2", "x")))
+    assert redis_client.get(f"{key}:2") == b"x"  # the command after the refused one ran
+    refused, ok = sender.send((("INCR", key), ("GET", key)), raise_on_error=False)
+    assert isinstance(refused, redis.ResponseError) and ok == b"not a number"
+    assert sender.send((("GET", key),)) == [b"not a number"]
+
+
+def test_a_connection_the_server_closed_is_replaced_before_the_next_batch(redis_client: redis.Redis) -> None:
+    sender = CommandSender(redis_client)
+    (first,) = sender.send((("CLIENT", "ID"),))
+    assert redis_client.client_kill_filter(_id=first) == 1  # the server hangs up (an idle timeout)
+    (second,) = sender.send((("CLIENT", "ID"),))
+    assert second != first
+
+
+def test_closing_the_client_closes_the_held_connection(redis_url: str) -> None:
+    client = connect(redis_url)
+    sender = CommandSender(client)
+    sender.send((("PING",),))
+    conn = sender._connection()
+    assert CommandSender.socket_of(conn) is not None
+    client.close()
+    assert CommandSender.socket_of(conn) is None
+
+
+def test_a_server_restart_costs_no_batch() -> None:
+    with RedisServer() as server:
+        client = connect(server.url)
+        try:
+            sender = CommandSender(client)
+            assert sender.send((("SET", "k", "before"),)) == [b"OK"]
+            server.restart()  # the held connection is now closed by the server
+            assert sender.send((("SET", "k", "after"), ("GET", "k"))) == [b"OK", b"after"]
+        finally:
+            client.close()
+
+
+def test_each_thread_and_each_forked_child_sends_on_a_connection_of_its_own(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    sender = CommandSender(redis_client)
+    ids = f"{namespace}:{uuid.uuid4().hex}"
+    (parent,) = sender.send((("CLIENT", "ID"),))
+
+    def in_a_thread() -> None:
+        (own,) = sender.send((("CLIENT", "ID"),))
+        sender.send((("RPUSH", ids, own),))
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join(timeout=30)
+    pid = os.fork()
+    if pid == 0:  # the child must not write on the parent's socket
+        code = 1
+        try:
+            (child,) = sender.send((("CLIENT", "ID"),))
+            sender.send((("RPUSH", ids, child),))
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sender.send((("CLIENT", "ID"),)) == [parent]  # the parent still has its own
+    others = [int(v) for v in redis_client.lrange(ids, 0, -1)]
+    assert len(others) == 2 and parent not in others and others[0] != others[1]
