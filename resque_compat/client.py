@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import jobs
+from . import jobs, tracing
 from .config.environment import environment_name
 from .delaying import DelayingExtensions
 from .errors import DecodeError, NoClassError, NoQueueError
@@ -157,11 +157,19 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         if self.inline:
             self._perform_inline(job_class, name, list(args))
             return
-        encoded = encode_job(name, args, self.profile)
-        if loner.is_loner(job_class):
-            loner.create(self, queue or "", job_class, {"class": name, "args": list(args)}, encoded)
+        traced = tracing.active()
+        if traced is None:
+            self._push_job(queue or "", job_class, name, args, encode_job(name, args, self.profile))
             return
-        self.queue_store.push_to_queue(queue or "", encoded)
+        item = {"class": name, "args": list(args)}
+        with traced.publish(queue or "", item):  # Ruby's instrumentation patches Resque.push
+            self._push_job(queue or "", job_class, name, args, encode(item, self.profile, "item"))
+
+    def _push_job(self, queue: str, job_class: Any, name: str, args: Sequence[Any], encoded: bytes) -> None:
+        if loner.is_loner(job_class):
+            loner.create(self, queue, job_class, {"class": name, "args": list(args)}, encoded)
+            return
+        self.queue_store.push_to_queue(queue, encoded)
 
     def enqueued(self, job_class: Any, *args: Any) -> bool | None:
         """resque-loner's ``Resque.enqueued?``: ``None`` unless the class is a loner."""
@@ -214,7 +222,13 @@ class Resque(DelayingExtensions, SchedulingExtensions):
 
     def push(self, queue: str, item: Mapping[str, Any]) -> None:
         """``Resque.push``: the encoded item, raw; no validation, no hooks."""
-        self.queue_store.push_to_queue(queue, encode(dict(item), self.profile, "item"))
+        traced = tracing.active()
+        if traced is None:
+            self.queue_store.push_to_queue(queue, encode(dict(item), self.profile, "item"))
+            return
+        payload = dict(item)
+        with traced.publish(queue, payload):
+            self.queue_store.push_to_queue(queue, encode(payload, self.profile, "item"))
 
     def pop(self, queue: str) -> Any:
         """``Resque.pop``: ``LPOP`` and decode; ``None`` when empty. ``DecodeError`` keeps the bytes."""

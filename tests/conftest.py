@@ -31,11 +31,20 @@ def _start_ticks(stat: str) -> int:
     return int(stat.rsplit(")", 1)[1].split()[19])
 
 
+def _ancestors(pid: int) -> set[int]:
+    found = set()
+    while pid > 1:
+        pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        found.add(pid)
+    return found
+
+
 def processes_of_this_run(mark: str) -> list[tuple[int, str]]:
     """Live processes (not zombies) this run started: begun after it, and carrying its mark in
     their environment or working in its directory (a process title set with setproctitle
     overwrites the environment ``/proc`` shows, so a worker is known by its directory)."""
-    me, siblings_of = os.getpid(), os.getppid()
+    me = os.getpid()
+    ancestors = _ancestors(me)
     since = _start_ticks(Path(f"/proc/{me}/stat").read_text())
     needle = f"{SESSION_MARK}={mark}".encode()
     here = os.getcwd()
@@ -49,8 +58,9 @@ def processes_of_this_run(mark: str) -> list[tuple[int, str]]:
             if fields[0] == "Z" or _start_ticks(stat) < since:
                 continue
             ours = needle in (entry / "environ").read_bytes().split(b"\0")
-            # Beside the run (a pipe's other end) is not started by it.
-            if not ours and (int(fields[1]) == siblings_of or os.readlink(entry / "cwd") != here):
+            # What started the run, and what runs beside it (a pipe's other end), are not its own.
+            beside = int(entry.name) in ancestors or int(fields[1]) in ancestors - {1}
+            if not ours and (beside or os.readlink(entry / "cwd") != here):
                 continue
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:

@@ -8,6 +8,8 @@
 ``COUNT``                           run this many workers from one command
 ``PIDFILE``, ``BACKGROUND``         write the pid; daemonize
 ``VERBOSE``/``LOGGING``/``VVERBOSE`` Resque's log formats
+``LOGFORMAT``                       ``text`` (Resque's lines, default) or ``json`` (one object a line)
+``RESQUE_OTEL``                     ``1``: OpenTelemetry spans for jobs (the ``otel`` extra)
 ``FORK_PER_JOB``                    ``false`` runs jobs in the worker process
 ``TERM_CHILD``, ``GRACEFUL_TERM``   signal semantics (spec 5.4)
 ``RESQUE_PRE_SHUTDOWN_TIMEOUT``     seconds a child may finish before TERM (default 0.0)
@@ -38,6 +40,7 @@ from typing import Any
 from ..errors import ConfigError, NoQueueError
 
 UNKNOWN_CLASS_MODES = ("fail", "requeue")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class WorkerSettings:
     background: bool = False
     verbose: bool = False
     very_verbose: bool = False
+    log_format: str = "text"
+    tracing: bool = False
     fork_per_job: bool = True
     term_child: bool = False
     graceful_term: bool = False
@@ -87,6 +92,8 @@ class WorkerSettings:
             "background": bool(e.get("BACKGROUND")),
             "verbose": bool(e.get("LOGGING") or e.get("VERBOSE")),
             "very_verbose": bool(e.get("VVERBOSE")),
+            "log_format": (e.get("LOGFORMAT") or "text").lower(),
+            "tracing": e.get("RESQUE_OTEL", "").lower() in ("1", "true", "yes"),
             "fork_per_job": e.get("FORK_PER_JOB") != "false",
             "term_child": bool(e.get("TERM_CHILD")),
             "graceful_term": bool(e.get("GRACEFUL_TERM")),
@@ -106,6 +113,8 @@ class WorkerSettings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
+        if settings.log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOGFORMAT must be one of {LOG_FORMATS}, not {settings.log_format!r}")
         if settings.unknown_class not in UNKNOWN_CLASS_MODES:
             raise ConfigError(f"RESQUE_UNKNOWN_CLASS must be one of {UNKNOWN_CLASS_MODES}")
         return settings

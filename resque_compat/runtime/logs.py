@@ -1,15 +1,30 @@
 """Resque's log formats (spec 5.6): quiet by default, ``VERBOSE``/``LOGGING`` -> ``*** <msg>``,
 ``VVERBOSE`` -> ``** [HH:MM:SS YYYY-MM-DD] <pid>: <msg>`` (``Resque::VerboseFormatter`` and
-``VeryVerboseFormatter``), on standard output like Ruby's default logger."""
+``VeryVerboseFormatter``), on standard output like Ruby's default logger.
+
+``LOGFORMAT=json`` (beyond Resque) writes one JSON object a line instead, at ``INFO`` and up
+(``VVERBOSE``: ``DEBUG``): ``time`` (UTC, ISO 8601), ``level``, ``message``, ``pid``, ``worker``
+and, while a job runs, ``queue``, ``class``, ``job_id`` (an ActiveJob ``job_id`` or a payload's
+``id``), and on its last line ``duration`` (seconds) and ``outcome`` (``done``, ``failed``).
+
+Everything goes through the standard ``logging`` module, logger ``resque_compat.worker``; each
+record carries the same fields as attributes (``record.resque_queue``, ``resque_class``,
+``resque_job_id``, ``resque_duration``, ``resque_outcome``, ``resque_worker``), so structlog or
+any handler can take over (``logging.getLogger("resque_compat.worker")``).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import time
+from datetime import datetime, timezone
+from typing import Any
 
 LOGGER_NAME = "resque_compat.worker"
+FIELDS = ("worker", "queue", "class", "job_id", "duration", "outcome")
 
 
 class VerboseFormatter(logging.Formatter):
@@ -23,14 +38,83 @@ class VeryVerboseFormatter(logging.Formatter):
         return f"** [{stamp}] {os.getpid()}: {record.getMessage()}"
 
 
-def worker_logger(verbose: bool, very_verbose: bool) -> logging.Logger:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line (``LOGFORMAT=json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="microseconds"),
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        for name in FIELDS:
+            value = getattr(record, f"resque_{name}", None)
+            if value is not None:
+                out[name] = value
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+class JobContext(logging.Filter):
+    """Adds the worker's id and the current job's fields to every record of the worker's logger."""
+
+    def __init__(self, worker_id: str) -> None:
+        super().__init__()
+        self.worker_id = worker_id
+        self.fields: dict[str, Any] = {}
+
+    def start(self, queue: str, class_name: str, job_id: str | None) -> None:
+        self.fields = {"resque_queue": queue, "resque_class": class_name, "resque_job_id": job_id}
+
+    def finish(self, duration: float, outcome: str) -> None:
+        self.fields.update(resque_duration=round(duration, 6), resque_outcome=outcome)
+
+    def clear(self) -> None:
+        self.fields = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.resque_worker = self.worker_id
+        for key, value in self.fields.items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+    def attach(self, logger: logging.Logger) -> JobContext:
+        for old in [f for f in logger.filters if isinstance(f, JobContext)]:
+            logger.removeFilter(old)
+        logger.addFilter(self)
+        return self
+
+
+def job_id(payload: Any) -> str | None:
+    """A job's id when it has one: an ActiveJob wrapper's ``job_id``, else a payload ``id``."""
+    if not isinstance(payload, dict):
+        return None
+    args = payload.get("args")
+    if (
+        isinstance(args, list)
+        and args
+        and isinstance(args[0], dict)
+        and isinstance(args[0].get("job_id"), str)
+    ):
+        return str(args[0]["job_id"])
+    found = payload.get("id")
+    return str(found) if isinstance(found, str | int) and not isinstance(found, bool) else None
+
+
+def worker_logger(verbose: bool, very_verbose: bool, log_format: str = "text") -> logging.Logger:
     """The worker's logger, configured once per process (errors always shown, as Ruby's
     QuietFormatter still lets the logger's level decide)."""
     logger = logging.getLogger(LOGGER_NAME)
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stdout)
-    if very_verbose:
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+        logger.setLevel(logging.DEBUG if very_verbose else logging.INFO)
+    elif very_verbose:
         handler.setFormatter(VeryVerboseFormatter())
         logger.setLevel(logging.DEBUG)
     elif verbose:

@@ -13,6 +13,7 @@ job where Ruby spends five or six, with the same keys and values.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import os
@@ -21,6 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from .. import tracing
 from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
@@ -38,7 +40,7 @@ from .failures import FailureReporter
 from .hooks import WorkerHooks
 from .job import run_failure_hooks
 from .jobrun import job_timeout, run_perform, timeout_on_term
-from .logs import worker_logger
+from .logs import JobContext, job_id, worker_logger
 from .procline import PAUSED as PAUSED_TITLE
 from .procline import Procline, forked, processing, waiting
 from .pruning import prune_dead_workers
@@ -72,7 +74,8 @@ class Worker:
         self.hostname = hostname or socket.gethostname()
         self.pid = os.getpid()
         self.worker_id = format_worker_id(self.hostname, self.pid, list(self.spec.entries))
-        self.log = logger or worker_logger(settings.verbose, settings.very_verbose)
+        self.log = logger or worker_logger(settings.verbose, settings.very_verbose, settings.log_format)
+        self.log_context = JobContext(self.worker_id).attach(self.log)
         backend = failure_backend or build_backend(resque, settings.failure_backends)
         self.reporter = FailureReporter(
             backend,
@@ -152,6 +155,8 @@ class Worker:
     def startup(self) -> None:
         """``Worker#startup``."""
         plugin_context.bind(self.resque)  # what plugin hooks reach as Ruby's Resque.redis
+        if self.settings.tracing and tracing.active() is None:
+            tracing.instrument()
         self.procline.starting()
         self.waker = signals.Waker()
         self._saved_signals = signals.install(self.intents, self.waker)
@@ -385,15 +390,19 @@ class Worker:
         self._pushed_back.clear()
         loner.taken(self.resque, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
+        self.log_context.start(job.queue, job.class_name, job_id(job.payload))
         self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
-        if self.settings.fork_per_job:
-            self.perform_with_fork(job, performer)
-        else:
-            self.intents.in_process_job = True
-            try:
-                self.perform(job, performer, in_child=False)
-            finally:
-                self.intents.in_process_job = False
+        try:
+            if self.settings.fork_per_job:
+                self.perform_with_fork(job, performer)
+            else:
+                self.intents.in_process_job = True
+                try:
+                    self.perform(job, performer, in_child=False)
+                finally:
+                    self.intents.in_process_job = False
+        finally:
+            self.log_context.clear()
         self.pending_done = True
         return True
 
@@ -419,13 +428,14 @@ class Worker:
         """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
         failure record when anything raised (``on_failure`` hooks run once)."""
         hooks_ran = False
+        started = time.monotonic()
         try:
             if in_child:
                 self.run_hook("after_fork", job)
             hooks_ran = True  # from here on runtime.job.perform runs the failure hooks itself
-            run_perform(
-                performer, job, self.aio, None if in_child else self.in_process_timeout(performer, job)
-            )
+            timeout = None if in_child else self.in_process_timeout(performer, job)
+            with self.job_span(job, in_child):
+                run_perform(performer, job, self.aio, timeout)
         except BaseException as exc:
             reported: BaseException = exc
             if not hooks_ran:
@@ -433,9 +443,17 @@ class Worker:
                     run_failure_hooks(performer, exc, job.args, self.aio.run)
                 except Exception as hook_exc:
                     reported = hook_exc
+            self.log_context.finish(time.monotonic() - started, "failed")
             self.reporter.job_failed(job, reported)
         else:
+            self.log_context.finish(time.monotonic() - started, "done")
             self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+
+    @staticmethod
+    def job_span(job: Job, forked: bool) -> contextlib.AbstractContextManager[None]:
+        """The job's ``<queue> process`` span when tracing is on (``tracing.instrument``)."""
+        traced = tracing.active()
+        return contextlib.nullcontext() if traced is None else traced.process(job.queue, job.payload, forked)
 
     def perform_with_fork(self, job: Job, performer: Any) -> None:
         """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
