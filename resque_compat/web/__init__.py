@@ -29,6 +29,7 @@ from .history import History, SamplerThread
 from .metrics import Metrics, metrics_app
 from .pages import Pages
 from .render import HERE, Renderer
+from .scheduler import SchedulerTabs, scheduler_routes
 from .security import BasicAuth, SecurityHeaders
 
 
@@ -100,6 +101,7 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/stats/keys/{key:path}", p.key, methods=get),
         Route("/stats/{section}", p.stats, methods=get),
         Route("/classes", p.classes, methods=get),
+        *scheduler_routes(SchedulerTabs(admin, renderer, a)),
         Route("/history.poll", h.page, methods=get),
         Route("/history", h.page, methods=get),
         Route("/api/history", h.api, methods=get),

@@ -24,7 +24,18 @@ from ..config.web import WebSettings
 from .security import COOKIE, FIELD, Csrf
 
 HERE = Path(__file__).resolve().parent
-TABS = ("Overview", "Working", "Failed", "Queues", "Workers", "Classes", "History", "Stats")
+TABS = (
+    "Overview",
+    "Working",
+    "Failed",
+    "Queues",
+    "Workers",
+    "Classes",
+    "Delayed",
+    "Schedule",
+    "History",
+    "Stats",
+)
 NO_CACHE = {"Cache-Control": "max-age=0, private, must-revalidate"}
 FLASH_COOKIE = "resque_flash"
 FLASH_KINDS = ("success", "error")

@@ -1,0 +1,119 @@
+"""The Delayed and Schedule tabs (resque-scheduler's routes) through Starlette's test client on a
+real Redis, and once in a real Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from test_web_browser import Dashboard, browser  # noqa: F401 - the module's Chromium fixture
+
+from resque_compat import Resque
+from resque_compat.admin import Admin
+from resque_compat.config.web import WebSettings
+from resque_compat.web import create_app
+
+LATER = 4102444800
+XSS = "<script>window.__pwned = 1</script>"
+
+
+@pytest.fixture
+def client(resque: Resque) -> Iterator[TestClient]:
+    for n in range(3):
+        resque.enqueue_at_with_queue("files", LATER, "Archive", n, XSS)
+    resque.enqueue_at_with_queue("mail", LATER + 60, "Mailer", "x")
+    resque.redis.rpush(resque.keys.delayed(LATER + 60), b"{not json")
+    resque.set_schedule(
+        "nightly",
+        {"cron": "0 3 * * * UTC", "class": "Cleanup", "queue": "maint", "args": [1], "persist": True},
+    )
+    with TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64))) as c:
+        yield c
+
+
+def token(client: TestClient, path: str) -> str:
+    found = re.search(r'name="_csrf" value="([0-9a-f]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def test_the_delayed_tab_lists_timestamps_with_counts_and_one_timestamp_its_items(client: TestClient) -> None:
+    page = client.get("/delayed")
+    assert page.status_code == 200
+    assert "2100-01-01T00:00:00+00:00" in page.text and "2100-01-01T00:01:00+00:00" in page.text
+    assert XSS not in page.text
+    one = client.get(f"/delayed/{LATER + 60}")
+    assert one.status_code == 200 and "Mailer" in one.text and "unreadable" in one.text
+    assert client.get("/api/delayed").json()["items"] == [
+        {"timestamp": LATER, "at": "2100-01-01T00:00:00+00:00", "size": 3},
+        {"timestamp": LATER + 60, "at": "2100-01-01T00:01:00+00:00", "size": 2},
+    ]
+    api = client.get(f"/api/delayed/{LATER}?count=2").json()
+    assert api["total"] == 3 and [i["args"] for i in api["items"]] == [[0, XSS], [1, XSS]]
+    found = client.get("/delayed?class=Mailer")
+    assert "Delayed Mailer jobs" in found.text and "1 found" in found.text
+
+
+def test_delayed_actions_need_the_csrf_token_and_move_or_remove_exactly_what_they_name(
+    client: TestClient, resque: Resque
+) -> None:
+    assert client.post("/delayed/queue_now", data={"timestamp": str(LATER)}).status_code == 403
+    assert resque.count_all_scheduled_jobs() == 5
+    t = token(client, "/delayed")
+    item = '{"class":"Archive","args":[0,"<script>window.__pwned = 1</script>"],"queue":"files"}'
+    done = client.post("/delayed/queue_now", data={"_csrf": t, "item": item}, follow_redirects=False)
+    assert done.status_code == 303
+    assert resque.size("files") == 1 and resque.delayed_timestamp_size(LATER) == 2
+    client.post("/delayed/cancel_now", data={"_csrf": t, "timestamp": str(LATER)})
+    assert resque.delayed_queue_peek(0, 10) == [LATER + 60]
+    assert client.post("/delayed/queue_now", data={"_csrf": t, "timestamp": "soon"}).status_code == 400
+    client.post("/delayed/clear", data={"_csrf": t})
+    assert resque.delayed_queue_schedule_size() == 0
+
+
+def test_the_schedule_tab_shows_interval_next_run_and_last_run_and_queues_or_removes(
+    client: TestClient, resque: Resque
+) -> None:
+    page = client.get("/schedule")
+    assert page.status_code == 200
+    assert "nightly" in page.text and "cron 0 3 * * * UTC" in page.text and "T03:00:00+00:00" in page.text
+    [row] = client.get("/api/schedule").json()
+    assert (row["name"], row["class"], row["last"]) == ("nightly", "Cleanup", None)
+    t = token(client, "/schedule")
+    client.post("/schedule/requeue", data={"_csrf": t, "job_name": "nightly"})
+    assert resque.peek("maint") == {"class": "Cleanup", "args": [1]}
+    resque.set_schedule("queueless", {"every": "1h", "class": "Nowhere", "persist": True})
+    refused = client.post("/schedule/requeue", data={"_csrf": t, "job_name": "queueless"})
+    assert refused.status_code == 400 and "queue" in refused.text  # Ruby: NoQueueError, a 500
+    resque.remove_schedule("queueless")
+    client.post("/schedule/remove", data={"_csrf": t, "job_name": "nightly"})
+    assert resque.all_schedules() == {}
+
+
+@pytest.mark.browser
+def test_a_browser_queues_a_delayed_job_now_from_the_delayed_tab(
+    browser: Any,  # noqa: F811
+    redis_url: str,
+    namespace: str,
+    resque: Resque,
+) -> None:
+    resque.enqueue_at_with_queue("files", LATER, "Archive", 7)
+    dash = Dashboard(redis_url, namespace)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(dash.url("/delayed"))
+        page.get_by_role("link", name="2100-01-01T00:00:00+00:00").click()
+        page.get_by_role("button", name="Queue now").click()
+        page.wait_for_selector(".flash-success")
+        assert "Enqueued 1 job now." in page.inner_text(".flash-success")
+        assert resque.size("files") == 1 and resque.count_all_scheduled_jobs() == 0
+        assert errors == []
+    finally:
+        context.close()
+        dash.stop()
