@@ -162,3 +162,24 @@ def test_a_namespace_with_glob_characters_only_sees_its_own_lists(
         assert [r.key for r in plan_lists(access(odd), failed=False)] == ["queue:mine"]
     finally:
         redis_client.delete(odd.keys.queue("mine"), other.keys.queue("theirs"))
+
+
+def test_delayed_jobs_are_counted_per_class_across_every_timestamp(resque: Resque) -> None:
+    # Given resque-scheduler delayed jobs over many timestamps, ActiveJob's wait: among them
+    later = 4102444800
+    for n in range(250):
+        resque.enqueue_at_with_queue("files", later + n % 120, "Archive", n)
+    resque.enqueue_at_with_queue("mail", later + 7, "Mailer", 1)
+    resque.redis.rpush(resque.keys.delayed(later + 7), b"not json")
+    resque.redis.zadd(resque.keys.delayed_queue_schedule(), {str(later + 7): later + 7})
+    resque.enqueue_to("files", "Archive", "queued")
+    # When the inventory reads them in small windows
+    result = take_inventory(access(resque), plan_lists(access(resque)), batch=7)
+    # Then the delayed jobs are one list, counted per class, and the class rows say delayed
+    counts = {k: v[0] for k, v in rows(result, "delayed_queue_schedule").items()}
+    assert counts == {("Archive", False): 250, ("Mailer", False): 1, ("(unreadable)", False): 1}
+    archive = next(r for r in result.classes() if r["class"] == "Archive")
+    assert (archive["queued"], archive["delayed"], archive["failed"]) == (1, 250, 0)
+    assert (
+        take_inventory(access(resque), plan_lists(access(resque), delayed=False)).classes()[0]["delayed"] == 0
+    )

@@ -76,6 +76,7 @@ APP_OPTION = click.option(
 @APP_OPTION
 @click.option("--queue", "-q", "queues", multiple=True, help="Only these queues (default: all).")
 @click.option("--no-failed", is_flag=True, help="Leave the failed lists out.")
+@click.option("--no-delayed", is_flag=True, help="Leave resque-scheduler's delayed jobs out.")
 @click.option("--batch", default=DEFAULT_BATCH, show_default=True, help="Entries read per LRANGE.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
@@ -83,7 +84,9 @@ def inventory(ctx: click.Context, /, **opts: Any) -> None:
     """Jobs per class in every queue and failed list, and which classes Python can run."""
     performers = _performers(opts["apps"])
     store = access(connect(ctx))
-    lists = plan_lists(store, list(opts["queues"]) or None, failed=not opts["no_failed"])
+    lists = plan_lists(
+        store, list(opts["queues"]) or None, failed=not opts["no_failed"], delayed=not opts["no_delayed"]
+    )
     with _progress(sum(r.length for r in lists), "reading", opts["as_json"]) as advance:
         result = take_inventory(
             store, lists, performers=performers, batch=max(1, opts["batch"]), advance=advance
@@ -100,13 +103,19 @@ def _mark(value: bool | None) -> str:
 
 def _print_inventory(result: Inventory) -> None:
     console = Console()
-    summary = _table("class", "via", "queued", "failed", "lists", "Python performer",
-                     numeric=("queued", "failed"), title="Job classes")  # fmt: skip
+    summary = _table("class", "via", "queued", "failed", "delayed", "lists", "Python performer",
+                     numeric=("queued", "failed", "delayed"), title="Job classes")  # fmt: skip
     for row in result.classes():
         via = "ActiveJob" if row["active_job"] else ""
         lists = ", ".join(dict.fromkeys(row["lists"]))
         summary.add_row(
-            row["class"], via, str(row["queued"]), str(row["failed"]), lists, _mark(row["python_performer"])
+            row["class"],
+            via,
+            str(row["queued"]),
+            str(row["failed"]),
+            str(row["delayed"]),
+            lists,
+            _mark(row["python_performer"]),
         )
     console.print(summary)
     for tally in result.lists:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..activejob import active_job_classes
 from ..errors import TimeFormatError
-from ..protocol.keys import FAILED, queue_key
+from ..protocol.keys import DELAYED_QUEUE_SCHEDULE, FAILED, queue_key
 from ..protocol.times import parse_time
 from ..store.migration import MigrationAccess
 from .entries import UNREADABLE, classify_failure, classify_job
@@ -127,6 +127,9 @@ class Coverage:
         return None if known is None else name in known
 
 
+_COLUMN = {"failed": "failed", "delayed": "delayed"}
+
+
 @dataclass(frozen=True, slots=True)
 class Inventory:
     """The result: one tally per list and the performer coverage to judge it by."""
@@ -139,8 +142,8 @@ class Inventory:
         rows: dict[ClassKey, dict[str, Any]] = {}
         for tally in self.lists:
             for key, t in tally.classes.items():
-                row = rows.setdefault(key, {"queued": 0, "failed": 0, "queues": []})
-                row["failed" if tally.ref.kind == "failed" else "queued"] += t.count
+                row = rows.setdefault(key, {"queued": 0, "failed": 0, "delayed": 0, "queues": []})
+                row[_COLUMN.get(tally.ref.kind, "queued")] += t.count
                 row["queues"].append(tally.ref.name)
         return [
             {
@@ -148,6 +151,7 @@ class Inventory:
                 "active_job": aj,
                 "queued": row["queued"],
                 "failed": row["failed"],
+                "delayed": row["delayed"],
                 "lists": row["queues"],
                 "python_performer": self.coverage.has_performer(name, aj) if name != UNREADABLE else None,
             }
@@ -192,11 +196,11 @@ def _list_json(tally: ListTally, coverage: Coverage) -> dict[str, Any]:
 
 
 def plan_lists(
-    store: MigrationAccess, queues: Iterable[str] | None = None, failed: bool = True
+    store: MigrationAccess, queues: Iterable[str] | None = None, failed: bool = True, delayed: bool = True
 ) -> list[ListRef]:
     """The lists an inventory reads, with their lengths: every queue in ``queues`` plus every
     ``queue:*`` list missing from it (or just the ``queues`` named), then ``failed`` and the
-    multi-queue failure lists."""
+    multi-queue failure lists, then resque-scheduler's delayed jobs as one list."""
     registered = set(store.queue_names())
     if queues is None:
         found = {name for name, kind in store.queue_key_types().items() if kind == "list"}
@@ -208,7 +212,12 @@ def plan_lists(
         failed_names = [FAILED, *store.failed_queue_names()]
         refs += [(n, "failed", n, True) for n in dict.fromkeys(failed_names)]
     lengths = store.list_lengths([r[0] for r in refs])
-    return [ListRef(key, kind, name, n, reg) for (key, kind, name, reg), n in zip(refs, lengths, strict=True)]
+    planned = [
+        ListRef(key, kind, name, n, reg) for (key, kind, name, reg), n in zip(refs, lengths, strict=True)
+    ]
+    if delayed and (total := store.delayed_total()):
+        planned.append(ListRef(DELAYED_QUEUE_SCHEDULE, "delayed", "delayed", total))
+    return planned
 
 
 def take_inventory(
@@ -223,6 +232,15 @@ def take_inventory(
     tallies = []
     for ref in lists:
         tally = ListTally(ref)
+        if ref.kind == "delayed":
+            start = 0
+            for raws in store.delayed_windows(batch):
+                tally.add_window(start, raws)
+                start += len(raws)
+                if advance is not None:
+                    advance(len(raws))
+            tallies.append(tally)
+            continue
         start = 0
         while raws := store.window(ref.key, start, batch):
             tally.add_window(start, raws)

@@ -8,7 +8,7 @@ one ``LREM`` of it) in the same script that pushes it to its destination.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..protocol.keys import (
     worker_of_key,
     worker_started_key,
 )
+from .delayed import DelayedQueueAccess
 
 # KEYS[1] source list, KEYS[2] destination list, KEYS[3] a set naming the destination
 # (`queues`, or `failed_queues` for a multi-queue failure list).
@@ -128,6 +129,22 @@ class MigrationAccess:
     def window(self, logical: str, start: int, count: int) -> list[bytes]:
         """``LRANGE start start+count-1``."""
         return list(self.client.lrange(self.keys.physical(logical), start, start + count - 1))  # type: ignore[arg-type]
+
+    # resque-scheduler's delayed queue, as one virtual list (timestamp order, then list order)
+    def delayed_total(self) -> int:
+        """How many delayed jobs (``count_all_scheduled_jobs``)."""
+        return DelayedQueueAccess(self.client, self.keys).count_all()
+
+    def delayed_windows(self, batch: int) -> Iterator[list[bytes]]:
+        """Every delayed item, ``batch`` at most per window: 100 timestamps of the zset at a time,
+        their lists pipelined."""
+        delayed = DelayedQueueAccess(self.client, self.keys)
+        start = 0
+        while members := delayed.schedule_window(start, 100):
+            for items in delayed.lists_of(members):
+                for i in range(0, len(items), batch):
+                    yield items[i : i + batch]
+            start += len(members)
 
     # queues and failure lists
     def queue_names(self) -> list[str]:
