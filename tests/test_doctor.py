@@ -212,3 +212,35 @@ def test_with_the_multi_queue_backend_unreadable_jobs_go_to_their_queue_failed_l
     assert resque.failed_store.failed_queue_names(from_set=True) == ["low_failed"]
     (raw,) = resque.failed_store.items(0, 5, "low_failed")
     assert decode(raw)["payload"] == {"class": "ResqueCompat::UnreadablePayload", "args": ["{oops"]}
+
+
+def test_broken_scheduler_state_is_found_and_repaired_keeping_every_item(
+    redis_url: str, namespace: str, resque: Resque
+) -> None:
+    later = 4102444800
+    resque.enqueue_at_with_queue("q", later, "Good", 1)
+    resque.redis.rpush(resque.keys.delayed(later), b"{oops")
+    resque.redis.zadd(resque.keys.delayed_queue_schedule(), {"soon": 5, str(later + 9): later + 9})
+    resque.redis.rpush(resque.keys.delayed_member(b"soon"), b'{"class":"Lost","args":[],"queue":"q"}')
+    resque.enqueue_at_with_queue("q", later + 20, "Moved", 2)
+    resque.redis.delete(resque.keys.delayed(later + 20))  # the list gone, its timestamps: set left
+    resque.redis.zrem(resque.keys.delayed_queue_schedule(), str(later + 20))
+    base = ["-r", redis_url, "-N", namespace, "doctor"]
+    first = CliRunner().invoke(main, [*base, "--json"])
+    assert first.exit_code == 1, first.output
+    assert sorted((f["check"], f["severity"]) for f in json.loads(first.stdout)["findings"]) == [
+        ("delayed-item-unreadable", "error"),
+        ("delayed-timestamp-bad", "error"),
+        ("delayed-timestamp-empty", "info"),
+        ("delayed-timestamps-stale", "warning"),
+    ]
+    fixed = CliRunner().invoke(main, [*base, "--repair"])
+    assert fixed.exit_code == 0, fixed.output
+    assert sorted(resque.delayed_store.unmovable()) == [b'{"class":"Lost","args":[],"queue":"q"}', b"{oops"]
+    assert resque.delayed_queue_peek(0, 10) == [later]
+    good = b'{"class":"Good","args":[1],"queue":"q"}'
+    moved = b'{"class":"Moved","args":[2],"queue":"q"}'
+    assert resque.delayed_store.timestamps_of(good) == [f"delayed:{later}".encode()]
+    assert resque.delayed_store.timestamps_of(moved) == []
+    assert resque.delayed_timestamp_peek(later, 0, 5) == [{"class": "Good", "args": [1], "queue": "q"}]
+    assert json.loads(CliRunner().invoke(main, [*base, "--json"]).stdout)["findings"] == []

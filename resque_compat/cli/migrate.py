@@ -20,7 +20,7 @@ from ..admin import Admin
 from ..admin.workers import queue_watchers
 from ..errors import ConfigError, DecodeError
 from ..failure import RedisMultiQueueFailure
-from ..migrate import access, doctor_run, routing
+from ..migrate import access, doctor_delayed, doctor_run, routing
 from ..migrate.doctor import Finding, examine
 from ..migrate.doctor_run import RepairReport
 from ..migrate.inventory import DEFAULT_BATCH, Inventory, plan_lists, take_inventory
@@ -256,6 +256,7 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     if not no_payloads:
         with _progress(doctor_run.list_total(store, snap), "reading", as_json) as advance:
             findings += doctor_run.scan_lists(store, snap, advance)
+        findings += doctor_delayed.scan_delayed(resque.delayed_store)
     fixed = None
     if repair:
         multi = isinstance(resque.failure, RedisMultiQueueFailure)

@@ -24,8 +24,9 @@ from ..protocol import FailureRecord, Profile, encode, failure_queue_name
 from ..protocol.failure import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
 from ..protocol.keys import FAILED, HEARTBEATS, REMOVED, WORKERS, queue_key, queue_of_key, sentinel
 from ..protocol.times import format_run_at, from_redis_time
+from ..store.delayed import DelayedQueueAccess
 from ..store.migration import MigrationAccess, Transfer
-from . import doctor
+from . import doctor, doctor_delayed
 from .doctor import Finding, Snapshot
 from .entries import read_job
 
@@ -116,6 +117,11 @@ def repair(
                 report.missed.append((f, "the heartbeat changed meanwhile: left alone"))
         elif f.repair in (doctor.REMOVE_WORKER, doctor.REMOVE_STALE) and f.worker is not None:
             _remove_worker_keys(store, f, report)
+        elif f.repair in doctor_delayed.REPAIRS:
+            if doctor_delayed.repair_delayed(DelayedQueueAccess(store.client, store.keys), f):
+                report.repaired[f.check] += 1
+            else:
+                report.missed.append((f, "the delayed queue changed meanwhile: left alone"))
     return report
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -254,6 +254,59 @@ class DelayedQueueAccess:
 
     def unmovable_size(self) -> int:
         return int(self.client.llen(self.keys.scheduler_unmovable()))
+
+    # doctor
+    def stale_timestamps(self) -> Iterator[tuple[bytes, bytes]]:
+        """``(item, member)`` for each ``timestamps:<item>`` member whose list lacks the item
+        (``SCAN`` of the sets, then one pipelined ``LPOS`` per member)."""
+        prefix = len(self.keys.timestamps(b""))
+        for key in self.client.scan_iter(match=self.keys.timestamps_pattern(), count=1000):
+            item = key[prefix:]
+            members = sorted(self.client.smembers(key))  # type: ignore[arg-type]
+            if not members:
+                continue
+            pipe = self.client.pipeline(transaction=False)
+            for member in members:
+                pipe.execute_command("LPOS", self.keys.physical_bytes(member), item)  # type: ignore[no-untyped-call]
+            for member, pos in zip(members, pipe.execute(), strict=True):
+                if pos is None:
+                    yield item, member
+
+    def set_aside_item(self, timestamp: int, item: bytes) -> bool:
+        """One item out of ``delayed:<ts>`` (exact bytes), raw onto the unmovable list, and out
+        of its ``timestamps:`` set, in one transaction; False when it was gone already."""
+        key = self.keys.delayed(timestamp)
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]
+                if pipe.execute_command("LPOS", key, item) is None:  # type: ignore[no-untyped-call]
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                pipe.lrem(key, 1, item)  # type: ignore[arg-type]
+                pipe.srem(self.keys.timestamps(item), delayed_key(timestamp))  # type: ignore[arg-type]
+                pipe.rpush(self.keys.scheduler_unmovable(), item)
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        self.clean_up_timestamp(timestamp)
+        return True
+
+    def drop_stale_timestamp(self, item: bytes, member: bytes) -> bool:
+        """``SREM timestamps:<item> <member>`` while the list still lacks the item."""
+        key = self.keys.physical_bytes(member)
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)  # type: ignore[no-untyped-call]
+                if pipe.execute_command("LPOS", key, item) is not None:  # type: ignore[no-untyped-call]
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                pipe.srem(self.keys.timestamps(item), member)  # type: ignore[arg-type]
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
 
     # last enqueued
     def set_last_enqueued_at(self, name: str, when: str) -> None:

@@ -1,0 +1,121 @@
+"""``doctor`` for resque-scheduler's state: the delayed queue's zset, lists and ``timestamps:`` sets.
+
+============================  ========  ===================================================
+check                         severity  what breaks, and the repair
+============================  ========  ===================================================
+``delayed-timestamp-bad``     error     a ``delayed_queue_schedule`` member that is not an
+                                        integer: Ruby's scheduler reads it as second 0 and
+                                        loops on it forever. Repair: its list's items go raw
+                                        to ``resque-compat:delayed:unmovable``, the member
+                                        is removed
+``delayed-item-unreadable``   error     an item that is not JSON (or names no class): Ruby's
+                                        scheduler raises out of its loop on it. Repair: the
+                                        item moves raw to ``resque-compat:delayed:unmovable``
+``delayed-timestamp-empty``   info      a member whose list is gone: harmless, the scheduler
+                                        removes it when due. Repair: removed now (guarded)
+``delayed-timestamps-stale``  warning   a ``timestamps:`` set naming a list that no longer
+                                        holds the item: ``scheduled_at``/``delayed?`` report
+                                        a time the job is not at. Repair: the member removed
+                                        (guarded: only while the list still lacks the item)
+============================  ========  ===================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import DecodeError
+from ..protocol.delayed import decode_delayed_item, parse_timestamp_member
+from ..protocol.keys import DELAYED_QUEUE_SCHEDULE, delayed_key
+from ..store.delayed import DelayedQueueAccess
+from .doctor import Finding
+
+QUARANTINE = "quarantine-timestamp"
+SET_ASIDE = "set-aside-item"
+CLEAN_TIMESTAMP = "clean-timestamp"
+DROP_STALE = "drop-stale-timestamp"
+REPAIRS = (QUARANTINE, SET_ASIDE, CLEAN_TIMESTAMP, DROP_STALE)
+
+
+def scan_delayed(store: DelayedQueueAccess, advance: Callable[[int], None] | None = None) -> list[Finding]:
+    """Every finding about the delayed queue, read 100 timestamps at a time."""
+    out: list[Finding] = []
+    start = 0
+    while members := store.schedule_window(start, 100):
+        for member, items in zip(members, store.lists_of(members), strict=True):
+            ts = parse_timestamp_member(member)
+            text = member.decode("utf-8", "replace")
+            if ts is None:
+                detail = f"member {text!r} is not an integer timestamp ({len(items)} item(s) in its list)"
+                out.append(
+                    Finding(
+                        "delayed-timestamp-bad",
+                        "error",
+                        DELAYED_QUEUE_SCHEDULE,
+                        detail,
+                        QUARANTINE,
+                        raw=member,
+                    )
+                )
+                continue
+            if not items:
+                detail = f"{delayed_key(ts)} is empty or gone"
+                out.append(
+                    Finding(
+                        "delayed-timestamp-empty",
+                        "info",
+                        DELAYED_QUEUE_SCHEDULE,
+                        detail,
+                        CLEAN_TIMESTAMP,
+                        index=ts,
+                    )
+                )
+            for raw in items:
+                try:
+                    decode_delayed_item(raw)
+                except DecodeError as exc:
+                    out.append(
+                        Finding(
+                            "delayed-item-unreadable",
+                            "error",
+                            delayed_key(ts),
+                            exc.reason,
+                            SET_ASIDE,
+                            index=ts,
+                            raw=raw,
+                        )
+                    )
+                    continue
+            if advance is not None:
+                advance(len(items))
+        start += len(members)
+    for item, member in store.stale_timestamps():
+        detail = (
+            f"timestamps: set of an item names {member.decode('utf-8', 'replace')}, which does not hold it"
+        )
+        out.append(
+            Finding(
+                "delayed-timestamps-stale",
+                "warning",
+                member.decode("utf-8", "replace"),
+                detail,
+                DROP_STALE,
+                field=member,
+                raw=item,
+            )
+        )
+    return out
+
+
+def repair_delayed(store: DelayedQueueAccess, f: Finding) -> bool:
+    """Apply one finding's repair; False when the state changed meanwhile (left alone)."""
+    if f.repair == QUARANTINE and f.raw is not None:
+        store.quarantine_member(f.raw)
+        return True
+    if f.repair == SET_ASIDE and f.raw is not None and f.index is not None:
+        return store.set_aside_item(f.index, f.raw)
+    if f.repair == CLEAN_TIMESTAMP and f.index is not None:
+        return store.clean_up_timestamp(f.index)
+    if f.repair == DROP_STALE and f.raw is not None and f.field is not None:
+        return store.drop_stale_timestamp(f.raw, f.field)
+    return False
