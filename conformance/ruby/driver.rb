@@ -115,7 +115,8 @@
 #                                                 "args","kwargs" (typed shapes, see aj_shape),
 #                                                 "inspect","kwargs_inspect","job_id","queue_name",
 #                                                 "priority","locale"}
-#   aj_enqueue  class, ruby | args?, kwargs? (Ruby source of a Hash), queue?, priority?, locale?
+#   aj_enqueue  class, ruby | args?, kwargs? (Ruby source of a Hash), queue?, priority?, locale?,
+#               wait? (seconds: set(wait:), through resque-scheduler's enqueue_at_with_queue)
 #       perform_later(*args, **kwargs) (through set(queue:, priority:), within
 #       I18n.with_locale) -> {"job_id","queue_name","args","kwargs","inspect","raw" (the queue
 #       entry written)}
@@ -228,7 +229,8 @@ module ConformanceActiveJob
     klass = ConformanceDriver.constant(req.fetch("class"))
     args = ConformanceDriver.eval_args(req)
     kwargs = req["kwargs"] ? TOPLEVEL_BINDING.eval(req["kwargs"]) : {}
-    options = { queue: req["queue"], priority: req["priority"] }.compact
+    ConformanceScheduler.load! if req["wait"] # the adapter's enqueue_at needs resque-scheduler
+    options = { queue: req["queue"], priority: req["priority"], wait: req["wait"] }.compact
     target = options.empty? ? klass : klass.set(options)
     job = I18n.with_locale(req["locale"] || I18n.default_locale) { target.perform_later(*args, **kwargs) }
     raise ArgumentError, "perform_later did not enqueue #{klass}" unless job

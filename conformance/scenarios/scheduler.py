@@ -213,6 +213,41 @@ def web_tabs(ctx: Ctx) -> None:
         ctx.expect("NoMethodError" not in page["body"], f"GET {path} shows an error")
 
 
+def rails_wait(ctx: Ctx) -> None:
+    """``perform_later`` after ``set(wait:)``: the job waits in the delayed queue, the other side's
+    scheduler moves it and the other side's worker performs it with its typed arguments."""
+    _need_scheduler(ctx)
+    from resque_compat.activejob import enqueue as aj_enqueue
+    from resque_compat.protocol import Profile
+
+    from .activejob import ACTIVEJOB_ENV, INVOICE, PYTHON_APP, _sides
+    from .client import _burst
+
+    ruby, python = _sides(ctx)
+    values = [1, "x", {"a": [1.5, None]}]
+    if ctx.direction == RUBY_TO_PYTHON:
+        ctx.need_python_worker()
+        sent = ruby.call("aj_enqueue", args=values, wait=1, **{"class": INVOICE})
+        job_id, mover, worker, env = sent["job_id"], python, python, PYTHON_APP
+    else:
+        job_id = aj_enqueue(python.resque, INVOICE, values, profile=Profile.RAILS, wait=1)
+        mover, worker, env = ruby, ruby, {}
+    ctx.equal(1, _sched(python, "delayed_queue_schedule_size"), "timestamps delayed by wait:")
+    pid = _start(ctx, mover, **(ACTIVEJOB_ENV if mover is ruby else {}))
+    try:
+        for _ in range(30):
+            if not _sched(python, "delayed_queue_schedule_size"):
+                break
+            python.call("redis", argv=["BLPOP", "never", 1])  # a bounded wait on Redis
+    finally:
+        _stop(ctx, mover, pid)
+    ctx.equal(0, _sched(python, "count_all_scheduled_jobs"), "delayed jobs left")
+    _burst(ctx, worker, ["default"], **({"env": env} if env else {}))
+    (got,) = ctx.performed(worker, 1)
+    ctx.equal(job_id, got["job_id"], "job_id performed")
+    ctx.equal(values, got["args"], "arguments performed")
+
+
 SCENARIOS = (
     Scenario(
         "sched_delayed",
@@ -239,6 +274,12 @@ SCENARIOS = (
         "sched_dynamic",
         "resque-scheduler: dynamic schedules across",
         dynamic_schedule,
+        (RUBY_TO_PYTHON, PYTHON_TO_RUBY),
+    ),
+    Scenario(
+        "sched_rails_wait",
+        "resque-scheduler: Rails perform_later(wait:) across",
+        rails_wait,
         (RUBY_TO_PYTHON, PYTHON_TO_RUBY),
     ),
     Scenario("sched_web", "resque-scheduler: its web tabs on Python state", web_tabs, (PYTHON_TO_RUBY,)),
