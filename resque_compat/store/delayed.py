@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import redis
 
@@ -259,32 +259,36 @@ class DelayedQueueAccess:
     def stale_timestamps(self) -> Iterator[tuple[bytes, bytes]]:
         """``(item, member)`` for each ``timestamps:<item>`` member whose list lacks the item
         (``SCAN`` of the sets, then one pipelined ``LPOS`` per member)."""
+        client: Any = self.client  # redis-py's stubs differ across 5.x-8.x for bytes keys
         prefix = len(self.keys.timestamps(b""))
-        for key in self.client.scan_iter(match=self.keys.timestamps_pattern(), count=1000):
+        for key in client.scan_iter(match=self.keys.timestamps_pattern(), count=1000):
             item = key[prefix:]
-            members = sorted(self.client.smembers(key))  # type: ignore[arg-type]
+            members: list[bytes] = sorted(client.smembers(key))
             if not members:
                 continue
-            pipe = self.client.pipeline(transaction=False)
+            pipe = client.pipeline(transaction=False)
             for member in members:
-                pipe.execute_command("LPOS", self.keys.physical_bytes(member), item)  # type: ignore[no-untyped-call]
+                pipe.execute_command("LPOS", self.keys.physical_bytes(member), item)
             for member, pos in zip(members, pipe.execute(), strict=True):
                 if pos is None:
                     yield item, member
+
+    def _client_any(self) -> Any:
+        return self.client
 
     def set_aside_item(self, timestamp: int, item: bytes) -> bool:
         """One item out of ``delayed:<ts>`` (exact bytes), raw onto the unmovable list, and out
         of its ``timestamps:`` set, in one transaction; False when it was gone already."""
         key = self.keys.delayed(timestamp)
-        with self.client.pipeline(transaction=True) as pipe:
+        with self._client_any().pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)  # type: ignore[no-untyped-call]
-                if pipe.execute_command("LPOS", key, item) is None:  # type: ignore[no-untyped-call]
+                pipe.watch(key)
+                if pipe.execute_command("LPOS", key, item) is None:
                     pipe.unwatch()
                     return False
                 pipe.multi()
-                pipe.lrem(key, 1, item)  # type: ignore[arg-type]
-                pipe.srem(self.keys.timestamps(item), delayed_key(timestamp))  # type: ignore[arg-type]
+                pipe.lrem(key, 1, item)
+                pipe.srem(self.keys.timestamps(item), delayed_key(timestamp))
                 pipe.rpush(self.keys.scheduler_unmovable(), item)
                 pipe.execute()
             except redis.WatchError:
@@ -295,14 +299,14 @@ class DelayedQueueAccess:
     def drop_stale_timestamp(self, item: bytes, member: bytes) -> bool:
         """``SREM timestamps:<item> <member>`` while the list still lacks the item."""
         key = self.keys.physical_bytes(member)
-        with self.client.pipeline(transaction=True) as pipe:
+        with self._client_any().pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)  # type: ignore[no-untyped-call]
-                if pipe.execute_command("LPOS", key, item) is not None:  # type: ignore[no-untyped-call]
+                pipe.watch(key)
+                if pipe.execute_command("LPOS", key, item) is not None:
                     pipe.unwatch()
                     return False
                 pipe.multi()
-                pipe.srem(self.keys.timestamps(item), member)  # type: ignore[arg-type]
+                pipe.srem(self.keys.timestamps(item), member)
                 pipe.execute()
                 return True
             except redis.WatchError:
