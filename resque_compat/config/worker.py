@@ -23,6 +23,8 @@
 ``RESQUE_UNKNOWN_CLASS``            ``fail`` (default) or ``requeue`` (push unknown jobs back)
 ``RESQUE_FAILURE_BACKENDS``         ``redis``, ``redis_multi_queue`` or ``module:attr``, comma-separated;
                                     several make a ``Failure::Multiple`` (default: ``FAILURE_BACKEND``)
+``RESQUE_ERROR_REPORTERS``          ``sentry`` or ``module:attr``, comma-separated: told of every failure
+                                    beside the failure backend (``resque_compat.reporting``)
 ``RESQUE_HEARTBEAT_INTERVAL``       seconds (Ruby: ``Resque.heartbeat_interval``, 60)
 ``RESQUE_PRUNE_INTERVAL``           seconds (Ruby: ``Resque.prune_interval``, 300)
 ==================================  =========================================================
@@ -71,6 +73,7 @@ class WorkerSettings:
     blocking: bool = False
     unknown_class: str = "fail"
     failure_backends: tuple[str, ...] = ()
+    error_reporters: tuple[str, ...] = ()
     heartbeat_interval: float = 60.0
     prune_interval: float = 300.0
 
@@ -107,6 +110,9 @@ class WorkerSettings:
             "unknown_class": e.get("RESQUE_UNKNOWN_CLASS") or "fail",
             "failure_backends": tuple(
                 b.strip() for b in e.get("RESQUE_FAILURE_BACKENDS", "").split(",") if b.strip()
+            ),
+            "error_reporters": tuple(
+                r.strip() for r in e.get("RESQUE_ERROR_REPORTERS", "").split(",") if r.strip()
             ),
             "heartbeat_interval": _float(e, "RESQUE_HEARTBEAT_INTERVAL", 60.0),
             "prune_interval": _float(e, "RESQUE_PRUNE_INTERVAL", 300.0),

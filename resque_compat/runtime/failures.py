@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import DecodeError
 from ..failure import FailureBackend
 from ..jobs import FunctionJob
 from ..protocol import FailureRecord, Job
+from ..reporting import ErrorReporter, JobFailure
 from ..store.reserve import REDIS_UNAVAILABLE
 
 RECORD_RETRY_SECONDS = 30.0
@@ -56,8 +57,10 @@ class FailureReporter:
         worker_id: str,
         on_error: Callable[[str], None],
         increment_failed: Callable[[], None] | None = None,
+        reporters: Sequence[ErrorReporter] = (),
     ) -> None:
         self.backend = backend
+        self.reporters = list(reporters)
         self.worker_id = worker_id
         self.on_error = on_error
         self.increment_failed = increment_failed
@@ -101,7 +104,25 @@ class FailureReporter:
         except Exception as err:
             self.on_error(f"Received exception when reporting failure: {err!r}")
             return False
-        return self.record(record)
+        saved = self.record(record)
+        self.tell_reporters(payload, queue, exc, worker)
+        return saved
+
+    def tell_reporters(self, payload: Any, queue: str, exc: BaseException, worker: str) -> None:
+        """Hand the failure to every error reporter (``Failure::Multiple``'s other backends); a
+        reporter that raises is logged, the worker goes on."""
+        if not self.reporters:
+            return
+        cls = payload.get("class") if isinstance(payload, dict) else None
+        args = payload.get("args") if isinstance(payload, dict) else None
+        failure = JobFailure(
+            exc, str(cls or ""), queue, list(args) if isinstance(args, list) else [], worker, payload
+        )
+        for reporter in self.reporters:
+            try:
+                reporter.report(failure)
+            except Exception as err:
+                self.on_error(f"error reporter {reporter!r} failed: {err!r}")
 
     def record(self, record: FailureRecord) -> bool:
         """Save a record built elsewhere; ``False`` when it could not be written. While Redis is

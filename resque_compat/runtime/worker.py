@@ -33,6 +33,7 @@ from ..plugins import loner
 from ..protocol import Job, decode_job, format_worker_id
 from ..protocol.failure import UNREADABLE_CLASS
 from ..protocol.keys import worker_key
+from ..reporting import build_reporters
 from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
 from . import aio, child, signals
 from .app import find_performer
@@ -82,6 +83,7 @@ class Worker:
             self.worker_id,
             self.log.error,
             lambda: resque.worker_registry.increment_failed(self.worker_id),
+            build_reporters(settings.error_reporters),
         )
         self.source = JobSource(resque.redis, resque.keys, self.worker_id, resque.pauses.global_key)
         self.source.on_error = self.log.error
