@@ -1,5 +1,5 @@
-"""``resque-compat work`` (``rake resque:work`` / ``rake resque:workers``) and ``resque-compat
-workers list|remove|kill`` (Ruby's ``bin/resque``).
+"""``resque-compat work`` (``rake resque:work`` / ``rake resque:workers``), ``resque-compat
+workers list|remove|kill`` (Ruby's ``bin/resque``) and ``workers prune`` (``prune_dead_workers``).
 
 Every Resque environment variable works as it does for Ruby (``QUEUE=high,low INTERVAL=0.5
 resque-compat work --app myapp.jobs``); options given on the command line win.
@@ -16,6 +16,7 @@ import click
 from ..config.worker import WorkerSettings, split_queues
 from ..errors import ConfigError, NoQueueError
 from ..runtime.app import load_app
+from ..runtime.pruning import prune
 from ..runtime.registry import kill_worker, remove_worker
 from ..runtime.supervisor import prepare, supervise
 from ..runtime.worker import Worker
@@ -109,6 +110,42 @@ def kill(ctx: click.Context, worker_id: str) -> None:
     outcome = kill_worker(resque, {}, worker_id, socket.gethostname(), lambda m: click.echo(m, err=True))
     click.echo(f"** {outcome}")
     click.echo(f"** removed {worker_id}")
+
+
+@workers.command("prune")
+@click.option("--queue", "-q", "queue", default="*", show_default=True, help="The queue set to prune for.")
+@click.option("--app", "-a", "apps", multiple=True, help="Module with performers whose on_failure hooks run.")
+@click.pass_context
+def prune_command(ctx: click.Context, queue: str, apps: tuple[str, ...]) -> None:
+    """Prune dead workers now, as Ruby's ``Worker#prune_dead_workers`` (a worker's start-up) does.
+
+    Workers whose heartbeat is older than RESQUE_PRUNE_INTERVAL (300 s), on any host, and
+    workers registered on this host for the same queues (any, with ``*``) whose process is
+    gone. Nothing happens while the ``pruning_dead_workers_in_progress`` lock is held (up to
+    RESQUE_HEARTBEAT_INTERVAL, 60 s, after a worker started or another prune)."""
+    try:
+        ws = WorkerSettings.from_env(queues=split_queues(queue))
+        queues = ws.require_queues()
+        performers = load_app(ws.apps + apps).performers if (ws.apps or apps) else {}
+    except (ConfigError, NoQueueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    pruned = prune(
+        connect(ctx),
+        queues,
+        performers=performers,
+        heartbeat_interval=ws.heartbeat_interval,
+        prune_interval=ws.prune_interval,
+        log=lambda m: click.echo(m, err=True),
+    )
+    if pruned is None:
+        click.echo(
+            "** another worker or prune holds pruning_dead_workers_in_progress; nothing pruned", err=True
+        )
+        sys.exit(EXIT_FAILURE)
+    for worker_id in pruned:
+        click.echo(f"** pruned {worker_id}")
+    if not pruned:
+        click.echo("** no dead workers")
 
 
 def register(group: click.Group) -> None:

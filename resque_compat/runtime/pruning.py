@@ -9,20 +9,25 @@ Once at startup, only in the worker that wins ``SET pruning_dead_workers_in_prog
 2. every other registered worker on this host whose queue set equals ours (or we listen on
    ``*``) and whose pid is not a ``resque``-titled process is unregistered (its job becomes a
    ``DirtyExit``). Heartbeat freshness is not considered here, as in Ruby.
+
+``prune`` runs the same pruning on demand, as ``Resque::Worker.new(*queues).prune_dead_workers``
+does from a Ruby console; ``resque-compat workers prune`` calls it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..client import Resque
 from ..errors import PruneDeadWorkerDirtyExit, TimeFormatError
 from ..protocol.times import from_redis_time, parse_time
-from ..protocol.worker_id import ruby_split
+from ..protocol.worker_id import format_worker_id, ruby_split
 from .failures import FailureReporter
 from .registry import in_flight, unregister_worker
 
@@ -95,10 +100,10 @@ def prune_dead_workers(
     heartbeat_interval: float,
     prune_interval: float,
     log: Callable[[str], None],
-) -> list[str]:
-    """Prune as Ruby does; returns the ids pruned (none if another worker holds the lock)."""
+) -> list[str] | None:
+    """Prune as Ruby does; returns the ids pruned, ``None`` if another pruner holds the lock."""
     if not resque.worker_registry.acquire_pruning_lock(worker_id, max(1, int(heartbeat_interval))):
-        return []
+        return None
     all_workers = resque.worker_registry.worker_ids()
     known = worker_pids()
     if known is None:
@@ -128,3 +133,42 @@ def prune_dead_workers(
         unregister_worker(resque, reporter, performers, other, None, log)
         pruned.append(other)
     return pruned
+
+
+def prune(
+    resque: Resque,
+    queues: Sequence[str] = ("*",),
+    *,
+    performers: Mapping[str, Any] | None = None,
+    heartbeat_interval: float = 60.0,  # Resque.heartbeat_interval
+    prune_interval: float = 300.0,  # Resque.prune_interval
+    hostname: str | None = None,
+    log: Callable[[str], None] = lambda _m: None,
+) -> list[str] | None:
+    """Prune dead workers now: ``Resque::Worker.new(*queues).prune_dead_workers`` in a console.
+
+    With Ruby's rules: only when this call wins the ``pruning_dead_workers_in_progress`` lock
+    (``SET NX EX heartbeat_interval``, held under this process's worker id and never released,
+    so within ``heartbeat_interval`` seconds of any worker's start-up or another prune it returns
+    ``None`` and touches nothing); then every worker whose heartbeat is older than
+    ``prune_interval`` seconds by the Redis clock, on any host, is unregistered, its job in
+    flight recorded as a ``Resque::PruneDeadWorkerDirtyExit`` failure; then every other worker
+    registered on this host (``hostname``, default this machine's) on the same queue set as
+    ``queues`` (any, with ``*``) whose pid is not a live Resque-titled process is unregistered,
+    its job a ``Resque::DirtyExit`` failure. ``performers`` (Ruby class name -> performer) get
+    their ``on_failure`` hooks for those jobs. Returns the ids pruned.
+    """
+    host = hostname or socket.gethostname()
+    entries = tuple(queues)
+    pruner = format_worker_id(host, os.getpid(), list(entries))
+    return prune_dead_workers(
+        resque,
+        FailureReporter(resque.failure, pruner, log),
+        performers or {},
+        worker_id=pruner,
+        hostname=host,
+        queue_entries=entries,
+        heartbeat_interval=heartbeat_interval,
+        prune_interval=prune_interval,
+        log=log,
+    )
