@@ -32,7 +32,7 @@ ENV_BENCH :=
 endif
 
 .PHONY: install test test-fast test-compat lint typecheck conformance conformance-optional fixtures \
-	bench demo redis-up redis-down format system-check system-check-redis clean-venv
+	bench dist demo redis-up redis-down format system-check system-check-redis clean-venv
 
 install: $(ENV_DEV)  ## the project environment (.venv) with every extra; `make test` makes it too
 
@@ -68,6 +68,9 @@ fixtures: $(ENV_TEST)  ## re-record fixtures/ from the Ruby reference
 
 bench: $(ENV_BENCH)  ## resque-compat beside Ruby Resque, RQ and redis-benchmark, as ratios in one run
 	$(PYTHON) -m bench
+
+dist: $(ENV_DEV)  ## the sdist and the wheel in dist/ (tests/test_wheel.py installs and runs them)
+	$(PYTHON) -m build --outdir dist
 
 demo: $(ENV_DEMO)  ## Redis, sample jobs, a Python worker and the dashboard; ctrl-c stops all of it
 	$(PYTHON) -m resque_compat.demo
