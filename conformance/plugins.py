@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .harness import Ctx, Skip
+if TYPE_CHECKING:  # harness imports the drivers, which import this module through record
+    from .harness import Ctx
 
 SETTINGS = {
     "pause": "RESQUE_PAUSE_LIB",
@@ -49,6 +51,8 @@ def all_missing() -> list[str]:
 
 def need_plugin(ctx: Ctx, *names: str) -> None:
     """Skip the case, naming each missing setting, unless every plugin in ``names`` is there."""
+    from .harness import Skip
+
     reasons = [r for r in (missing(n) for n in names) if r]
     if reasons:
         raise Skip("; ".join(reasons))
