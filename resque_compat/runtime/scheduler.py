@@ -117,7 +117,7 @@ class Scheduler:
         try:
             while not self._shutdown:
                 try:
-                    self.am_master = self.lock.master()
+                    self.am_master = self.lock.master(held=self.am_master)
                     if self.am_master != was_master:
                         self.procline("Master scheduler" if self.am_master else "Child scheduler")
                         self.reload_schedule()
