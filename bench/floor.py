@@ -28,6 +28,7 @@ def rss_kb(pid: int | str = "self") -> int:
 def build_worker(url: str, namespace: str) -> object:
     """The worker ``resque-compat work -q noop --fork --app bench.jobs`` builds, connected."""
     import resque_compat.cli.work  # noqa: F401  (the worker command's own imports)
+    from resque_compat.client import Resque
     from resque_compat.config import Settings
     from resque_compat.config.worker import WorkerSettings
     from resque_compat.runtime.app import load_app
@@ -35,7 +36,9 @@ def build_worker(url: str, namespace: str) -> object:
 
     ws = WorkerSettings.from_env(queues=["noop"], apps=("bench.jobs",), fork_per_job=True)
     app = load_app(ws.apps)
-    resque = Settings.from_env(redis_url=url, namespace=namespace).resque(registry=app.performers)
+    resque = Resque.from_settings(
+        Settings.from_env(redis_url=url, namespace=namespace), registry=app.performers
+    )
     resque.redis.ping()
     return Worker(resque, app.performers, ws, app.hooks)
 

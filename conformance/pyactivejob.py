@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from resque_compat import Registry
+from resque_compat import Registry, Resque
 from resque_compat.activejob import (
     Duration,
     GlobalID,
@@ -107,8 +107,6 @@ class Recorder:
         self.job_class = job_class
 
     def __call__(self, data: JobData, *args: Any, **kwargs: Any) -> None:
-        from resque_compat.config import Settings
-
         entry = {
             "job_class": self.job_class,
             "args": shape(list(args)),
@@ -119,7 +117,7 @@ class Recorder:
             "priority": data.priority,
             "locale": data.locale,
         }
-        resque = Settings.from_env().resque()
+        resque = Resque.from_env()
         resque.redis.rpush(resque.keys.physical("performed"), encode(entry))
 
 

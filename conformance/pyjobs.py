@@ -168,9 +168,9 @@ def _load() -> tuple[Registry, WorkerHooks]:
     if not path:
         return Registry(), WorkerHooks()
     spec = json.loads(Path(path).read_text(encoding="utf-8"))
-    from resque_compat.config import Settings
+    from resque_compat import Resque
 
-    sink = Sink(Settings.from_env().resque())
+    sink = Sink(Resque.from_env())
     return build_registry(spec.get("jobs", []), sink), build_worker_hooks(spec.get("worker_hooks", []), sink)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import jobs, tracing
-from .config.environment import environment_name
+from .config.environment import default_redis_url, environment_name
 from .delaying import DelayingExtensions
 from .errors import DecodeError, NoClassError, NoQueueError
 from .failure import BACKENDS, FailureBackend, MultipleFailure, backend_named
@@ -27,21 +27,12 @@ from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode
 from .protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
 from .protocol.rubyjson import encode_prepared, prepare
 from .scheduling import SchedulingExtensions
-from .store import (
-    DelayedQueueAccess,
-    FailedQueueAccess,
-    PauseAccess,
-    QueueAccess,
-    ScheduleAccess,
-    StatsAccess,
-    UniqueAccess,
-    WorkerRegistry,
-    connect,
-    refuse_cluster,
-)
+from .store import DataStore, connect, refuse_cluster
 
 if TYPE_CHECKING:
     import redis
+
+    from .config import Settings
 
 FAILURE_BACKENDS = BACKENDS
 
@@ -56,7 +47,13 @@ class Working:
 
 
 class Resque(DelayingExtensions, SchedulingExtensions):
-    """A connection to one Resque deployment: a Redis client plus a namespace.
+    """A connection to one Resque deployment: a Redis client plus a namespace, whose keys are
+    reached through one ``DataStore`` (``store``; pass one to share it).
+
+    Without a client it connects to ``REDIS_URL`` if set, else ``redis://localhost:6379/0``, as
+    Ruby's ``Redis.new`` does; every other default is Resque's own. ``Resque.from_env()`` reads
+    all of the settings (``REDIS_URL``, ``RESQUE_NAMESPACE``, ``RESQUE_JSON_PROFILE``,
+    ``FAILURE_BACKEND``) and ``Resque.from_settings(settings)`` takes them from ``config.Settings``.
 
     ``json_profile`` chooses whose bytes to match (``json_gem``, ``oj`` or ``rails``: spec 3.2);
     ``failure_backend`` is ``"redis"``, ``"redis_multi_queue"`` or a backend object;
@@ -77,24 +74,30 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         registry: Mapping[str, Any] | None = None,
         environment: str | None = None,
         global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY,
+        store: DataStore | None = None,
     ) -> None:
         if client is not None and type(client).__name__ == "RedisCluster":
             refuse_cluster(client)
-        self.redis = client if client is not None else connect()
-        self.namespace = namespace
-        self.keys = Keys(namespace)
+        if store is None:
+            redis_client = client if client is not None else connect(default_redis_url())
+            store = DataStore(redis_client, Keys(namespace), global_pause_key)
+        self.store = store
+        self.redis = store.redis
+        self.namespace = store.keys.namespace
+        self.keys = store.keys
         self.profile = Profile(json_profile)
         self.inline = inline
         self.registry: Mapping[str, Any] = registry if registry is not None else {}
         self.environment = environment or environment_name()
-        self.queue_store = QueueAccess(self.redis, self.keys)
-        self.failed_store = FailedQueueAccess(self.redis, self.keys)
-        self.stats = StatsAccess(self.redis, self.keys)
-        self.worker_registry = WorkerRegistry(self.redis, self.keys)
-        self.pauses = PauseAccess(self.redis, self.keys, global_pause_key)
-        self.unique = UniqueAccess(self.redis, self.keys)
-        self.delayed_store = DelayedQueueAccess(self.redis, self.keys)
-        self.schedule_store = ScheduleAccess(self.redis, self.keys)
+        # The store's accessors under the names the client's methods use.
+        self.queue_store = store.queues
+        self.failed_store = store.failed
+        self.stats = store.stats
+        self.worker_registry = store.workers
+        self.pauses = store.pauses
+        self.unique = store.unique
+        self.delayed_store = store.delayed
+        self.schedule_store = store.schedules
         self._non_persistent: dict[str, Any] = {}
         self._schedule: dict[str, Any] | None = None
         self.failure = (
@@ -109,6 +112,27 @@ class Resque(DelayingExtensions, SchedulingExtensions):
             refuse_cluster(client)
         return cls(client, **settings)
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **extra: Any) -> Resque:
+        """A client for ``config.Settings`` (where Redis is, namespace, JSON profile, failure
+        backend); ``extra`` are further constructor arguments (``registry``, ``inline``...)."""
+        return cls.from_url(
+            settings.redis_url,
+            namespace=settings.namespace,
+            json_profile=settings.json_profile,
+            failure_backend=settings.failure_backend,
+            global_pause_key=settings.global_pause_key,
+            **extra,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **extra: Any) -> Resque:
+        """A client for the settings in the environment (``os.environ`` by default):
+        ``REDIS_URL``, ``RESQUE_NAMESPACE``, ``RESQUE_JSON_PROFILE``, ``FAILURE_BACKEND``."""
+        from .config import Settings
+
+        return cls.from_settings(Settings.from_env(env), **extra)
+
     def failure_backend(self, name: str) -> FailureBackend:
         """A failure backend of this deployment by name (``redis``, ``redis_multi_queue``)."""
         return backend_named(name, self.failed_store, self._create_raw, self.profile)
@@ -122,10 +146,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
 
     def redis_id(self) -> str:
         """Where this talks to (``Resque.redis_id``): ``redis://host:port/db`` or a socket path."""
-        kw = self.redis.connection_pool.connection_kwargs
-        if "path" in kw:
-            return f"unix://{kw['path']}"
-        return f"redis://{kw.get('host', 'localhost')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+        return self.store.redis_id()
 
     # enqueue
     def enqueue(self, job_class: Any, *args: Any) -> bool | None:
@@ -195,13 +216,11 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         return len(encoded)
 
     def _perform_inline(self, job_class: Any, name: str, args: list[Any]) -> None:
-        from .runtime.job import perform_now
-
         performer = job_class if not isinstance(job_class, str) else self.registry.get(name)
         if performer is None or not callable(getattr(performer, "perform", None)):
             raise NoClassError(f"inline mode cannot perform {name!r}: no performer registered")
         # Ruby round-trips the arguments through JSON before performing inline.
-        perform_now(performer, decode(encode(args, self.profile, "args")))
+        jobs.perform_now(performer, decode(encode(args, self.profile, "args")))
 
     @staticmethod
     def queue_from_class(job_class: Any) -> str | None:

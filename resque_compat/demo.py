@@ -273,18 +273,19 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .cli.web import pick_port
+    from .client import Resque
     from .config import Settings
     from .web import create_app
 
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(redis_executable()))
         settings = Settings(redis_url=redis_url, namespace=NAMESPACE)
-        seed(settings.resque())
+        seed(Resque.from_settings(settings))
         ruby = start_workers(stack, redis_url, args.workers, args.ruby_lib, not args.no_ruby)
         stop = threading.Event()
         stack.callback(stop.set)
         feeder = threading.Thread(
-            target=trickle, args=(settings.resque(), stop, args.quiet_trickle), daemon=True
+            target=trickle, args=(Resque.from_settings(settings), stop, args.quiet_trickle), daemon=True
         )
         feeder.start()
         port = pick_port(args.host, args.port)

@@ -62,11 +62,8 @@ class InvalidPayload(DecodeError):
     """Valid JSON that is not a Resque job payload (not an object with a string ``class``)."""
 
 
-class RedisUnavailable(ResqueError, ConnectionError):
-    """Redis cannot be reached or did not answer in time (a restart, a network cut, a timeout).
-
-    The store raises it in place of redis-py's ``ConnectionError``/``TimeoutError`` (kept as
-    ``__cause__``); the worker waits and reconnects on it."""
+class RedisServerError(ResqueError, RuntimeError):
+    """``testing.RedisServer``: ``redis-server`` is missing or did not come up."""
 
 
 # Errors a job's run raises or records. ``ruby_name`` is the exception name the failure record

@@ -1,4 +1,6 @@
-"""A throwaway ``redis-server`` for tests, benchmarks, the conformance suite and the demo.
+"""A throwaway ``redis-server`` for tests: public API, for your test suite as for this project's
+(and its benchmarks, conformance suite and demo). ``RedisServer``, ``RedisServerError`` and
+``free_port`` are stable.
 
 Starts ``redis-server`` on a free loopback port with nothing saved to disk, waits until it
 answers ``PING`` and stops it on exit. It never touches a server it did not start.
@@ -14,9 +16,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from .errors import RedisServerError
 
-class RedisServerError(RuntimeError):
-    """``redis-server`` is missing or did not come up."""
+__all__ = ["RedisServer", "RedisServerError", "free_port"]
 
 
 def free_port(below: int = 65536) -> int:

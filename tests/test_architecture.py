@@ -211,3 +211,17 @@ def test_only_the_store_turns_a_logical_name_into_a_key(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     calls = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "physical"]
     assert not calls, f"{name} turns names into keys itself (lines {calls}): ask a store method"
+
+
+# Within the library: what the client and the worker share sits below both.
+BELOW_THE_CLIENT = ("config/", "jobs/", "failure/")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_the_client_never_climbs_into_the_worker_and_settings_never_build_clients(path: Path) -> None:
+    name = where(path)
+    targets = {t for _, t in package_imports(path, ast.parse(path.read_text(encoding="utf-8")))}
+    if name == "client.py" or name.startswith(BELOW_THE_CLIENT):
+        assert not {t for t in targets if t.startswith("runtime/")}, f"{name} imports runtime/"
+    if name.startswith(BELOW_THE_CLIENT):
+        assert "client.py" not in targets, f"{name} imports the client: build it with Resque.from_settings"

@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..jobs import Registry
+from ..jobs import Registry, perform_callable
 from ..protocol import Profile, encode
 from ..protocol.delayed import epoch_seconds
-from ..runtime.job import perform_callable
 from .arguments import Codec
 from .errors import ActiveJobPerformError, UnknownActiveJobClass
 from .payload import DEFAULT_QUEUE, WRAPPER_CLASS, JobData, build_job_data, encode_wrapped, job_data

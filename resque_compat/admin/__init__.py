@@ -18,7 +18,7 @@ from typing import Any
 from ..client import Resque
 from ..errors import ResqueError
 from ..protocol.times import from_redis_time
-from ..store import FAILED, KeyInspector
+from ..store import FAILED
 from .classes import ClassReport, class_report
 from .failures import FailureAdmin, FailureFilter, StaleRecordError
 from .views import (
@@ -77,7 +77,7 @@ class Admin:
         self.stale_after = stale_after
         self.hostname = hostname
         self.failures = FailureAdmin(resque.failure, resque.failed_store)
-        self.inspector = KeyInspector(resque.redis, resque.keys)
+        self.inspector = resque.store.inspector
 
     @property
     def namespace(self) -> str:

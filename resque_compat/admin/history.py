@@ -11,7 +11,6 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..protocol.history import RANGES, RESOLUTIONS, Point, Sample, decode_all, series, top_queues
-from ..store import HistoryAccess
 from ..store.stats import _to_i
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ class Sampler:
 
     def __init__(self, admin: Admin) -> None:
         self.admin = admin
-        self.store = HistoryAccess(admin.resque.redis, admin.resque.keys)
+        self.store = admin.resque.store.history
 
     def due(self, now: int) -> list[tuple[int, int, int]]:
         """``(step, bucket, keep)`` for each resolution whose current bucket has no sample."""

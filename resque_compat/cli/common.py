@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from ..client import Resque
 from ..config import Settings
 from ..errors import ResqueError
-
-if TYPE_CHECKING:
-    from ..client import Resque
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -26,7 +24,7 @@ def settings(ctx: click.Context) -> Settings:
 def connect(ctx: click.Context) -> Resque:
     """A ``Resque`` client for the group's settings; a bad setting is a clean CLI error."""
     try:
-        found: Resque = settings(ctx).resque()
+        found = Resque.from_settings(settings(ctx))
     except ResqueError as exc:
         raise click.ClickException(str(exc)) from exc
     return found

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..client import Resque
 from ..config.worker import WorkerSettings, split_queues
 from ..errors import ConfigError, NoQueueError
 from ..runtime.app import load_app
@@ -60,7 +61,7 @@ def work(ctx: click.Context, /, apps: tuple[str, ...], queue: str | None, **opti
         raise click.UsageError("COUNT must be at least 1")
 
     def run_one() -> int:
-        worker = Worker(conn.resque(registry=app.performers), app.performers, ws, app.hooks)
+        worker = Worker(Resque.from_settings(conn, registry=app.performers), app.performers, ws, app.hooks)
         return worker.work()
 
     prepare(ws.background, ws.pidfile)

@@ -11,8 +11,10 @@ Connection settings shared by the library, the worker, the dashboard and the CLI
                               Ruby: ``ResquePauseHelper.global_pause_key=``)
 ============================  =====================================================
 
-The worker's settings (QUEUE, INTERVAL, ...) live in ``config.worker``, the dashboard's in
-``config.web``; each module there reads only its own variables.
+``Resque.from_settings(settings)`` (or ``Resque.from_env()``) builds a client for them; this
+package imports nothing above ``store/``. The worker's settings (QUEUE, INTERVAL, ...) live in
+``config.worker``, the dashboard's in ``config.web``; each module there reads only its own
+variables.
 """
 
 from __future__ import annotations
@@ -62,19 +64,6 @@ class Settings:
         if "json_profile" in given:
             given["json_profile"] = Profile(given["json_profile"])
         return replace(base, **given)
-
-    def resque(self, **extra: Any) -> Any:
-        """A ``Resque`` client for these settings."""
-        from ..client import Resque
-
-        return Resque.from_url(
-            self.redis_url,
-            namespace=self.namespace,
-            json_profile=self.json_profile,
-            failure_backend=self.failure_backend,
-            global_pause_key=self.global_pause_key,
-            **extra,
-        )
 
 
 def parse_resque_web_redis(value: str) -> tuple[str, str | None]:

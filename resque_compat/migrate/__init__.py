@@ -19,4 +19,4 @@ if TYPE_CHECKING:
 
 def access(resque: Resque) -> MigrationAccess:
     """The migration tools' Redis access for a ``Resque`` client (same connection and namespace)."""
-    return MigrationAccess(resque.redis, resque.keys)
+    return resque.store.migration

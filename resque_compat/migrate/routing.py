@@ -139,7 +139,7 @@ class Router:
         self, resque: Resque, refresh: float = 5.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.resque = resque
-        self.store = MigrationAccess(resque.redis, resque.keys)
+        self.store = resque.store.migration
         self.refresh = refresh
         self.clock = clock
         self._table: RoutingTable | None = None

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import JobTimeout
-from ..jobs import is_coroutine_performer
+from ..jobs import is_coroutine_performer, perform, perform_async
 from ..protocol import Job
 from .aio import JobLoop
-from .job import perform, perform_async
 
 
 def job_timeout(performer: Any, default: float | None) -> float | None:

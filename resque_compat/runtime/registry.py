@@ -17,11 +17,11 @@ from typing import Any
 
 from ..client import Resque
 from ..errors import DecodeError, DirtyExit
+from ..jobs import run_failure_hooks
 from ..protocol import decode, ruby_split, unreadable_payload
 from ..protocol.keys import worker_key
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
 from .failures import FailureReporter
-from .job import run_failure_hooks
 
 Log = Callable[[str], None]
 

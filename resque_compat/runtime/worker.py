@@ -27,19 +27,18 @@ from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
 from ..failure import FailureBackend, build_backend
-from ..jobs import is_coroutine_performer
+from ..jobs import is_coroutine_performer, run_failure_hooks
 from ..plugins import context as plugin_context
 from ..plugins import loner
 from ..protocol import Job, decode_job, format_worker_id
 from ..protocol.failure import UNREADABLE_CLASS
 from ..protocol.keys import worker_key
 from ..reporting import build_reporters
-from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped, WorkingOnPrefixes
+from ..store.reserve import REDIS_UNAVAILABLE, Popped, WorkingOnPrefixes
 from . import aio, child, signals
 from .app import find_performer
 from .failures import FailureReporter
 from .hooks import WorkerHooks
-from .job import run_failure_hooks
 from .jobrun import job_timeout, run_perform, timeout_on_term
 from .logs import JobContext, job_id, worker_logger
 from .procline import PAUSED as PAUSED_TITLE
@@ -85,7 +84,7 @@ class Worker:
             lambda: resque.worker_registry.increment_failed(self.worker_id),
             build_reporters(settings.error_reporters),
         )
-        self.source = JobSource(resque.redis, resque.keys, self.worker_id, resque.pauses.global_key)
+        self.source = resque.store.job_source(self.worker_id)
         self.source.on_error = self.log.error
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
@@ -434,7 +433,7 @@ class Worker:
         try:
             if in_child:
                 self.run_hook("after_fork", job)
-            hooks_ran = True  # from here on runtime.job.perform runs the failure hooks itself
+            hooks_ran = True  # from here on jobs.perform runs the failure hooks itself
             timeout = None if in_child else self.in_process_timeout(performer, job)
             with self.job_span(job, in_child):
                 run_perform(performer, job, self.aio, timeout)

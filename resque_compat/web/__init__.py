@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..admin import Admin
 from ..admin.history import Sampler
+from ..client import Resque
 from ..config import Settings
 from ..config.web import WebSettings
 from .actions import Actions
@@ -47,7 +48,7 @@ def create_app(
     """
     web = web or WebSettings()
     if admin is None:
-        admin = Admin((settings or Settings()).resque())
+        admin = Admin(Resque.from_settings(settings or Settings()))
     renderer = Renderer(web, admin.namespace, admin.redis_id())
     middleware = [
         Middleware(SecurityHeaders, frame_ancestors=web.frame_ancestors, no_store=web.auth is not None)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import DontPerform, FailureHookError
-from ..jobs import hooks, is_coroutine_performer
+from .registry import hooks, is_coroutine_performer
 
 
 def perform_callable(performer: Any) -> Callable[..., Any]:
