@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import DecodeError
 from ..failure import FailureBackend
-from ..jobs import FunctionJob
+from ..jobs import FunctionJob, perform_callable
 from ..protocol import FailureRecord, Job
 from ..reporting import ErrorReporter, JobFailure
 from ..store.reserve import REDIS_UNAVAILABLE
@@ -23,18 +23,23 @@ RECORD_RETRY_PAUSE = 0.5
 
 # Ruby's Failure backends cut the backtrace at the first frame of lib/resque/job.rb
 # (``filter_backtrace``): what the job and the code it called raised stays, frames of any gem it
-# called included. Here the cut is at the worker's machinery (this package's runtime/), and the
+# called included. Here the cut is at the worker's machinery (runtime/ and jobs/perform.py), and the
 # one-line adapter that calls a registered function is left out; frames of the rest of the
 # package (the client a job enqueues with, the store) are kept like any library's.
 _MACHINERY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PERFORM_FILE = perform_callable.__code__.co_filename  # the hook runner, shared with inline mode
 _ADAPTERS = frozenset({FunctionJob.perform.__code__})
+
+
+def _machinery(filename: str) -> bool:
+    return filename.startswith(_MACHINERY_DIR) or filename == _PERFORM_FILE
 
 
 def ruby_backtrace(exc: BaseException) -> list[str]:
     """Frames innermost first as ``path:line:in `name'``, cut where the worker's own frames
     begin (``Failure::Redis#filter_backtrace`` cuts at ``lib/resque/job.rb``)."""
     frames = list(traceback.walk_tb(exc.__traceback__))  # outermost first
-    ours = [frame.f_code.co_filename.startswith(_MACHINERY_DIR) for frame, _line in frames]
+    ours = [_machinery(frame.f_code.co_filename) for frame, _line in frames]
     # The cut: after the innermost worker frame that called into the job. Worker frames further
     # in (a signal handler raising TermException inside the job) are left out too.
     start = 0
