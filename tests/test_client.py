@@ -56,6 +56,26 @@ def test_enqueue_writes_ruby_bytes_to_the_class_queue_and_registers_the_queue(re
     assert resque.queues() == ["file_serve"]
 
 
+def test_enqueue_sends_the_same_commands_redis_py_would_pack_for_any_queue_name(resque: Resque) -> None:
+    # The enqueue commands are kept in wire format per queue: a non-ASCII name, a payload of
+    # a megabyte and more queues than the memo holds all arrive as the plain commands would.
+    from resque_compat.store import queues as queue_store
+
+    big = "x" * 1_000_000
+    resque.enqueue_to("caf\u00e9 \u2603", "Archive", big)
+    assert raw_queue(resque, "caf\u00e9 \u2603") == [b'{"class":"Archive","args":["' + big.encode() + b'"]}']
+    names = [f"q{i}" for i in range(queue_store._PACKED_QUEUES + 5)]
+    for name in names:
+        resque.enqueue_to(name, "Archive", name)
+    for name in (names[0], names[-1]):
+        resque.enqueue_to(name, "Archive", "again")
+        assert raw_queue(resque, name) == [
+            f'{{"class":"Archive","args":["{name}"]}}'.encode(),
+            b'{"class":"Archive","args":["again"]}',
+        ]
+    assert set(resque.queues()) == {"caf\u00e9 \u2603", *names}
+
+
 def test_a_ruby_class_can_be_enqueued_by_name_to_a_named_queue(resque: Resque) -> None:
     resque.enqueue_to("low", "Billing::Charge", {"cents": 995}, 1.0e20)
     assert raw_queue(resque, "low") == [b'{"class":"Billing::Charge","args":[{"cents":995},1.0e+20]}']

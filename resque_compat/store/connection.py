@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -123,6 +124,15 @@ class CommandSender:
         return conn
 
     def send(self, commands: tuple[tuple[Any, ...], ...], *, raise_on_error: bool = True) -> list[Any]:
+        return self._exchange(None, commands, len(commands), raise_on_error)
+
+    def send_packed(self, packed: bytes, replies: int, *, raise_on_error: bool = True) -> list[Any]:
+        """``send`` for commands already in Redis's wire format (``resp``): ``replies`` replies."""
+        return self._exchange(packed, (), replies, raise_on_error)
+
+    def _exchange(
+        self, packed: bytes | None, commands: tuple[tuple[Any, ...], ...], replies: int, raise_on_error: bool
+    ) -> list[Any]:
         conn = self._connection()
         sock = self.socket_of(conn)
         # A socket the server closed (a restart, an idle timeout) polls readable: reconnect
@@ -131,16 +141,38 @@ class CommandSender:
         if sock is not None and select.select([sock], [], [], 0)[0]:
             conn.disconnect()
         try:
-            conn.send_packed_command(conn.pack_commands(commands), check_health=False)
-            replies = [_read_reply(conn) for _ in commands]
+            chunks = [packed] if packed is not None else conn.pack_commands(commands)
+            conn.send_packed_command(chunks, check_health=False)
+            got = [_read_reply(conn) for _ in range(replies)]
         except BaseException:
             conn.disconnect()
             raise
         if raise_on_error:
-            for reply in replies:
+            for reply in got:
                 if isinstance(reply, redis.ResponseError):
                     raise reply
-        return replies
+        return got
+
+
+def encoder_of(client: redis.Redis) -> Callable[[Any], bytes]:
+    """How ``client`` turns a key or an argument into bytes (its encoding, as it would send it)."""
+    encode: Callable[[Any], bytes] = client.get_encoder().encode
+    return encode
+
+
+def resp(*parts: bytes) -> bytes:
+    """One command in Redis's wire format (a RESP array of bulk strings), as redis-py sends it."""
+    return resp_head(len(parts), *parts)
+
+
+def resp_head(count: int, *parts: bytes) -> bytes:
+    """The start of a command of ``count`` parts: the array header and the first ``parts``; the
+    rest follow as ``resp_bulk``."""
+    return b"*%d\r\n" % count + b"".join(resp_bulk(p) for p in parts)
+
+
+def resp_bulk(part: bytes) -> bytes:
+    return b"$%d\r\n%b\r\n" % (len(part), part)
 
 
 def _read_reply(conn: Any) -> Any:

@@ -29,7 +29,7 @@ from ..errors import DecodeError
 from ..protocol import Profile, decode, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.times import format_run_at
-from .connection import CommandSender
+from .connection import CommandSender, encoder_of, resp
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
 # key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order.
@@ -159,6 +159,8 @@ class JobSource:
         self.sender = CommandSender(client)
         self._sha: str | None = None
         self._keys_for: tuple[tuple[str, ...], list[str]] = ((), [])
+        self._packed_script: tuple[tuple[Any, ...], bytes] = ((), b"")
+        self._packed_settle = b""
         self.on_error: Callable[[str], None] = lambda _message: None
         self.settled_count: int | None = None
         """This worker's processed count as the last settle that answered left it."""
@@ -214,6 +216,28 @@ class JobSource:
         except ValueError:
             return False
 
+    def _packed_settle_commands(self) -> bytes:
+        """``done_working``'s ``DEL`` and two ``INCRBY`` in wire format (the same every job)."""
+        if not self._packed_settle:
+            enc = encoder_of(self.client)
+            self._packed_settle = b"".join((
+                resp(b"DEL", enc(self.worker_key)),
+                resp(b"INCRBY", enc(self.keys.stat(STAT_PROCESSED)), b"1"),
+                resp(b"INCRBY", enc(self.keys.worker_stat(STAT_PROCESSED, self.worker_id)), b"1"),
+            ))  # fmt: skip
+        return self._packed_settle
+
+    def _packed_script_command(self, keys: list[str], args: list[Any]) -> bytes:
+        """The reserve script's ``EVALSHA`` in wire format, packed again only when its keys or
+        arguments change (the working-on prefixes change once a second)."""
+        sha = self._sha or self._load()
+        memo = (sha, *keys, *args)
+        if self._packed_script[0] != memo:
+            enc = encoder_of(self.client)
+            parts = [enc(k) for k in keys] + [enc(a) for a in args]
+            self._packed_script = (memo, resp(b"EVALSHA", enc(sha), b"%d" % len(keys), *parts))
+        return self._packed_script[1]
+
     def reserve(
         self,
         queues: Sequence[str],
@@ -231,16 +255,12 @@ class JobSource:
         """
         keys = self._script_keys(tuple(queues))
         args: list[Any] = [b"1" if check_pause else b"0", self.worker_id, *prefixes]
-        script = ("EVALSHA", self._sha or self._load(), len(keys), *keys, *args)
-        settle = (
-            ("DEL", self.worker_key),
-            ("INCRBY", self.keys.stat(STAT_PROCESSED), 1),
-            ("INCRBY", self.keys.worker_stat(STAT_PROCESSED, self.worker_id), 1),
-        )
+        packed = self._packed_settle_commands() if settle_previous else b""
+        packed += self._packed_script_command(keys, args)
         # One write, one connection this worker holds: the hot path of every job. A settle
         # command Redis refuses (a non-integer stat, maxmemory) costs a count, never the job
         # the script reserved in the same trip.
-        replies = self.sender.send((*settle, script) if settle_previous else (script,), raise_on_error=False)
+        replies = self.sender.send_packed(packed, 4 if settle_previous else 1, raise_on_error=False)
         for refused in replies[:-1]:
             if isinstance(refused, Exception):
                 self.on_error(f"done_working: Redis refused a command: {refused}")
