@@ -88,7 +88,17 @@ def build_performer(defn: dict[str, Any], sink: Sink) -> type:
         spec = dict(defn["plugin"])
         bases = (plugin_mixin(str(spec["name"])),)
         attrs.update(spec.get("options") or {})
+        if spec["name"] == "status":
+            del attrs["perform"]  # StatusJob.perform(uuid, options) runs run()
+            attrs["run"] = _status_run
     return type(name.replace("::", "_"), bases, attrs)
+
+
+def _status_run(self: Any) -> None:
+    """What the driver's status jobs do (``conformance/ruby/plugins.rb``)."""
+    self.at(1, 4, "one of four")
+    self.tick("ticking")
+    self._set({"extra": 5})
 
 
 def plugin_mixin(name: str) -> type:

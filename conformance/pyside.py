@@ -340,6 +340,23 @@ class PythonDriver(SchedulerCommands):
         }
         return calls[op]()
 
+    def cmd_status(
+        self, op: str, uuid: str | None = None, options: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        """The driver's ``status`` with ``resque_compat.plugins.status``."""
+        from resque_compat.plugins import status
+
+        if op == "create":
+            return status.create(self.resque, self._job_class(kw["class"]), options or {})
+        if op == "get":
+            found = status.get(self.resque, str(uuid))
+            return None if found is None else {**found, "pct_complete": status.pct_complete(found)}
+        if op == "kill":
+            return self.resque.statuses.kill(str(uuid))
+        if op == "statuses":
+            return [s.get("uuid") for s in status.statuses(self.resque)]
+        raise ValueError(f"status op {op!r}")
+
     def cmd_quit(self) -> None:
         return None
 

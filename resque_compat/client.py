@@ -58,7 +58,8 @@ class Resque(DelayingExtensions, SchedulingExtensions):
     ``json_profile`` chooses whose bytes to match (``json_gem``, ``oj`` or ``rails``: spec 3.2);
     ``failure_backend`` is ``"redis"``, ``"redis_multi_queue"`` or a backend object;
     ``inline`` performs jobs at enqueue time (``Resque.inline``), looking names up in ``registry``;
-    ``global_pause_key`` is resque-pause's ``ResquePauseHelper.global_pause_key`` (``pause:all``).
+    ``global_pause_key`` is resque-pause's ``ResquePauseHelper.global_pause_key`` (``pause:all``),
+    ``status_expire_in`` resque-status's ``Status::Hash.expire_in`` (seconds; ``None``: never).
     The delayed-queue and schedule methods of resque-scheduler come from ``DelayingExtensions``
     and ``SchedulingExtensions``.
     """
@@ -74,13 +75,14 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         registry: Mapping[str, Any] | None = None,
         environment: str | None = None,
         global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY,
+        status_expire_in: int | None = None,
         store: DataStore | None = None,
     ) -> None:
         if client is not None and type(client).__name__ == "RedisCluster":
             refuse_cluster(client)
         if store is None:
             redis_client = client if client is not None else connect(default_redis_url())
-            store = DataStore(redis_client, Keys(namespace), global_pause_key)
+            store = DataStore(redis_client, Keys(namespace), global_pause_key, status_expire_in)
         self.store = store
         self.redis = store.redis
         self.namespace = store.keys.namespace
@@ -96,6 +98,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         self.worker_registry = store.workers
         self.pauses = store.pauses
         self.unique = store.unique
+        self.statuses = store.statuses
         self.delayed_store = store.delayed
         self.schedule_store = store.schedules
         self._non_persistent: dict[str, Any] = {}
@@ -122,6 +125,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
             json_profile=settings.json_profile,
             failure_backend=settings.failure_backend,
             global_pause_key=settings.global_pause_key,
+            status_expire_in=settings.status_expire_in,
             **extra,
         )
 

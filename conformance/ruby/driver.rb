@@ -100,7 +100,7 @@
 #                                                 Resque::Server through Rack::Test
 #                                                 (backend: the failure backend the
 #                                                 pages use, as in `failures`)
-#   plugin_load, ruby, pause                   -> the plugins' commands (plugins.rb)
+#   plugin_load, ruby, pause, status           -> the plugins' commands (plugins.rb)
 #   define_job ... plugin? {"name","options"}  -> the class takes a plugin (plugins.rb)
 #   sched, scheduler, scheduler_lock, sched_parse, sched_web_get -> resque-scheduler (scheduler_commands.rb)
 #   quit                                       -> replies, then exits
@@ -669,6 +669,7 @@ module ConformanceDriver
     when "plugin_load" then ConformancePlugins.load(req.fetch("name"))
     when "ruby" then TOPLEVEL_BINDING.eval(req.fetch("code"))
     when "pause" then ConformancePlugins.pause(req)
+    when "status" then ConformancePlugins.status(req)
     when "quit" then :quit
     else raise ArgumentError, "unknown command #{req['cmd'].inspect}"
     end

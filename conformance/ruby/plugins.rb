@@ -15,6 +15,10 @@
 #   ruby         code                  -> TOPLEVEL_BINDING.eval(code), wired like any result
 #   pause        op, queue?            -> ResquePauseHelper.<op>(queue) (pause, unpause,
 #                                         global_pause, global_unpause, paused?, global_paused?)
+#   status       op, class?, options?, uuid?
+#                                      -> create: Klass.create(options) (the uuid); get:
+#                                         Status::Hash.get(uuid) with pct_complete; kill:
+#                                         Status::Hash.kill(uuid); statuses: ids, newest first
 # define_job's "plugin" {"name", "options"} makes the class extend (or include) the plugin's
 # module and sets each option as the class's instance variable (@loner_ttl, @retry_limit ...).
 
@@ -67,10 +71,33 @@ module ConformancePlugins
     when "lock" then klass.extend(Resque::Plugins::Lock)
     when "lock_timeout" then klass.extend(Resque::Plugins::LockTimeout)
     when "retry" then klass.extend(Resque::Plugins::Retry)
-    when "status" then klass.send(:include, Resque::Plugins::Status)
+    when "status"
+      # Status jobs are performed by Status::ClassMethods#perform; the instance #perform reports
+      # progress the way the suite's Python StatusJob does.
+      klass.send(:include, Resque::Plugins::Status)
+      klass.singleton_class.send(:remove_method, :perform) if klass.singleton_methods(false).include?(:perform)
+      klass.send(:define_method, :perform) do
+        at(1, 4, "one of four")
+        tick("ticking")
+        set_status("extra" => 5)
+      end
     end
     (spec["options"] || {}).each { |k, v| klass.instance_variable_set("@#{k}", v) }
     klass
+  end
+
+  def status(req)
+    load("status")
+    hash = Resque::Plugins::Status::Hash
+    case req.fetch("op")
+    when "create"
+      klass = Object.const_get(req.fetch("class"))
+      klass.create(req["options"] || {})
+    when "get" then (found = hash.get(req.fetch("uuid"))) && found.to_h.merge("pct_complete" => found.pct_complete)
+    when "kill" then hash.kill(req.fetch("uuid"))
+    when "statuses" then hash.statuses.map(&:uuid)
+    else raise ArgumentError, "status op #{req['op'].inspect}"
+    end
   end
 
   PAUSE_OPS = %w[pause unpause global_pause global_unpause paused? global_paused?].freeze

@@ -59,14 +59,15 @@ def all_scenarios() -> list[Scenario]:
         pause,
         payloads,
         scheduler,
+        status,
         unique,
         web,
         workers,
     )
 
     out: list[Scenario] = []
-    modules = (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause, unique, scheduler)
-    for module in modules:
+    modules = (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause, unique, status)
+    for module in (*modules, scheduler):
         out.extend(module.SCENARIOS)
     return out
 

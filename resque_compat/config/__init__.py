@@ -9,6 +9,8 @@ Connection settings shared by the library, the worker, the dashboard and the CLI
 ``FAILURE_BACKEND``           ``redis`` (default) or ``redis_multi_queue``
 ``RESQUE_PAUSE_GLOBAL_KEY``   resque-pause's global pause key (default ``pause:all``;
                               Ruby: ``ResquePauseHelper.global_pause_key=``)
+``RESQUE_STATUS_EXPIRE_IN``   seconds resque-status keeps a status (default: forever;
+                              Ruby: ``Resque::Plugins::Status::Hash.expire_in=``)
 ============================  =====================================================
 
 ``Resque.from_settings(settings)`` (or ``Resque.from_env()``) builds a client for them; this
@@ -41,6 +43,7 @@ class Settings:
     json_profile: Profile = Profile.JSON_GEM
     failure_backend: str = "redis"
     global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY
+    status_expire_in: int | None = None
 
     @classmethod
     def from_env(cls, env: Env | None = None, **overrides: Any) -> Settings:
@@ -59,11 +62,22 @@ class Settings:
             json_profile=profile,
             failure_backend=backend,
             global_pause_key=e.get("RESQUE_PAUSE_GLOBAL_KEY") or DEFAULT_GLOBAL_PAUSE_KEY,
+            status_expire_in=_seconds(e, "RESQUE_STATUS_EXPIRE_IN"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "json_profile" in given:
             given["json_profile"] = Profile(given["json_profile"])
         return replace(base, **given)
+
+
+def _seconds(env: Env, name: str) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number of seconds, not {value!r}") from exc
 
 
 def parse_resque_web_redis(value: str) -> tuple[str, str | None]:

@@ -8,5 +8,6 @@ Each module mirrors one plugin: a mixin a Python performer inherits, as a Ruby j
 from .lock import Lock, LockTimeout
 from .loner import Loner
 from .pause import Pause
+from .status import StatusJob
 
-__all__ = ["Lock", "LockTimeout", "Loner", "Pause"]
+__all__ = ["Lock", "LockTimeout", "Loner", "Pause", "StatusJob"]

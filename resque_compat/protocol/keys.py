@@ -102,6 +102,16 @@ _LONER_LOCK = "loner:"
 LOCK_GLOBS = ("lock:*", "loner:lock:*")
 """resque-lock's and resque-lock-timeout's keys (``doctor`` looks at them)."""
 LONER_GLOB = _LONERS + "*"
+STATUSES = "_statuses"
+"""resque-status's sorted set of status ids (score: creation time; ``Status::Hash.set_key``)."""
+KILL = "_kill"
+"""resque-status's set of ids asked to stop (``Status::Hash.kill_key``)."""
+_STATUS = "status:"
+
+
+def status_key(uuid: str) -> str:
+    """resque-status's ``status:<uuid>`` (``Status::Hash.status_key``)."""
+    return _STATUS + uuid
 
 
 def loner_key(queue: str, digest: str) -> str:
@@ -308,6 +318,16 @@ class Keys:
     def loner_pattern(self, queue: str) -> str:
         """Every loner key of ``queue`` (``cleanup_loners``)."""
         return self.pattern(_glob_escape(loner_key(queue, "")) + "*")
+
+    # resque-status (Resque::Plugins::Status::Hash)
+    def status(self, uuid: str) -> str:
+        return self.physical(status_key(uuid))
+
+    def statuses(self) -> str:
+        return self.physical(STATUSES)
+
+    def kill(self) -> str:
+        return self.physical(KILL)
 
     # stats
     def stat(self, name: str) -> str:

@@ -15,6 +15,7 @@ from .queues import QueueAccess
 from .reserve import REDIS_UNAVAILABLE
 from .schedules import MasterLock, ScheduleAccess, redis_supports_lua
 from .stats import StatsAccess
+from .status import StatusAccess
 from .unique import UniqueAccess
 from .workers import WorkerRegistry
 
@@ -34,6 +35,7 @@ __all__ = [
     "QueueAccess",
     "ScheduleAccess",
     "StatsAccess",
+    "StatusAccess",
     "UniqueAccess",
     "Unmovable",
     "Window",

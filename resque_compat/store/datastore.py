@@ -24,6 +24,7 @@ from .queues import QueueAccess
 from .reserve import JobSource
 from .schedules import ScheduleAccess
 from .stats import StatsAccess
+from .status import StatusAccess
 from .unique import UniqueAccess
 from .workers import WorkerRegistry
 
@@ -32,7 +33,11 @@ class DataStore:
     """Every key family of one namespace on one Redis client (``Resque::DataStore``)."""
 
     def __init__(
-        self, client: redis.Redis, keys: Keys, global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY,
+        status_expire_in: int | None = None,
     ) -> None:
         self.redis = client
         self.keys = keys
@@ -42,6 +47,7 @@ class DataStore:
         self.workers = WorkerRegistry(client, keys)
         self.pauses = PauseAccess(client, keys, global_pause_key)
         self.unique = UniqueAccess(client, keys)
+        self.statuses = StatusAccess(client, keys, status_expire_in)
         self.delayed = DelayedQueueAccess(client, keys)
         self.schedules = ScheduleAccess(client, keys)
 
