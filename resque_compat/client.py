@@ -99,6 +99,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         self.pauses = store.pauses
         self.unique = store.unique
         self.statuses = store.statuses
+        self.retries = store.retries
         self.delayed_store = store.delayed
         self.schedule_store = store.schedules
         self._non_persistent: dict[str, Any] = {}

@@ -58,6 +58,7 @@ def all_scenarios() -> list[Scenario]:
         keyspace,
         pause,
         payloads,
+        retry,
         scheduler,
         status,
         unique,
@@ -66,7 +67,20 @@ def all_scenarios() -> list[Scenario]:
     )
 
     out: list[Scenario] = []
-    modules = (payloads, client, failures, workers, hooks, web, keyspace, activejob, pause, unique, status)
+    modules = (
+        payloads,
+        client,
+        failures,
+        workers,
+        hooks,
+        web,
+        keyspace,
+        activejob,
+        pause,
+        unique,
+        status,
+        retry,
+    )
     for module in (*modules, scheduler):
         out.extend(module.SCENARIOS)
     return out

@@ -8,6 +8,7 @@ Each module mirrors one plugin: a mixin a Python performer inherits, as a Ruby j
 from .lock import Lock, LockTimeout
 from .loner import Loner
 from .pause import Pause
+from .retry import ExponentialBackoff, Retry
 from .status import StatusJob
 
-__all__ = ["Lock", "LockTimeout", "Loner", "Pause", "StatusJob"]
+__all__ = ["ExponentialBackoff", "Lock", "LockTimeout", "Loner", "Pause", "Retry", "StatusJob"]

@@ -109,6 +109,23 @@ KILL = "_kill"
 _STATUS = "status:"
 
 
+_RETRY = "resque-retry"
+_RETRY_FAILURE = "failure-"
+RETRY_GLOB = _RETRY + ":*"
+RETRY_FAILURE_GLOB = _RETRY_FAILURE + _RETRY + ":*"
+
+
+def retry_key(class_name: str, identifier: str | None) -> str:
+    """resque-retry's ``['resque-retry', name, retry_identifier].compact.join(':')`` without
+    whitespace (``Retry#redis_retry_key``)."""
+    return "".join(":".join(p for p in (_RETRY, class_name, identifier) if p is not None).split())
+
+
+def retry_failure_key(retry: str) -> str:
+    """``failure-<retry key>``: ``MultipleWithRetrySuppression.failure_key``."""
+    return _RETRY_FAILURE + retry
+
+
 def status_key(uuid: str) -> str:
     """resque-status's ``status:<uuid>`` (``Status::Hash.status_key``)."""
     return _STATUS + uuid

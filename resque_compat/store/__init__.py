@@ -13,6 +13,7 @@ from .inspect import KeyInspector, Window
 from .pause import PauseAccess
 from .queues import QueueAccess
 from .reserve import REDIS_UNAVAILABLE
+from .retry import RetryAccess
 from .schedules import MasterLock, ScheduleAccess, redis_supports_lua
 from .stats import StatsAccess
 from .status import StatusAccess
@@ -33,6 +34,7 @@ __all__ = [
     "MasterLock",
     "PauseAccess",
     "QueueAccess",
+    "RetryAccess",
     "ScheduleAccess",
     "StatsAccess",
     "StatusAccess",

@@ -22,6 +22,7 @@ from .migration import MigrationAccess
 from .pause import PauseAccess
 from .queues import QueueAccess
 from .reserve import JobSource
+from .retry import RetryAccess
 from .schedules import ScheduleAccess
 from .stats import StatsAccess
 from .status import StatusAccess
@@ -48,6 +49,7 @@ class DataStore:
         self.pauses = PauseAccess(client, keys, global_pause_key)
         self.unique = UniqueAccess(client, keys)
         self.statuses = StatusAccess(client, keys, status_expire_in)
+        self.retries = RetryAccess(client, keys)
         self.delayed = DelayedQueueAccess(client, keys)
         self.schedules = ScheduleAccess(client, keys)
 

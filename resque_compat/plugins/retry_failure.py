@@ -1,0 +1,82 @@
+"""``Resque::Failure::MultipleWithRetrySuppression``: failures of a job that resque-retry is
+about to retry are not recorded; only the final one (when it gives up, or a job that is not
+retryable) reaches the backends. With a retry delay the suppressed failure is kept for
+``2 * delay`` seconds in ``failure-resque-retry:...`` (the plugin's web tab shows it).
+
+Use it from a worker with ``RESQUE_FAILURE_BACKENDS=resque_compat.plugins.retry_failure:suppression``
+(the Redis backend beneath), or build one over other backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..failure import FailureBackend, MultipleFailure
+from ..protocol import encode
+from ..protocol.keys import retry_failure_key
+from ..protocol.times import format_multi_queue_retried_at
+from .retry import Retry
+
+if TYPE_CHECKING:
+    from ..client import Resque
+
+
+class MultipleWithRetrySuppression(MultipleFailure):
+    """``MultipleWithRetrySuppression``: the job's class is looked up in the client's registry
+    (Ruby constantizes the payload's class)."""
+
+    def __init__(self, backends: Sequence[FailureBackend], resque: Resque) -> None:
+        super().__init__(backends)
+        self.resque = resque
+
+    def save(
+        self,
+        *,
+        payload: Any,
+        exception: str,
+        error: str,
+        backtrace: Sequence[str],
+        worker: str,
+        queue: str,
+    ) -> None:
+        """``#save``: to every backend unless the job is being retried."""
+        performer = self._retry_class(payload)
+        args = list(payload.get("args") or []) if isinstance(payload, dict) else []
+        key = performer.redis_retry_key(*args) if performer is not None else None
+        if performer is None or key is None or not self.resque.retries.exists(key):
+            if key is not None:
+                self.resque.retries.delete(retry_failure_key(key))  # cleanup_retry_failure_log!
+            super().save(
+                payload=payload,
+                exception=exception,
+                error=error,
+                backtrace=backtrace,
+                worker=worker,
+                queue=queue,
+            )
+            return
+        delay = performer.delay(performer.last_exception_class)
+        if delay > 0:
+            record = {
+                "failed_at": format_multi_queue_retried_at(),  # the same "%Y/%m/%d %H:%M:%S"
+                "payload": payload,
+                "exception": exception,
+                "error": error,
+                "backtrace": list(backtrace),
+                "worker": worker,
+                "queue": queue,
+            }
+            encoded = encode(record, self.resque.profile, "failure")
+            self.resque.retries.save_failure(retry_failure_key(key), int(2 * delay), encoded)
+
+    def _retry_class(self, payload: Any) -> type[Retry] | None:
+        """``retryable?``: the registered performer of the payload's class extends the plugin."""
+        name = payload.get("class") if isinstance(payload, dict) else None
+        found = self.resque.registry.get(name) if isinstance(name, str) else None
+        return found if isinstance(found, type) and issubclass(found, Retry) else None
+
+
+def suppression(resque: Resque) -> MultipleWithRetrySuppression:
+    """The backend ``RESQUE_FAILURE_BACKENDS`` names: suppression over the client's backend."""
+    return MultipleWithRetrySuppression([resque.failure], resque)
