@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -167,3 +169,41 @@ def test_python_computes_the_keys_the_plugins_computed_in_ruby(case: dict[str, A
     assert type("Locked", (Lock,), {"resque_class": "Locked"}).lock(*args) == case["lock"]
     timed = type("Timed", (LockTimeout,), {"resque_class": "Timed"})
     assert timed.redis_lock_key(*args) == case["lock_timeout"]
+
+
+def test_doctor_reports_stale_plugin_locks_and_repairs_them_keeping_a_copy(
+    resque: Resque, redis_client: redis.Redis, redis_url: str, namespace: str
+) -> None:
+    uniq = recording(resque, Loner, "Uniq")
+    resque.enqueue(uniq, 1)  # queued: its loner key is live
+    resque.enqueue(uniq, 2)
+    resque.redis.lpop(resque.keys.queue("uq"))  # a job taken by something that left its key behind
+    redis_client.set(f"{namespace}:lock:Gone:1", "true")  # a lock-timeout lock nobody holds
+    redis_client.set(f"{namespace}:lock:Old-[1]", str(int(time.time()) - 100))  # an expired resque-lock
+    base = [
+        sys.executable,
+        "-m",
+        "resque_compat.cli",
+        "-r",
+        redis_url,
+        "-N",
+        namespace,
+        "doctor",
+        "--no-payloads",
+    ]
+    seen = subprocess.run([*base, "--json"], capture_output=True, text=True, timeout=60, check=False)
+    found = {
+        (f["check"], f["key"])
+        for f in json.loads(seen.stdout)["findings"]
+        if "lock" in f["check"] or "loner" in f["check"]
+    }
+    assert found == {
+        ("stale-loner", resque.keys.strip(resque.keys.loner("uq", loner_digest("Uniq", [1])))),
+        ("stale-lock", "lock:Gone:1"),
+        ("expired-lock", "lock:Old-[1]"),
+    }
+    fixed = subprocess.run([*base, "--repair"], capture_output=True, text=True, timeout=60, check=False)
+    assert "repaired stale-loner: 1" in fixed.stdout, fixed.stdout + fixed.stderr
+    assert redis_client.exists(f"{namespace}:lock:Gone:1", f"{namespace}:lock:Old-[1]") == 0
+    assert resque.enqueued(uniq, 2) is True and resque.enqueued(uniq, 1) is False
+    assert redis_client.llen(f"{namespace}:resque-compat:removed") == 3

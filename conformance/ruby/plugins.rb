@@ -30,7 +30,7 @@ module ConformancePlugins
     "loner" => ["RESQUE_LONER_LIB", ["resque-loner"]],
     "lock" => ["RESQUE_LOCK_LIB", ["resque/plugins/lock"]],
     "lock_timeout" => ["RESQUE_LOCK_TIMEOUT_LIB", ["resque-lock-timeout"]],
-    "retry" => ["RESQUE_RETRY_LIB", ["resque-retry", "resque-retry/server"]],
+    "retry" => ["RESQUE_RETRY_LIB", ["resque-retry", "resque/scheduler/server", "resque-retry/server"]],
     "status" => ["RESQUE_STATUS_LIB", ["resque-status", "resque/status_server"]],
   }.freeze
 

@@ -58,6 +58,7 @@ def all_scenarios() -> list[Scenario]:
         keyspace,
         pause,
         payloads,
+        plugin_web,
         retry,
         scheduler,
         status,
@@ -80,6 +81,7 @@ def all_scenarios() -> list[Scenario]:
         unique,
         status,
         retry,
+        plugin_web,
     )
     for module in (*modules, scheduler):
         out.extend(module.SCENARIOS)

@@ -20,7 +20,7 @@ from ..admin import Admin
 from ..admin.workers import queue_watchers
 from ..errors import ConfigError, DecodeError
 from ..failure import RedisMultiQueueFailure
-from ..migrate import access, doctor_delayed, doctor_run, routing
+from ..migrate import access, doctor_delayed, doctor_plugins, doctor_run, routing
 from ..migrate.doctor import Finding, examine
 from ..migrate.doctor_run import RepairReport
 from ..migrate.inventory import DEFAULT_BATCH, Inventory, plan_lists, take_inventory
@@ -252,7 +252,7 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     resque = connect(ctx)
     store = access(resque)
     snap = doctor_run.snapshot(store)
-    findings = examine(snap)
+    findings = examine(snap) + doctor_plugins.findings(resque)
     if not no_payloads:
         with _progress(doctor_run.list_total(store, snap), "reading", as_json) as advance:
             findings += doctor_run.scan_lists(store, snap, advance)
@@ -261,6 +261,7 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     if repair:
         multi = isinstance(resque.failure, RedisMultiQueueFailure)
         fixed = doctor_run.repair(store, findings, resque.profile, multi)
+        doctor_plugins.repair(resque, store, findings, fixed)
     remaining = _remaining_errors(findings, fixed)
     if as_json:
         _echo_json(_doctor_json(findings, fixed))

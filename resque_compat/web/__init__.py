@@ -29,6 +29,7 @@ from .api import Api
 from .history import History, SamplerThread
 from .metrics import Metrics, metrics_app
 from .pages import Pages
+from .plugins import plugin_routes
 from .render import HERE, Renderer
 from .scheduler import SchedulerTabs, scheduler_routes
 from .security import BasicAuth, SecurityHeaders
@@ -117,6 +118,7 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/api/failed/{failed_queue}/{verb}", api.act, methods=post),
         Route("/api/failed/{failed_queue}", api.failed, methods=get),
         Route("/api/classes", api.classes, methods=get),
+        *plugin_routes(admin, renderer, a),
     ]
 
 

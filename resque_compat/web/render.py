@@ -36,6 +36,8 @@ TABS = (
     "History",
     "Stats",
 )
+PLUGIN_TABS = ("Paused", "Retry", "Statuses")
+"""resque-pause, resque-retry and resque-status (``web.plugins``), after Resque's own tabs."""
 NO_CACHE = {"Cache-Control": "max-age=0, private, must-revalidate"}
 FLASH_COOKIE = "resque_flash"
 FLASH_KINDS = ("success", "error")
@@ -143,7 +145,7 @@ class Renderer:
             request=request,
             u=lambda path="": url(request, path),
             section=section,
-            tabs=TABS,
+            tabs=TABS + PLUGIN_TABS,
             layout="bare.html" if polling else "layout.html",
             polling=polling,
             csrf_field=FIELD,

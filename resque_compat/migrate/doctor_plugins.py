@@ -1,0 +1,116 @@
+"""``doctor`` on the unique-job plugins' keys: a lock left behind blocks a job forever.
+
+* ``stale-loner`` (warning): ``loners:queue:<q>:job:<digest>`` without a TTL while no job on
+  ``queue:<q>`` has that digest (resque-loner's default ``redis_key``; a class that overrides it
+  is not recognised): Ruby refuses every enqueue of that job until the key goes.
+* ``expired-lock`` (info): a resque-lock / resque-lock-timeout key whose expiry time has passed;
+  the plugins take it over at the next attempt.
+* ``stale-lock`` (warning): a lock without expiry (``true``) while no worker is working on a job
+  of its class (``lock:<Class>...``) or, for ``loner:lock:<Class>:...``, no job of the class waits.
+
+``--repair`` deletes each (only while it still holds the value seen), a copy kept in
+``resque-compat:removed`` as for every doctor repair.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ..errors import DecodeError
+from ..plugins.loner import loner_digest
+from ..protocol import Profile, decode
+from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, loner_of_key
+from .doctor import Finding
+from .doctor_run import RepairReport, _keep
+
+if TYPE_CHECKING:
+    from ..client import Resque
+    from ..store.migration import MigrationAccess
+
+REMOVE_LOCK = "remove-lock"
+Entry = tuple[str, bytes | None, int]  # logical name, value, ttl
+
+
+def examine(
+    now: int,
+    loners: Iterable[Entry],
+    locks: Iterable[Entry],
+    queued: Mapping[str, set[str]],
+    queued_classes: set[str],
+    working_classes: set[str],
+) -> list[Finding]:
+    """Pure: the findings for the keys seen (``queued``: the digests of each queue's jobs)."""
+    out: list[Finding] = []
+    for name, value, ttl in loners:
+        found = loner_of_key(name)
+        if found is None or ttl >= 0 or value is None:
+            continue
+        queue, digest = found
+        if digest not in queued.get(queue, set()):
+            detail = f"no job on queue:{queue} has this digest: Ruby refuses every enqueue of that job"
+            out.append(Finding("stale-loner", "warning", name, detail, REMOVE_LOCK, raw=value))
+    for name, value, _ttl in locks:
+        if value is None:
+            continue
+        text = value.decode("utf-8", "replace")
+        if text.lstrip("-").isdigit():
+            if int(text) < now:
+                detail = f"expired {now - int(text)} s ago (the plugins take it over at the next attempt)"
+                out.append(Finding("expired-lock", "info", name, detail, REMOVE_LOCK, raw=value))
+            continue
+        loner = name.startswith("loner:")
+        held_by = queued_classes if loner else working_classes
+        base = name[len("loner:") :] if loner else name
+        if not any(base.startswith((f"lock:{c}:", f"lock:{c}-")) for c in held_by):
+            what = "no job of its class waits" if loner else "no worker is working on a job of its class"
+            detail = f"held without expiry while {what}: the plugin refuses that job until it goes"
+            out.append(Finding("stale-lock", "warning", name, detail, REMOVE_LOCK, raw=value))
+    return out
+
+
+def findings(resque: Resque) -> list[Finding]:
+    """Read the plugins' keys, the queues that hold loner keys and the jobs in flight."""
+    loners = list(resque.unique.scan(LONER_GLOB))
+    locks = [e for glob in LOCK_GLOBS for e in resque.unique.scan(glob)]
+    if not loners and not locks:
+        return []
+    queued: dict[str, set[str]] = {}
+    classes: set[str] = set()
+    wanted = {q for q, _ in filter(None, (loner_of_key(n) for n, _, _ in loners))}
+    if any(n.startswith("loner:") for n, _, _ in locks):
+        wanted |= set(resque.queues())
+    for queue in wanted:
+        queued[queue] = _digests(resque.queue_store.everything_in_queue(queue), resque.profile, classes)
+    working = {
+        str(w.data["payload"].get("class"))
+        for w in resque.working()
+        if w.data and isinstance(w.data.get("payload"), dict)
+    }
+    return examine(int(time.time()), loners, locks, queued, classes, working)
+
+
+def _digests(raws: Sequence[bytes], profile: Profile, classes: set[str]) -> set[str]:
+    out = set()
+    for raw in raws:
+        try:
+            job = decode(raw)
+        except DecodeError:
+            continue
+        if isinstance(job, dict) and isinstance(job.get("class"), str) and isinstance(job.get("args"), list):
+            classes.add(job["class"])
+            out.add(loner_digest(job["class"], job["args"], profile))
+    return out
+
+
+def repair(resque: Resque, store: MigrationAccess, found: Sequence[Finding], report: RepairReport) -> None:
+    """Delete each lock finding's key while it still holds the value seen; keep a copy first."""
+    for f in found:
+        if f.repair != REMOVE_LOCK or f.raw is None:
+            continue
+        _keep(store, report, f, f.key, f.raw)
+        if resque.unique.delete_if_equal(f.key, f.raw):
+            report.repaired[f.check] += 1
+        else:
+            report.missed.append((f, "the key changed meanwhile: left alone"))
