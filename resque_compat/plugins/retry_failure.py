@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..failure import FailureBackend, MultipleFailure
 from ..protocol import encode
+from ..protocol.failure import FailureRecord
 from ..protocol.keys import retry_failure_key
 from ..protocol.times import format_multi_queue_retried_at
 from .retry import Retry
@@ -30,44 +31,29 @@ class MultipleWithRetrySuppression(MultipleFailure):
         super().__init__(backends)
         self.resque = resque
 
-    def save(
-        self,
-        *,
-        payload: Any,
-        exception: str,
-        error: str,
-        backtrace: Sequence[str],
-        worker: str,
-        queue: str,
-    ) -> None:
+    def save(self, record: FailureRecord) -> None:
         """``#save``: to every backend unless the job is being retried."""
+        payload = record.payload
         performer = self._retry_class(payload)
         args = list(payload.get("args") or []) if isinstance(payload, dict) else []
         key = performer.redis_retry_key(*args) if performer is not None else None
         if performer is None or key is None or not self.resque.retries.exists(key):
             if key is not None:
                 self.resque.retries.delete(retry_failure_key(key))  # cleanup_retry_failure_log!
-            super().save(
-                payload=payload,
-                exception=exception,
-                error=error,
-                backtrace=backtrace,
-                worker=worker,
-                queue=queue,
-            )
+            super().save(record)
             return
         delay = performer.delay(performer.last_exception_class)
         if delay > 0:
-            record = {
+            kept = {
                 "failed_at": format_multi_queue_retried_at(),  # the same "%Y/%m/%d %H:%M:%S"
                 "payload": payload,
-                "exception": exception,
-                "error": error,
-                "backtrace": list(backtrace),
-                "worker": worker,
-                "queue": queue,
+                "exception": record.exception,
+                "error": record.error,
+                "backtrace": list(record.backtrace),
+                "worker": record.worker,
+                "queue": record.queue,
             }
-            encoded = encode(record, self.resque.profile, "failure")
+            encoded = encode(kept, self.resque.profile, "failure")
             self.resque.retries.save_failure(retry_failure_key(key), int(2 * delay), encoded)
 
     def _retry_class(self, payload: Any) -> type[Retry] | None:

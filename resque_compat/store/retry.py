@@ -33,12 +33,12 @@ class RetryAccess:
         """``GET key .to_i`` (a dirty exit reads the attempt back)."""
         raw = self.client.get(self.keys.physical(name))
         try:
-            return int(raw or 0)  # type: ignore[arg-type]
+            return int(raw or 0)
         except ValueError:
             return 0
 
     def decrement(self, name: str) -> int:
-        return int(self.client.decr(self.keys.physical(name)))  # type: ignore[arg-type]
+        return int(self.client.decr(self.keys.physical(name)))
 
     def hold(self, name: str) -> None:
         """``SETNX key -1`` before a retry is enqueued (the failure backend sees it)."""

@@ -52,7 +52,7 @@ class StatusAccess:
         pipe.execute()
 
     def count(self) -> int:
-        return int(self.client.zcard(self.keys.statuses()))  # type: ignore[arg-type]
+        return int(self.client.zcard(self.keys.statuses()))
 
     def ids(self, start: int | None = None, end: int | None = None) -> list[str]:
         """``Hash.status_ids``: newest first, all of them or ``ZREVRANGE |start| |end|``."""
