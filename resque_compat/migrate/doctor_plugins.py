@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..errors import DecodeError
 from ..plugins.loner import loner_digest
 from ..protocol import Profile, decode
-from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, loner_of_key
+from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, lock_of_loner_lock, lock_prefixes, loner_of_key
 from .doctor import Finding
 from .doctor_run import RepairReport, _keep
 
@@ -49,7 +49,7 @@ def examine(
             continue
         queue, digest = found
         if digest not in queued.get(queue, set()):
-            detail = f"no job on queue:{queue} has this digest: Ruby refuses every enqueue of that job"
+            detail = f"no job on the queue {queue!r} has this digest: Ruby refuses every enqueue of that job"
             out.append(Finding("stale-loner", "warning", name, detail, REMOVE_LOCK, raw=value))
     for name, value, _ttl in locks:
         if value is None:
@@ -60,10 +60,11 @@ def examine(
                 detail = f"expired {now - int(text)} s ago (the plugins take it over at the next attempt)"
                 out.append(Finding("expired-lock", "info", name, detail, REMOVE_LOCK, raw=value))
             continue
-        loner = name.startswith("loner:")
+        inner = lock_of_loner_lock(name)
+        loner = inner is not None
         held_by = queued_classes if loner else working_classes
-        base = name[len("loner:") :] if loner else name
-        if not any(base.startswith((f"lock:{c}:", f"lock:{c}-")) for c in held_by):
+        base = inner if inner is not None else name
+        if not any(base.startswith(lock_prefixes(c)) for c in held_by):
             what = "no job of its class waits" if loner else "no worker is working on a job of its class"
             detail = f"held without expiry while {what}: the plugin refuses that job until it goes"
             out.append(Finding("stale-lock", "warning", name, detail, REMOVE_LOCK, raw=value))
@@ -79,7 +80,7 @@ def findings(resque: Resque) -> list[Finding]:
     queued: dict[str, set[str]] = {}
     classes: set[str] = set()
     wanted = {q for q, _ in filter(None, (loner_of_key(n) for n, _, _ in loners))}
-    if any(n.startswith("loner:") for n, _, _ in locks):
+    if any(lock_of_loner_lock(n) is not None for n, _, _ in locks):
         wanted |= set(resque.queues())
     for queue in wanted:
         queued[queue] = _digests(resque.queue_store.everything_in_queue(queue), resque.profile, classes)

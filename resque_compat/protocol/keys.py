@@ -154,6 +154,17 @@ def lock_timeout_key(class_name: str, identifier: str | None) -> str:
     return ":".join(p for p in (_LOCK, class_name, identifier) if p is not None)
 
 
+def lock_prefixes(class_name: str) -> tuple[str, str]:
+    """How resque-lock-timeout's (``lock:<Class>:``) and resque-lock's (``lock:<Class>-``) keys
+    of a class begin."""
+    return f"{_LOCK}:{class_name}:", f"{_LOCK}:{class_name}-"
+
+
+def lock_of_loner_lock(name: str) -> str | None:
+    """The lock key inside ``loner:<lock key>``, ``None`` for any other key."""
+    return name[len(_LONER_LOCK) :] if name.startswith(_LONER_LOCK + _LOCK + ":") else None
+
+
 def loner_lock_key(lock: str) -> str:
     """resque-lock-timeout's ``loner:<redis_lock_key>`` (``redis_loner_lock_key``)."""
     return _LONER_LOCK + lock

@@ -52,8 +52,8 @@ class RetryAccess:
         return bool(self.client.exists(self.keys.physical(name)))
 
     def save_failure(self, name: str, seconds: int, encoded: bytes) -> None:
-        """``SETEX failure-<retry key> 2*delay <record>``."""
-        self.client.setex(self.keys.physical(name), seconds, encoded)
+        """``SETEX failure-<retry key> 2*delay <record>`` (sent as ``SET ... EX``, the same state)."""
+        self.client.set(self.keys.physical(name), encoded, ex=seconds)
 
     def delete(self, name: str) -> None:
         self.client.delete(self.keys.physical(name))
