@@ -215,3 +215,29 @@ def test_the_command_prints_what_it_moved(
         assert out["moved"] == [{"class": "Mover", "to": "dst", "count": 3}] and out["total"] == 3
     else:
         assert "moved 3 job(s)" in done.stdout
+
+
+def test_delayed_jobs_of_a_class_are_retargeted_to_another_queue_in_place(
+    redis_url: str, namespace: str, resque: Resque
+) -> None:
+    later = 4102444800
+    for n in range(3):
+        resque.enqueue_at_with_queue("old", later + n, "Archive", n, 1.5)
+    resque.enqueue_at_with_queue("old", later, "Other", 9)
+    base = ["move", "--from-delayed", "--class", "Archive", "--to", "new"]
+    dry = cli(redis_url, namespace, *base, "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    assert (
+        json.loads(dry.stdout)["matched"] == 3
+        and resque.remove_delayed_in_queue("Archive", "new", 0, 1.5) == 0
+    )
+    done = cli(redis_url, namespace, *base, "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["moved"] == 3
+    assert resque.delayed_timestamp_peek(later, 0, 5) == [
+        {"class": "Archive", "args": [0, 1.5], "queue": "new"},
+        {"class": "Other", "args": [9], "queue": "old"},
+    ]
+    assert resque.delayed_store.timestamps_of(b'{"class":"Archive","args":[0,1.5],"queue":"old"}') == []
+    assert resque.remove_delayed_in_queue("Archive", "new", 2, 1.5) == 1
+    assert resque.count_all_scheduled_jobs() == 3

@@ -146,6 +146,9 @@ def _print_inventory(result: Inventory) -> None:
     help="Take failures from a failed list (default list: failed; multi-queue: <queue>_failed).",
 )  # fmt: skip
 @click.option(
+    "--from-delayed", is_flag=True, help="Re-target resque-scheduler's delayed jobs (with --class and --to)."
+)
+@click.option(
     "--to", "to_queue", metavar="QUEUE", help="Destination queue (failures: default is their own queue)."
 )
 @click.option("--class", "classes", multiple=True, help="Ruby class (ActiveJob: the job class); repeatable.")
@@ -165,8 +168,11 @@ def move(ctx: click.Context, /, **opts: Any) -> None:
     Atomic per job: a job is always in exactly one list, even if this process is killed.
     Interrupted? Run the same command again; what moved is no longer in the source.
     """
+    if opts.pop("from_delayed"):
+        _move_delayed(ctx, opts)
+        return
     if bool(opts["from_queue"]) == bool(opts["from_failed"]):
-        raise click.UsageError("give exactly one of --from QUEUE or --from-failed [LIST]")
+        raise click.UsageError("give exactly one of --from QUEUE, --from-failed [LIST] or --from-delayed")
     if opts["from_queue"] and not opts["to_queue"]:
         raise click.UsageError("--to QUEUE is required when moving from a queue")
     if opts["from_queue"] and opts["exceptions"]:
@@ -200,6 +206,33 @@ def move(ctx: click.Context, /, **opts: Any) -> None:
         _echo_json(report.to_json())
     else:
         _print_move(report)
+    if report.skipped:
+        ctx.exit(EXIT_FAILURE)
+
+
+def _move_delayed(ctx: click.Context, opts: dict[str, Any]) -> None:
+    from ..migrate.move_delayed import move_delayed
+
+    if not opts["to_queue"] or not opts["classes"] or opts["from_queue"] or opts["from_failed"]:
+        raise click.UsageError("--from-delayed takes --class CLASS and --to QUEUE (and no --from)")
+    resque = connect(ctx)
+    report = move_delayed(
+        resque.delayed_store,
+        frozenset(opts["classes"]),
+        opts["to_queue"],
+        args=_json_array(opts["args_json"]),
+        profile=resque.profile,
+        dry_run=opts["dry_run"],
+    )
+    if opts["as_json"]:
+        _echo_json(report.to_json())
+    else:
+        verb, count = (
+            ("would re-target", report.matched) if opts["dry_run"] else ("re-targeted", report.moved)
+        )
+        click.echo(f"{verb} {count} delayed job(s) to {opts['to_queue']}")
+        if report.skipped:
+            click.echo(f"{report.skipped} changed meanwhile (moved by a scheduler?) and were left alone")
     if report.skipped:
         ctx.exit(EXIT_FAILURE)
 

@@ -43,6 +43,18 @@ Plan = Enqueue | Unmovable | None
 """What to do with one item: enqueue it, keep it aside, or (``None``, a vetoing hook) drop it."""
 
 
+# replace_item: KEYS delayed:<ts>, timestamps:<old>, timestamps:<new>; ARGV index, old, new, member
+_REPLACE = """
+if redis.call('LINDEX', KEYS[1], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('SREM', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[4])
+return 1
+"""
+
+
 class DelayedQueueAccess:
     """One owner for the delayed-queue keys; each method names the Ruby method it mirrors."""
 
@@ -50,6 +62,7 @@ class DelayedQueueAccess:
         self.client = client
         self.keys = keys
         self.sender = CommandSender(client)
+        self._replace = client.register_script(_REPLACE)
 
     # writing
     def delayed_push(self, timestamp: int, item: bytes) -> None:
@@ -311,6 +324,15 @@ class DelayedQueueAccess:
                 return True
             except redis.WatchError:
                 return False
+
+    def replace_item(self, timestamp: int, index: int, old: bytes, new: bytes) -> bool:
+        """In one script: if ``delayed:<ts>[index]`` still holds ``old``, ``LSET`` it to ``new``
+        and move its ``delayed:<ts>`` entry from ``timestamps:<old>`` to ``timestamps:<new>``."""
+        found = self._replace(
+            keys=[self.keys.delayed(timestamp), self.keys.timestamps(old), self.keys.timestamps(new)],
+            args=[index, old, new, delayed_key(timestamp)],
+        )
+        return int(found) == 1
 
     # last enqueued
     def set_last_enqueued_at(self, name: str, when: str) -> None:
