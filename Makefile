@@ -13,9 +13,8 @@ REDIS_PIDFILE ?= /tmp/resque-compat-redis-$(REDIS_PORT).pid
 # The redis-py line `make test-compat` checks beside the newest one `make test` uses.
 COMPAT_VENV ?= .venv-redis5
 COMPAT_REDIS ?= redis>=5.0.1,<6
-COMPAT_TESTS ?= tests/test_connection.py tests/test_command_sender.py tests/test_client.py tests/test_worker_inprocess.py \
-	tests/test_worker_processes.py tests/test_worker_pruning_pids.py tests/test_worker_units.py \
-	tests/test_worker_admin_and_redis.py tests/test_failures.py
+COMPAT_TESTS ?= $(wildcard tests/test_connection.py tests/test_command_sender.py tests/test_client.py \
+	tests/test_failures.py tests/test_faults_*.py tests/test_worker*.py)
 
 ifeq ($(origin PYTHON),undefined)
 PYTHON := $(VENV)/bin/python
@@ -81,7 +80,7 @@ demo: $(ENV_DEMO)  ## Redis, sample jobs, a Python worker and the dashboard; ctr
 EXTRAS_dev := dev
 EXTRAS_test := cli,hiredis,test
 EXTRAS_demo := cli,web,demo
-EXTRAS_compat := cli,hiredis,test
+EXTRAS_compat := dev
 EXTRAS_bench := cli,hiredis,test,bench
 
 $(VENV)/.installed-%: pyproject.toml
@@ -89,7 +88,7 @@ $(VENV)/.installed-%: pyproject.toml
 		echo "no $(BOOTSTRAP_PYTHON) on the PATH: install Python 3.10 or newer (Debian/Ubuntu: apt-get install python3 python3-venv)"; exit 1; }
 	@$(BOOTSTRAP_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \
 		echo "resque-compat needs Python 3.10 or newer; $(BOOTSTRAP_PYTHON) is $$($(BOOTSTRAP_PYTHON) -V 2>&1) (BOOTSTRAP_PYTHON=python3.12 picks another)"; exit 1; }
-	@if ! $(VENV)/bin/python -c '' >/dev/null 2>&1; then \
+	@if ! $(VENV)/bin/python -c 'import pip' >/dev/null 2>&1; then \
 		$(BOOTSTRAP_PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || { \
 			echo "$(BOOTSTRAP_PYTHON) cannot make a virtual environment: install Debian/Ubuntu's python3-venv (apt-get install python3-venv)"; exit 1; }; \
 		rm -rf $(VENV); \
