@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from resque_compat.store import connect
-from resque_compat.store.connection import CommandSender
+from resque_compat.store.connection import CommandSender, encoder_of, resp
 from resque_compat.testing import RedisServer
 
 EXPECTED = os.environ.get("RESQUE_COMPAT_EXPECT_REDIS_PY")
@@ -32,6 +32,14 @@ def test_a_batch_goes_out_together_and_the_replies_come_back_raw_and_in_order(
     replies = sender.send((("SET", key, "41"), ("INCR", key), ("GET", key), ("RPUSH", f"{key}:l", b"\xff")))
     assert replies == [b"OK", 42, b"42", 1]
     assert redis_client.lrange(f"{key}:l", 0, -1) == [b"\xff"]
+
+
+def test_commands_in_wire_format_go_out_as_they_are(redis_client: redis.Redis, namespace: str) -> None:
+    encode = encoder_of(redis_client)
+    key = encode(f"{namespace}:packed")
+    assert (encode(7), encode("é")) == (b"7", "é".encode())
+    packed = resp(b"SET", key, b"\x00\xff") + resp(b"GET", key)
+    assert CommandSender(redis_client).send_packed(packed, 2) == [b"OK", b"\x00\xff"]
 
 
 def test_an_error_reply_is_raised_after_every_reply_is_read_and_the_connection_goes_on(
