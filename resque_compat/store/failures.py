@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 
 from ..protocol.keys import FAILED, Keys
+from .replies import bytes_list, optional_bytes, texts
 
 # Ruby's "hopefully unique value we can use to delete job": LSET to it, then LREM it once.
 REMOVED_SENTINEL = b""
@@ -34,7 +35,7 @@ class FailedQueueAccess:
         if not from_set:
             return [FAILED]
         members = self.client.smembers(self.keys.failed_queues())
-        return sorted(m.decode("utf-8", "replace") for m in members)  # type: ignore[union-attr]
+        return sorted(texts(members))
 
     def push_to_failed_queue(self, data: bytes, failed_queue_name: str = FAILED) -> None:
         """``RPUSH <name> <record>`` (``push_to_failed_queue``)."""
@@ -46,12 +47,12 @@ class FailedQueueAccess:
 
     def item(self, index: int, failed_queue_name: str = FAILED) -> bytes | None:
         """``LINDEX <name> <index>``."""
-        return self.client.lindex(self.keys.failed_list(failed_queue_name), index)  # type: ignore[return-value]
+        return optional_bytes(self.client.lindex(self.keys.failed_list(failed_queue_name), index))
 
     def items(self, start: int, count: int, failed_queue_name: str = FAILED) -> list[bytes]:
         """``LRANGE <name> start start+count-1``."""
         key = self.keys.failed_list(failed_queue_name)
-        return list(self.client.lrange(key, start, start + count - 1))  # type: ignore[arg-type]
+        return list(bytes_list(self.client.lrange(key, start, start + count - 1)))
 
     def update_item_in_failed_queue(self, index: int, data: bytes, failed_queue_name: str = FAILED) -> None:
         """``LSET <name> <index> <record>`` (``update_item_in_failed_queue``)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import redis
 
 from ..protocol.keys import STAT_FAILED, STAT_PROCESSED, Keys
+from .replies import bytes_list
 
 # KEYS[1]: the sorted set; ARGV: bucket, sample, buckets kept.
 _ADD_ONCE = """
@@ -41,7 +42,7 @@ class HistoryAccess:
 
     def window(self, step: int, first: int, last: int) -> list[bytes]:
         """The samples of buckets ``first..last``."""
-        return list(self.client.zrangebyscore(self.keys.history(step), first, last))  # type: ignore[arg-type]
+        return list(bytes_list(self.client.zrangebyscore(self.keys.history(step), first, last)))
 
     def totals(self) -> tuple[bytes | None, bytes | None, list[str]]:
         """``stat:processed``, ``stat:failed`` and the queue names, in one round trip."""

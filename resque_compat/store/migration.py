@@ -26,6 +26,7 @@ from ..protocol.keys import (
     worker_started_key,
 )
 from .delayed import DelayedQueueAccess
+from .replies import bytes_list, bytes_set, optional_bytes_list
 
 # KEYS[1] source list, KEYS[2] destination list, KEYS[3] a set naming the destination
 # (`queues`, or `failed_queues` for a multi-queue failure list).
@@ -128,7 +129,7 @@ class MigrationAccess:
 
     def window(self, logical: str, start: int, count: int) -> list[bytes]:
         """``LRANGE start start+count-1``."""
-        return list(self.client.lrange(self.keys.physical(logical), start, start + count - 1))  # type: ignore[arg-type]
+        return list(bytes_list(self.client.lrange(self.keys.physical(logical), start, start + count - 1)))
 
     # resque-scheduler's delayed queue, as one virtual list (timestamp order, then list order)
     def delayed_total(self) -> int:
@@ -168,7 +169,7 @@ class MigrationAccess:
     # workers
     def worker_members(self) -> list[bytes]:
         """``SMEMBERS workers``, sorted, as bytes."""
-        return sorted(self.client.smembers(self.keys.workers()))  # type: ignore[arg-type]
+        return sorted(bytes_set(self.client.smembers(self.keys.workers())))
 
     def worker_started_values(self, worker_ids: Sequence[str]) -> list[bytes | None]:
         """``MGET worker:<id>:started...``."""
@@ -299,7 +300,7 @@ class MigrationAccess:
     def _get_many(self, logical: Sequence[str]) -> list[bytes | None]:
         if not logical:
             return []
-        return list(self.client.mget([self.keys.physical(n) for n in logical]))  # type: ignore[arg-type]
+        return list(optional_bytes_list(self.client.mget([self.keys.physical(n) for n in logical])))
 
     def _script(self, source: str, keys: Sequence[str], argv: Sequence[Any]) -> Any:
         sha = self._shas.get(source)

@@ -8,6 +8,7 @@ import redis
 
 from ..protocol.keys import Keys
 from .connection import CommandSender, encoder_of, resp, resp_head
+from .replies import bytes_list, optional_bytes, texts
 
 # RPUSH with many values per command; large batches are split so one command stays bounded.
 _PUSH_CHUNK = 1000
@@ -57,7 +58,7 @@ class QueueAccess:
 
     def pop_from_queue(self, queue: str) -> bytes | None:
         """``LPOP queue:<q>`` (``pop_from_queue``)."""
-        return self.client.lpop(self.keys.queue(queue))  # type: ignore[return-value]
+        return optional_bytes(self.client.lpop(self.keys.queue(queue)))
 
     def queue_size(self, queue: str) -> int:
         """``LLEN queue:<q>`` (``queue_size``)."""
@@ -72,15 +73,15 @@ class QueueAccess:
 
     def list_item(self, key: str, index: int) -> bytes | None:
         """``LINDEX key index``: ``list_range`` with ``count == 1``."""
-        return self.client.lindex(key, index)  # type: ignore[return-value]
+        return optional_bytes(self.client.lindex(key, index))
 
     def list_range(self, key: str, start: int = 0, count: int = 1) -> list[bytes]:
         """``LRANGE key start start+count-1``: ``list_range`` with ``count != 1``."""
-        return list(self.client.lrange(key, start, start + count - 1))  # type: ignore[arg-type]
+        return list(bytes_list(self.client.lrange(key, start, start + count - 1)))
 
     def queue_names(self) -> list[str]:
         """``SMEMBERS queues`` (unordered)."""
-        return [m.decode("utf-8", "replace") for m in self.client.smembers(self.keys.queues())]  # type: ignore[union-attr]
+        return texts(self.client.smembers(self.keys.queues()))
 
     def remove_queue(self, queue: str) -> None:
         """``SREM queues <q>`` and ``DEL queue:<q>``, pipelined (``remove_queue``)."""
@@ -91,7 +92,7 @@ class QueueAccess:
 
     def everything_in_queue(self, queue: str) -> list[bytes]:
         """``LRANGE queue:<q> 0 -1`` (``everything_in_queue``)."""
-        return list(self.client.lrange(self.keys.queue(queue), 0, -1))  # type: ignore[arg-type]
+        return list(bytes_list(self.client.lrange(self.keys.queue(queue), 0, -1)))
 
     def remove_from_queue(self, queue: str, data: bytes) -> int:
         """``LREM queue:<q> 0 <data>``: removal by exact bytes (``remove_from_queue``)."""

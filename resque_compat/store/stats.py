@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 
 from ..protocol.keys import Keys
+from .replies import optional_bytes
 
 
 class StatsAccess:
@@ -17,7 +18,7 @@ class StatsAccess:
     def stat(self, name: str) -> int:
         """``GET stat:<name>``, 0 when missing (``Stat[name]``; Ruby's ``to_i``)."""
         value = self.client.get(self.keys.stat(name))
-        return _to_i(value)  # type: ignore[arg-type]
+        return _to_i(optional_bytes(value))
 
     def increment_stat(self, name: str, by: int = 1) -> int:
         """``INCRBY stat:<name> by`` (``Stat.incr``)."""

@@ -11,6 +11,7 @@ from typing import Any, cast
 import redis
 
 from ..protocol.keys import STAT_FAILED, STAT_PROCESSED, Keys
+from .replies import bytes_map, bytes_set, optional_bytes, optional_bytes_list
 
 
 class WorkerRegistry:
@@ -23,7 +24,7 @@ class WorkerRegistry:
     # read side
     def worker_ids(self) -> list[str]:
         """``SMEMBERS workers``."""
-        members: set[bytes] = self.client.smembers(self.keys.workers())  # type: ignore[assignment]
+        members = bytes_set(self.client.smembers(self.keys.workers()))
         return sorted(m.decode("utf-8", "replace") for m in members)
 
     def workers_map(self, worker_ids: Sequence[str]) -> dict[str, bytes | None]:
@@ -31,11 +32,11 @@ class WorkerRegistry:
         if not worker_ids:
             return {}
         values = self.client.mget([self.keys.worker(w) for w in worker_ids])
-        return dict(zip(worker_ids, values, strict=True))  # type: ignore[arg-type]
+        return dict(zip(worker_ids, optional_bytes_list(values), strict=True))
 
     def get_worker_payload(self, worker_id: str) -> bytes | None:
         """``GET worker:<id>`` (``get_worker_payload``)."""
-        return self.client.get(self.keys.worker(worker_id))  # type: ignore[return-value]
+        return optional_bytes(self.client.get(self.keys.worker(worker_id)))
 
     def worker_exists(self, worker_id: str) -> bool:
         """``SISMEMBER workers <id>`` (``worker_exists?``)."""
@@ -43,15 +44,15 @@ class WorkerRegistry:
 
     def worker_start_time(self, worker_id: str) -> bytes | None:
         """``GET worker:<id>:started`` (``worker_start_time``)."""
-        return self.client.get(self.keys.worker_started(worker_id))  # type: ignore[return-value]
+        return optional_bytes(self.client.get(self.keys.worker_started(worker_id)))
 
     def heartbeat(self, worker_id: str) -> bytes | None:
         """``HGET workers:heartbeat <id>`` (``heartbeat``, unparsed)."""
-        return self.client.hget(self.keys.heartbeats(), worker_id)  # type: ignore[return-value]
+        return optional_bytes(self.client.hget(self.keys.heartbeats(), worker_id))
 
     def all_heartbeats(self) -> dict[str, bytes]:
         """``HGETALL workers:heartbeat`` (``all_heartbeats``)."""
-        raw: dict[bytes, bytes] = self.client.hgetall(self.keys.heartbeats())  # type: ignore[assignment]
+        raw = bytes_map(self.client.hgetall(self.keys.heartbeats()))
         return {k.decode("utf-8", "replace"): v for k, v in raw.items()}
 
     def worker_stats(self, worker_id: str) -> tuple[bytes | None, bytes | None]:
@@ -70,7 +71,7 @@ class WorkerRegistry:
 
     def pause_all_value(self) -> bytes | None:
         """``GET pause-all-workers``."""
-        return self.client.get(self.keys.pause_all())  # type: ignore[return-value]
+        return optional_bytes(self.client.get(self.keys.pause_all()))
 
     # write side
     def register_worker(self, worker_id: str, started: str) -> None:
