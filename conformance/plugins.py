@@ -34,7 +34,14 @@ SETTINGS = {
 
 
 def missing(name: str) -> str | None:
-    """Why the plugin ``name`` cannot be loaded, or ``None``."""
+    """Why the plugin ``name`` cannot be loaded, or ``None`` (resque-retry also needs
+    resque-scheduler, ``RESQUE_SCHEDULER_LIB``)."""
+    if name == "retry":
+        from .reference import plugin_lib_problem
+
+        scheduler = plugin_lib_problem("RESQUE_SCHEDULER_LIB")
+        if scheduler:
+            return f"resque-retry needs resque-scheduler: {scheduler}"
     setting = SETTINGS[name]
     value = os.environ.get(setting, "")
     if not value:
