@@ -44,10 +44,10 @@ def plan(jobs_scale: float) -> list[tuple[str, str, Workload, str | None]]:
         ("python bulk enqueue", "jobs/s", workloads.py_enqueue("bulk", n(200000)), None),
         ("python worker in-process", "jobs/s", workloads.py_worker(n(10000), fork=False), None),
         ("ruby worker in-process", "jobs/s", workloads.rb_worker(n(10000), fork=False), "ruby"),
-        ("rq SimpleWorker", "jobs/s", others.rq("simple", n(3000)), "rq"),
+        ("rq SimpleWorker", "jobs/s", others.rq("simple", n(1000)), "rq"),
         ("python worker fork", "jobs/s", workloads.py_worker(n(1500), fork=True), None),
         ("ruby worker fork", "jobs/s", workloads.rb_worker(n(1500), fork=True), "ruby"),
-        ("rq Worker (fork)", "jobs/s", others.rq("fork", n(500)), "rq"),
+        ("rq Worker (fork)", "jobs/s", others.rq("fork", n(300)), "rq"),
         ("python fork floor", "forks/s", others.py_floor(n(1500)), None),
         ("ruby fork floor", "forks/s", others.rb_floor(n(1500)), "ruby"),
         (
