@@ -181,7 +181,11 @@ def _one(
         return {"unit": unit, "skipped": why_not}
     print(f"{title} ...", end="", flush=True)
     start = time.monotonic()
-    got = measure(fn, ctx, runs or opts.runs, unit)
+    try:
+        got = measure(fn, ctx, runs or opts.runs, unit)
+    except Exception as exc:  # one broken workload must not lose the rest of a long run
+        print(f" failed: {exc!r}", flush=True)
+        return {"unit": unit, "skipped": f"failed: {exc!r}"}
     print(f" {got['median']:,.2f} {unit} ({time.monotonic() - start:.0f}s)", flush=True)
     return got
 

@@ -196,7 +196,7 @@ def py_latency(samples: int, blocking: bool, interval: float = 0.1) -> Callable[
         argv = worker_argv(ctx.url, ns, "-q", "latency", "--no-fork", "--interval", str(interval))
         argv += ["--blocking"] if blocking else ["--polling"]
         proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
-        client = redis.Redis.from_url(ctx.url)
+        client = redis.Redis.from_url(ctx.url, socket_timeout=60)  # above BLPOP's 30 s
         result = f"{ns}:bench:latency"
         out: list[float] = []
         try:
