@@ -19,7 +19,7 @@ from typing import Any
 
 from resque_compat.testing import RedisServer
 
-from . import curves, memory, others, ruby, scheduler, workloads
+from . import curves, memory, others, production, ruby, scheduler, workloads
 from .report import report
 from .workloads import Context
 
@@ -64,6 +64,27 @@ def plan(jobs_scale: float) -> list[tuple[str, str, Workload, str | None]]:
         ("python enqueue_at", "jobs/s", workloads.py_enqueue("enqueue_at", n(20000)), None),
         ("ruby enqueue_at", "jobs/s", scheduler.rb_enqueue_at(n(20000)), "scheduler"),
         ("python idle scheduler", "commands/s", scheduler.idle_commands("python"), None),
+        ("python worker in-process sync no-op", "jobs/s", production.in_process(n(10000), "sync"), None),
+        ("python worker in-process async no-op", "jobs/s", production.in_process(n(10000), "async"), None),
+        (
+            "python worker in-process async no-op, asyncio loop",
+            "jobs/s",
+            production.in_process(n(10000), "async-asyncio"),
+            None,
+        ),
+        (
+            "python worker in-process, otel hidden",
+            "jobs/s",
+            production.in_process(n(10000), "otel-hidden"),
+            None,
+        ),
+        (
+            "python worker in-process, RESQUE_OTEL=1 no SDK",
+            "jobs/s",
+            production.in_process(n(10000), "otel-on"),
+            None,
+        ),
+        ("python pool respawn after kill -9", "ms", production.pool_respawn(5), None),
         ("ruby idle scheduler", "commands/s", scheduler.idle_commands("ruby"), "scheduler"),
     ]
 

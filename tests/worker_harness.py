@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,14 @@ def wait_exited(pid: int, timeout: float = WAIT) -> bool:
         return bool(poller.poll(timeout * 1000))
     finally:
         os.close(fd)
+
+
+def registered(client: redis.Redis, namespace: str, count: int | None = None) -> set[str]:
+    """The registered worker ids; with ``count``, once that many are, or after ``WAIT`` (a
+    worker registers just after its before_first_fork hook said it was ready)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        ids = {m.decode() for m in client.smembers(f"{namespace}:workers")}  # type: ignore[union-attr]
+        if count is None or len(ids) == count or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.01)  # polling Redis for a condition, with a deadline

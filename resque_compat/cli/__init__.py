@@ -14,6 +14,7 @@ from ..config import Settings, parse_resque_web_redis
 COMMANDS = {
     **dict.fromkeys(("enqueue", "queues", "peek", "remove-queue", "destroy", "info", "failures"), "admin"),
     **dict.fromkeys(("work", "workers"), "work"),
+    "pool": "pool",
     "web": "web",
     **dict.fromkeys(("scheduler", "delayed", "schedule"), "scheduler"),
     **dict.fromkeys(("inventory", "move", "doctor", "route"), "migrate"),

@@ -17,7 +17,7 @@ from ..client import Resque
 from ..config.worker import WorkerSettings, split_queues
 from ..errors import ConfigError, NoQueueError
 from ..runtime.app import load_app
-from ..runtime.pruning import prune
+from ..runtime.pruning import heartbeat_ages, prune
 from ..runtime.registry import kill_worker, remove_worker
 from ..runtime.supervisor import prepare, supervise
 from ..runtime.worker import Worker
@@ -147,6 +147,23 @@ def prune_command(ctx: click.Context, queue: str, apps: tuple[str, ...]) -> None
         click.echo(f"** pruned {worker_id}")
     if not pruned:
         click.echo("** no dead workers")
+
+
+@workers.command("alive")
+@click.option("--max-age", type=float, default=180.0, show_default=True, help="Seconds.")
+@click.option("--host", help="The workers' host name (default: this host's).")
+@click.pass_context
+def alive(ctx: click.Context, max_age: float, host: str | None) -> None:
+    """Exit 0 while a worker of this host has a heartbeat younger than --max-age (a liveness
+    probe for a container whose worker heartbeats every RESQUE_HEARTBEAT_INTERVAL)."""
+    resque = connect(ctx)
+    prefix = f"{host or socket.gethostname()}:"
+    fresh = {w: age for w, age in heartbeat_ages(resque).items() if w.startswith(prefix) and age < max_age}
+    for worker_id, age in sorted(fresh.items()):
+        click.echo(f"** {worker_id} heartbeat {age} s ago")
+    if not fresh:
+        click.echo(f"** no worker of {prefix[:-1]} with a heartbeat younger than {max_age:g} s", err=True)
+        sys.exit(EXIT_FAILURE)
 
 
 def register(group: click.Group) -> None:

@@ -71,22 +71,25 @@ def _proc_lines() -> list[str] | None:
     return lines
 
 
-def expired_heartbeats(resque: Resque, prune_interval: float) -> list[str]:
-    """``Worker.all_workers_with_expired_heartbeats``: ids whose heartbeat is too old.
+def heartbeat_ages(resque: Resque) -> dict[str, int]:
+    """Whole seconds since each worker's heartbeat, by Redis' clock (as Ruby counts them).
 
     A heartbeat Ruby's ``Time.parse`` could not read crashes a Ruby pruner; here it is skipped.
     """
     beats = resque.worker_registry.all_heartbeats()
     now = from_redis_time(*resque.worker_registry.server_time())
-    expired = []
+    ages = {}
     for worker_id, value in beats.items():
         try:
-            age = int((now - parse_time(value)).total_seconds())
+            ages[worker_id] = int((now - parse_time(value)).total_seconds())
         except TimeFormatError:
             continue
-        if age > prune_interval:
-            expired.append(worker_id)
-    return expired
+    return ages
+
+
+def expired_heartbeats(resque: Resque, prune_interval: float) -> list[str]:
+    """``Worker.all_workers_with_expired_heartbeats``: ids whose heartbeat is too old."""
+    return [worker_id for worker_id, age in heartbeat_ages(resque).items() if age > prune_interval]
 
 
 def prune_dead_workers(
