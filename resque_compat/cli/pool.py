@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..client import Resque
 from ..config.pool import PoolSettings, load_pool_config
 from ..config.worker import WorkerSettings, split_queues
 from ..errors import ConfigError
@@ -72,7 +73,9 @@ def pool(ctx: click.Context, /, apps: tuple[str, ...], **options: Any) -> None:
 
     def run_worker(queues: str) -> int:
         ws = base.with_queues(split_queues(queues))
-        return Worker(conn.resque(registry=app.performers), app.performers, ws, app.hooks).work()
+        return Worker(
+            Resque.from_settings(conn, registry=app.performers), app.performers, ws, app.hooks
+        ).work()
 
     try:
         manager = Pool(ps, load, run_worker)
