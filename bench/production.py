@@ -73,12 +73,14 @@ def pool_respawn(kills: int) -> Callable[[Context], dict[str, Any]]:
             proc = subprocess.Popen(pinned(ctx, argv), cwd=REPO, stdout=subprocess.DEVNULL)
             times: list[float] = []
             try:
-                current = _wait_for_worker(client, ns, set())
+                seen: set[str] = set()
+                current = _wait_for_worker(client, ns, seen)
                 for _ in range(kills):
                     pid = int(current.split(":")[1])
                     killed = time.monotonic()
                     os.kill(pid, signal.SIGKILL)
-                    current = _wait_for_worker(client, ns, {current})
+                    seen.add(current)  # a killed worker stays registered until pruned
+                    current = _wait_for_worker(client, ns, seen)
                     times.append(time.monotonic() - killed)
             finally:
                 proc.send_signal(signal.SIGQUIT)
