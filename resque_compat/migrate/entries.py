@@ -86,7 +86,7 @@ def _classify(head: _Head) -> Classified:
     name = head.class_name
     if type(name) is not str or not name:
         return None, False, None, 'no string "class"'
-    if memoryview(head.args)[0] != 0x5B:  # "["
+    if memoryview(head.args)[0] != 0x5B and bytes(head.args) != b"null":  # "[", or Ruby's args || []
         return None, False, None, '"args" is not an array'
     if name != WRAPPER_CLASS:
         return name, False, None, None

@@ -74,8 +74,8 @@ def decode_job(raw: bytes, queue: str, key: str | None = None) -> Job:
     if not isinstance(cls, str) or not cls:
         raise InvalidPayload(raw, 'a job payload needs a non-empty string "class"', key)
     args = value.get("args", [])
-    if not isinstance(args, list):
-        raise InvalidPayload(raw, '"args" must be a JSON array', key)
+    if not isinstance(args, list) and args is not None:  # Job#perform runs ``args || []``
+        raise InvalidPayload(raw, '"args" must be a JSON array (or null)', key)
     return Job(queue, raw, value)
 
 

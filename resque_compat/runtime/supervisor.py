@@ -3,7 +3,8 @@
 
 The supervisor forks one worker process per ``COUNT`` (each registers under its own pid, as
 Ruby's ``system "rake resque:work"`` children do), passes ``INT``/``TERM``/``QUIT`` on to all of
-them, and returns when every one has exited, so ctrl-c stops them together.
+them, and returns when every one has exited, so ctrl-c stops them together. ``USR1``, ``USR2``
+and ``CONT`` are passed on too: Ruby's rake parent dies of them, orphaning its workers unpaused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Callable
 
 from . import signals
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCONT)
+"""Passed on to every worker: shutdown, kill-the-child (USR1), pause (USR2) and resume (CONT)."""
 
 
 def prepare(background: bool, pidfile: str | None) -> None:

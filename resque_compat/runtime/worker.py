@@ -462,6 +462,9 @@ class Worker:
         self.run_hook("before_fork", job)
         limit = job_timeout(performer, self.settings.job_timeout)
         deadline = None if limit is None else time.monotonic() + limit
+        # A USR1 (or TERM/INT) handled before this fork found no child to kill, as in Ruby: it
+        # must not kill this one.
+        self.intents.kill_child = False
         pid = child.fork(
             lambda: self.perform(job, performer, in_child=True),
             term_child=self.settings.term_child,

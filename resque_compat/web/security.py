@@ -130,7 +130,9 @@ class Csrf:
     def check(self, request: Request, submitted: str | None) -> str | None:
         """``None`` when the POST is acceptable, else why not."""
         origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        # "Origin: null" (a sandboxed frame, a data: page, a cross-site redirect) is no origin
+        # of ours: refused like any other, token or not.
+        if origin and (origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")):
             return f"cross-origin request from {origin} refused"
         cookie = request.cookies.get(COOKIE)
         if not cookie or not submitted:
