@@ -30,7 +30,7 @@ ENV_TEST :=
 ENV_BENCH :=
 endif
 
-.PHONY: install test test-fast test-compat lint typecheck conformance conformance-optional fixtures \
+.PHONY: chaos install test test-fast test-compat lint typecheck conformance conformance-optional fixtures \
 	bench dist demo redis-up redis-down format system-check system-check-redis clean-venv
 
 install: $(ENV_DEV)  ## the project environment (.venv) with every extra; `make test` makes it too
@@ -46,12 +46,12 @@ test-compat: system-check-redis  ## the store and worker tests again with the ol
 	$(COMPAT_VENV)/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS)
 
 lint: $(ENV_DEV)
-	$(PYTHON) -m ruff check resque_compat tests conformance bench
-	$(PYTHON) -m ruff format --check resque_compat tests conformance bench
+	$(PYTHON) -m ruff check resque_compat tests conformance bench chaos
+	$(PYTHON) -m ruff format --check resque_compat tests conformance bench chaos
 
 format: $(ENV_DEV)
-	$(PYTHON) -m ruff format resque_compat tests conformance bench
-	$(PYTHON) -m ruff check --fix resque_compat tests conformance bench
+	$(PYTHON) -m ruff format resque_compat tests conformance bench chaos
+	$(PYTHON) -m ruff check --fix resque_compat tests conformance bench chaos
 
 typecheck: $(ENV_DEV)
 	$(PYTHON) -m mypy
@@ -64,6 +64,9 @@ conformance-optional: $(ENV_TEST)  ## the same, but exits 0 with one line when n
 
 fixtures: $(ENV_TEST)  ## re-record fixtures/ from the Ruby reference
 	$(PYTHON) -m conformance.record
+
+chaos: $(ENV_TEST)  ## the long chaos suite: real workers and redis-servers under repeated faults, a ledger table per scenario
+	$(PYTHON) -m chaos
 
 bench: $(ENV_BENCH)  ## resque-compat beside Ruby Resque, RQ and redis-benchmark, as ratios in one run
 	$(PYTHON) -m bench

@@ -10,9 +10,9 @@ from urllib.parse import urlparse
 
 import pytest
 import redis
-from tcp_proxy import Proxy
 from worker_harness import WAIT, Workers, push_raw, workers
 
+from chaos.proxy import Proxy
 from resque_compat import Resque
 from resque_compat.store import connect
 from resque_compat.testing import RedisServer

@@ -16,6 +16,7 @@ from worker_harness import Workers, push_raw, workers
 from resque_compat import Resque
 from resque_compat.admin import Admin
 from resque_compat.config.web import WebSettings
+from resque_compat.protocol import FailureRecord
 from resque_compat.web import create_app
 
 __all__ = ["workers"]
@@ -37,14 +38,7 @@ def post_routes(routes: list[object], prefix: str = "") -> list[str]:
 @pytest.fixture
 def web(resque: Resque) -> Iterator[TestClient]:
     resque.enqueue_to("failed", "Archive", 1)
-    resque.failure.save(
-        payload={"class": "Archive", "args": [1]},
-        exception="E",
-        error="e",
-        backtrace=[],
-        worker="w:1:q",
-        queue="q",
-    )
+    resque.failure.save(FailureRecord({"class": "Archive", "args": [1]}, "E", "e", [], "w:1:q", "q"))
     with TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64))) as client:
         yield client
 

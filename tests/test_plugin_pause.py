@@ -84,9 +84,7 @@ def test_a_blocking_worker_waits_on_a_timer_while_its_queue_is_paused(
         WorkerSettings(queues=("held",), interval=0.0, fork_per_job=False, blocking=True),
         logger=logging.getLogger("pause-test"),
     )
-    reserved = worker.source.reserve(
-        ["held"], worker.prefixes(["held"]), check_pause=True, settle_previous=False
-    )
+    reserved = worker.source.reserve(["held"], worker.prefixes(["held"]), check_pause=True, settle=None)
     assert reserved.popped is None and reserved.held and not reserved.paused
     assert resque.size("held") == 1
 

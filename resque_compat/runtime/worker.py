@@ -85,7 +85,6 @@ class Worker:
             build_reporters(settings.error_reporters),
         )
         self.source = resque.store.job_source(self.worker_id)
-        self.source.on_error = self.log.error
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
@@ -98,8 +97,6 @@ class Worker:
         self.lost_redis = False
         self.current: Popped | None = None
         """The job this worker's working-on key holds until its ``done_working``."""
-        self.unsure: Popped | None = None
-        """The job whose ``done_working`` went out in a trip that lost its reply."""
         self.child_pid: int | None = None
         self.queues: list[str] = []
         self.heartbeat = Heartbeat(resque, self.worker_id, settings.heartbeat_interval, self.log.error)
@@ -198,12 +195,9 @@ class Worker:
 
     def settle(self) -> None:
         """Write the last job's ``done_working`` if it still rides with the next reserve."""
-        if self.unsure is not None:
-            self.pending_done = not self.source.settled_since(self.unsure)
-            self.unsure = None
-        if self.pending_done:
-            self.source.done_working()
-            self.pending_done = False
+        if self.pending_done and self.current is not None:
+            self.source.done_working(self.current)
+        self.pending_done = False
 
     def return_held(self) -> None:
         """At a clean exit ``worker:<id>`` holds nothing, or a job a lost reply left there that
@@ -293,30 +287,26 @@ class Worker:
     def work_one_job(self) -> bool:
         """``Worker#work_one_job``: reserve one job and run it; ``False`` when none was run.
 
-        The previous job's ``done_working`` rides with this reserve. When a trip's reply is
-        lost, Redis may or may not have run it: the next trip first asks (``settled_since``)
-        instead of settling twice, and a job that trip reserved is found in ``worker:<id>``
-        and run, never overwritten."""
+        The previous job's ``done_working`` rides in the reserve script, keyed by the mark it
+        left in ``worker:<id>``: after a lost reply the same trip is simply sent again, settles
+        once, and a job the lost trip reserved is found in ``worker:<id>`` and run, never
+        overwritten."""
         if self.paused:
             self.cached_pause = True
             self.settle_quietly()
             return False
-        send_settle = False
         try:
-            if self.unsure is not None:
-                self.pending_done = not self.source.settled_since(self.unsure)
-                self.unsure = None
             queues = self.resolve_queues()
-            send_settle = self.pending_done
             reserved = self.source.reserve(
-                queues, self.prefixes(queues), check_pause=True, settle_previous=send_settle
+                queues,
+                self.prefixes(queues),
+                check_pause=True,
+                settle=self.current if self.pending_done else None,
             )
             self.pending_done = False
             if not reserved.registered:
                 self.register_again()
         except REDIS_UNAVAILABLE as exc:
-            if send_settle and self.current is not None:
-                self.unsure = self.current
             self.redis_lost(exc)
             return False
         self.cached_pause, self.held = reserved.paused, reserved.held

@@ -2,8 +2,8 @@
 
 Ruby's worker spends five round trips per job (``GET pause-all-workers``, ``LPOP`` per queue,
 ``SET worker:<id>``, ``GET worker:<id>``, then ``DEL`` + two ``INCRBY``). The same keys end up
-with the same values here in one round trip: the previous job's ``done_working`` is pipelined
-in front of one script that checks ``pause-all-workers``, skips queues paused per resque-pause,
+with the same values here in one round trip: one script does the previous job's ``done_working``,
+checks ``pause-all-workers``, skips queues paused per resque-pause,
 ``LPOP``s the queues in priority order and ``SET``s ``worker:<id>`` (``Resque::Worker#reserve``,
 ``#working_on``, ``#done_working``).
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,29 +32,40 @@ from ..protocol.times import format_run_at
 from .connection import CommandSender, encoder_of, resp
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
-# key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order.
-# ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[2 + k] the working-on
-# prefix for queue k. Returns {registered, -1} paused, {registered, 0, held} nothing,
-# {registered, -2, value} when worker:<id> already holds a job (a reply lost on the way back:
-# it is handed back, never overwritten), or {registered, k, raw}; registered is 0 when the
-# worker id has left ``workers`` (a restarted Redis without persistence, ``resque remove``), so
-# the worker can register again; held is 1 when resque-pause held back at least one queue (its
-# jobs stay where they are).
-# worker:<id> is SET before the LPOP: when Redis refuses the SET (maxmemory) the job stays queued.
-# A value that is not a job payload is marked wrapped as ResqueCompat::UnreadablePayload. A key
-# of another type (a queues member naming a hash) is skipped, not an error.
+# key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order,
+# then stat:processed and stat:processed:<id>.
+# ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[3] the SHA-1 of the
+# worker:<id> value whose job is done ('' for none), ARGV[3 + k] the working-on prefix for
+# queue k.
+# First the previous job's done_working, only while worker:<id> still holds that very value: a
+# trip resent after a lost reply, or one that reaches Redis late, settles once and never deletes
+# a later job's mark. Then the reserve. Returns {registered, -1} paused, {registered, 0, held}
+# nothing, {registered, -2, value, sha} when worker:<id> holds a job already (a reply lost on its
+# way back: handed back, never overwritten), or {registered, k, raw, sha}; registered is 0 when
+# the worker id has left ``workers`` (a restarted Redis without persistence, ``resque remove``),
+# so the worker can register again; held is 1 when resque-pause held back at least one queue.
+# worker:<id> is SET before the LPOP: when Redis refuses the SET (maxmemory) the job stays queued,
+# and a refused INCRBY costs a count, not the job. A value that is not a job payload is marked
+# wrapped as ResqueCompat::UnreadablePayload. A key of another type is skipped, not an error.
 _RESERVE = """
+local n = (#KEYS - 6) / 2
 local ok, registered = pcall(redis.call, 'SISMEMBER', KEYS[3], ARGV[2])
 if not ok then registered = 1 end
 local got, value = pcall(redis.call, 'GET', KEYS[2])
-if got and value then return {registered, -2, value} end
+if not got then value = false end
+if value and ARGV[3] ~= '' and redis.sha1hex(value) == ARGV[3] then
+  redis.call('DEL', KEYS[2])
+  redis.pcall('INCRBY', KEYS[5 + 2 * n], 1)
+  redis.pcall('INCRBY', KEYS[6 + 2 * n], 1)
+  value = false
+end
+if value then return {registered, -2, value, redis.sha1hex(value)} end
 if ARGV[1] == '1' then
   local okp, p = pcall(redis.call, 'GET', KEYS[1])
   if okp and p and string.lower(string.match(p, '^[%s%z]*(.-)[%s%z]*$')) == 'true' then
     return {registered, -1}
   end
 end
-local n = (#KEYS - 4) / 2
 -- One EXISTS over the global key and every pause:queue:<q>: nothing paused is the common case.
 local pauses = redis.call('EXISTS', unpack(KEYS, 4, 4 + n))
 if pauses > 0 and redis.call('EXISTS', KEYS[4]) == 1 then return {registered, 0, 1} end
@@ -70,9 +81,10 @@ for i = 1, n do
       if not (okj and type(job) == 'table' and type(job['class']) == 'string') then
         payload = '{"class":"ResqueCompat::UnreadablePayload","args":[' .. cjson.encode(raw) .. ']}'
       end
-      redis.call('SET', KEYS[2], ARGV[2 + i] .. payload .. '}')
+      local mark = ARGV[3 + i] .. payload .. '}'
+      redis.call('SET', KEYS[2], mark)
       redis.call('LPOP', KEYS[4 + n + i])
-      return {registered, i, raw}
+      return {registered, i, raw, redis.sha1hex(mark)}
     end
   end
 end
@@ -102,6 +114,8 @@ class Popped:
     queue: str
     raw: bytes
     recovered: bool = False
+    mark: str = ""
+    """SHA-1 of the working-on value holding it: its ``done_working`` names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,72 +174,25 @@ class JobSource:
         self._sha: str | None = None
         self._keys_for: tuple[tuple[str, ...], list[str]] = ((), [])
         self._packed_script: tuple[tuple[Any, ...], bytes] = ((), b"")
-        self._packed_settle = b""
-        self.on_error: Callable[[str], None] = lambda _message: None
-        self.settled_count: int | None = None
-        """This worker's processed count as the last settle that answered left it."""
 
     def _script_keys(self, queues: tuple[str, ...]) -> list[str]:
         """The reserve script's KEYS for ``queues``, rebuilt only when the queue list changes."""
         if self._keys_for[0] != queues or not self._keys_for[1]:
             fixed = [self.keys.pause_all(), self.worker_key, self.keys.workers(), self.global_pause]
             queue_keys = [self.keys.queue(q) for q in queues]
-            self._keys_for = (queues, [*fixed, *(self.keys.pause_queue(q) for q in queues), *queue_keys])
+            stats = [self.keys.stat(STAT_PROCESSED), self.keys.worker_stat(STAT_PROCESSED, self.worker_id)]
+            pauses = [self.keys.pause_queue(q) for q in queues]
+            self._keys_for = (queues, [*fixed, *pauses, *queue_keys, *stats])
         return self._keys_for[1]
 
     def _load(self) -> str:
         self._sha = str(self.client.script_load(_RESERVE))
         return self._sha
 
-    def _settle(self, pipe: redis.client.Pipeline) -> None:
-        # Worker#done_working: DEL worker:<id>, INCRBY stat:processed (global and per worker).
-        pipe.delete(self.worker_key)
-        pipe.incrby(self.keys.stat(STAT_PROCESSED), 1)
-        pipe.incrby(self.keys.worker_stat(STAT_PROCESSED, self.worker_id), 1)
-
-    def done_working(self) -> None:
-        """``Worker#done_working`` alone (when no reserve follows). The ``DEL`` is what matters;
-        a refused count is reported, not raised."""
-        pipe = self.client.pipeline(transaction=False)
-        self._settle(pipe)
-        replies = pipe.execute(raise_on_error=False)
-        for refused in replies[1:]:
-            if isinstance(refused, Exception):
-                self.on_error(f"done_working: Redis refused a command: {refused}")
-        if isinstance(replies[2], int):
-            self.settled_count = replies[2]
-
-    def settled_since(self, previous: Popped) -> bool:
-        """After a trip carrying ``previous``'s ``done_working`` lost its reply: did it run?
-
-        ``worker:<id>`` no longer holding ``previous`` says yes. Holding the same bytes again
-        (the lost trip's reserve took an identical job) is told apart by ``stat:processed:<id>``
-        having moved past the last settle that answered.
-        """
-        pipe = self.client.pipeline(transaction=False)
-        pipe.get(self.worker_key)
-        pipe.get(self.keys.worker_stat(STAT_PROCESSED, self.worker_id))
-        held, count = pipe.execute()
-        if held is None:
-            return True
-        job = held_job(held)
-        if (job.queue, job.raw) != (previous.queue, previous.raw):
-            return True
-        try:
-            return int(count or 0) > (self.settled_count or 0)
-        except ValueError:
-            return False
-
-    def _packed_settle_commands(self) -> bytes:
-        """``done_working``'s ``DEL`` and two ``INCRBY`` in wire format (the same every job)."""
-        if not self._packed_settle:
-            enc = encoder_of(self.client)
-            self._packed_settle = b"".join((
-                resp(b"DEL", enc(self.worker_key)),
-                resp(b"INCRBY", enc(self.keys.stat(STAT_PROCESSED)), b"1"),
-                resp(b"INCRBY", enc(self.keys.worker_stat(STAT_PROCESSED, self.worker_id)), b"1"),
-            ))  # fmt: skip
-        return self._packed_settle
+    def done_working(self, done: Popped) -> Reserved:
+        """``Worker#done_working`` alone (when no reserve follows): the reserve script over no
+        queues. A job found held instead (a lost reply's) is in the answer."""
+        return self.reserve((), (), check_pause=False, settle=done)
 
     def _packed_script_command(self, keys: list[str], args: list[Any]) -> bytes:
         """The reserve script's ``EVALSHA`` in wire format, packed again only when its keys or
@@ -244,29 +211,25 @@ class JobSource:
         prefixes: Sequence[bytes],
         *,
         check_pause: bool,
-        settle_previous: bool,
+        settle: Popped | None,
     ) -> Reserved:
         """Pop the first job of ``queues`` (priority order) and mark it in ``worker:<id>``.
 
         ``prefixes[k]`` is ``working_on_prefix`` for ``queues[k]``. The job is ``None`` when
         every queue is empty or ``pause-all-workers`` is true. A queue paused per resque-pause
         (``pause:queue:<q>`` or the global key exists) is skipped, as its ``Job.reserve`` does.
-        With ``settle_previous`` the previous job's ``done_working`` goes first, in the same trip.
+        ``settle``, the previous job, gets its ``done_working`` first, in the same script: sent
+        again after a lost reply it settles once.
         """
         keys = self._script_keys(tuple(queues))
-        args: list[Any] = [b"1" if check_pause else b"0", self.worker_id, *prefixes]
-        packed = self._packed_settle_commands() if settle_previous else b""
-        packed += self._packed_script_command(keys, args)
-        # One write, one connection this worker holds: the hot path of every job. A settle
-        # command Redis refuses (a non-integer stat, maxmemory) costs a count, never the job
-        # the script reserved in the same trip.
-        replies = self.sender.send_packed(packed, 4 if settle_previous else 1, raise_on_error=False)
-        for refused in replies[:-1]:
-            if isinstance(refused, Exception):
-                self.on_error(f"done_working: Redis refused a command: {refused}")
-        if settle_previous and isinstance(replies[2], int):
-            self.settled_count = replies[2]
-        reply = replies[-1]
+        args: list[Any] = [
+            b"1" if check_pause else b"0",
+            self.worker_id,
+            settle.mark if settle else b"",
+            *prefixes,
+        ]
+        # One write, one connection this worker holds: the hot path of every job.
+        (reply,) = self.sender.send_packed(self._packed_script_command(keys, args), 1, raise_on_error=False)
         if isinstance(reply, NoScriptError):  # only the script answers NOSCRIPT
             reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
         if isinstance(reply, Exception):
@@ -312,26 +275,26 @@ def _reading(reply: object, queues: Sequence[str]) -> Reserved:
     assert isinstance(reply, list)
     registered, index = bool(int(reply[0])), int(reply[1])
     if index == FOUND:
-        return Reserved(registered, False, held_job(bytes(reply[2])))
+        return Reserved(registered, False, held_job(bytes(reply[2]), reply[3].decode()))
     if index == PAUSED:
         return Reserved(registered, True, None)
     if index == 0:
         return Reserved(registered, False, None, held=bool(int(reply[2])))
-    return Reserved(registered, False, Popped(queues[index - 1], bytes(reply[2])))
+    return Reserved(registered, False, Popped(queues[index - 1], bytes(reply[2]), mark=reply[3].decode()))
 
 
-def held_job(held: bytes) -> Popped:
+def held_job(held: bytes, mark: str = "") -> Popped:
     """The job inside a ``worker:<id>`` value this project wrote (``working_on_prefix`` + raw
     payload + ``}``), sliced out byte for byte; a payload the script wrapped as unreadable comes
     back as the bytes it wrapped. Any other value is itself the job's raw bytes (its record
     keeps them)."""
     found = _HELD_PREFIX.match(held)
     if found is None or not held.endswith(b"}"):
-        return Popped("", held, recovered=True)
+        return Popped("", held, True, mark)
     try:
         queue = decode(found.group(1))
     except DecodeError:
-        return Popped("", held, recovered=True)
+        return Popped("", held, True, mark)
     raw = held[found.end() : -1]
     if raw.startswith(_UNREADABLE_PREFIX):
         try:
@@ -339,7 +302,7 @@ def held_job(held: bytes) -> Popped:
             raw = str(wrapped["args"][0]).encode("utf-8", "surrogateescape")
         except (DecodeError, KeyError, IndexError, TypeError):
             pass
-    return Popped(str(queue), raw, recovered=True)
+    return Popped(str(queue), raw, True, mark)
 
 
 _UNREADABLE_PREFIX = b'{"class":"ResqueCompat::UnreadablePayload","args":['

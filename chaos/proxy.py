@@ -1,5 +1,5 @@
-"""A TCP proxy in front of a test's redis-server, for faults between a client and Redis:
-replies dropped after Redis ran the command, connections cut or stalled mid-command."""
+"""A TCP proxy in front of a redis-server, for faults between a client and Redis: replies
+dropped after Redis ran the command, connections cut or stalled mid-command."""
 
 from __future__ import annotations
 

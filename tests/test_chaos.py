@@ -1,0 +1,31 @@
+"""The chaos suite's bounded form (``make chaos`` runs the long one): every scenario with real
+redis-servers and real worker processes, each job followed to where it ended."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from chaos.ledger import Row, table
+from chaos.scenarios import BOUNDED, plan
+
+SCENARIOS = plan(BOUNDED)
+ROWS: list[Row] = []
+
+
+@pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="the chaos scenarios start their own redis-servers"
+)
+@pytest.mark.parametrize("index", range(len(SCENARIOS)))
+def test_no_job_is_lost_or_run_twice_under_repeated_faults(
+    index: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = SCENARIOS[index](1000 + index)
+    ROWS.append(row)
+    with capsys.disabled():
+        print("\n" + table([row]))
+    assert row.trials > 0, row.notes
+    assert (row.lost, row.duplicated, row.leftover) == (0, 0, 0), "\n".join(row.notes)[-4000:]
+    assert row.garbage_recorded == row.garbage, "garbage without its record"
+    assert row.jobs == row.performed + row.failed + row.queued
