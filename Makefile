@@ -7,6 +7,7 @@
 # has the extras: `pip install -e '.[dev]'`), pass `PYTHON=python` (or any interpreter's path);
 # `VENV=.other-venv` puts the project environment elsewhere.
 VENV ?= .venv
+AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
 BOOTSTRAP_PYTHON ?= python3
 REDIS_PORT ?= 6399
 REDIS_PIDFILE ?= /tmp/resque-compat-redis-$(REDIS_PORT).pid
@@ -35,8 +36,8 @@ endif
 
 install: $(ENV_DEV)  ## the project environment (.venv) with every extra; `make test` makes it too
 
-test: system-check lint typecheck  ## everything CI runs: lint, types, unit + fixture replay + process + browser tests
-	$(PYTHON) -m pytest -q
+test: system-check lint typecheck $(AXE)  ## everything CI runs: lint, types, unit + fixture replay + process + browser tests
+	RESQUE_COMPAT_AXE=$(AXE) $(PYTHON) -m pytest -q
 
 test-fast: system-check-redis $(ENV_DEV)  ## the tests without the browser
 	$(PYTHON) -m pytest -q -m "not browser"
@@ -106,6 +107,12 @@ $(VENV)/.installed-%: pyproject.toml
 
 clean-venv:  ## remove the project environments
 	rm -rf $(VENV) $(COMPAT_VENV)
+
+# -- axe-core, the accessibility checker the browser tests run inside Chromium (from npm) ----------
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "the browser tests need npm (for axe-core); install it with: $$( [ "$$(id -u)" = 0 ] || echo "sudo ")apt-get install npm"; exit 1; }
+	npm install --prefix $(VENV)/node --no-audit --no-fund --no-save --loglevel=error axe-core@4
 
 # -- system packages the tests need ---------------------------------------------------------------
 CHROMIUM ?= $(or $(RESQUE_COMPAT_CHROMIUM),/usr/bin/chromium)

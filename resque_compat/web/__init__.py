@@ -14,8 +14,12 @@ token, and nothing changes on GET.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -30,7 +34,7 @@ from .history import History, SamplerThread
 from .metrics import Metrics, metrics_app
 from .pages import Pages
 from .plugins import plugin_routes
-from .render import HERE, Renderer
+from .render import HERE, Renderer, base_path
 from .scheduler import SchedulerTabs, scheduler_routes
 from .security import BasicAuth, SecurityHeaders
 
@@ -57,7 +61,24 @@ def create_app(
     if web.auth is not None:
         middleware.append(Middleware(BasicAuth, username=web.auth[0], password=web.auth[1]))
     lifespan = SamplerThread(Sampler(admin)).lifespan if web.history else None
-    return Starlette(debug=debug, routes=routes(admin, renderer), middleware=middleware, lifespan=lifespan)
+    return Starlette(
+        debug=debug,
+        routes=routes(admin, renderer),
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={404: not_found(renderer)},
+    )
+
+
+def not_found(renderer: Renderer) -> Any:
+    """Unknown paths: the pages' "Not found" page, or JSON under ``/api`` (as the API's own 404s)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(base_path(request) + "/api/"):
+            return JSONResponse({"error": "no such API path"}, 404)
+        return renderer.page(request, "missing.html", "", status=404, what=f"page {request.url.path!r}")
+
+    return handler
 
 
 def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
