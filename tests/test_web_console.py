@@ -193,3 +193,22 @@ def test_a_stale_worker_is_removed_and_a_fresh_one_refused(client: TestClient, r
     assert "DirtyExit" in done.text and not resque.worker_exists("vm:101:high,low")
     assert resque.failure.count() == 4  # its job in flight became a failure, as workers remove does
     assert client.post("/workers/gone:1:q/remove", data={"_csrf": t}).status_code == 409
+
+
+def test_queues_and_workers_are_listed_a_page_at_a_time(client: TestClient, resque: Resque) -> None:
+    for i in range(60):
+        resque.enqueue_to(f"q{i:02d}", "Archive", i)
+    for i in range(30):
+        resque.worker_registry.register_worker(f"farm:{i}:q00", "2026-11-27 16:56:53 +0000")
+    queues = client.get("/queues").text
+    assert queues.count('<td class="queue"><a') == 50 and 'href="/queues?start=50"' in queues
+    assert client.get("/queues?start=50").text.count('<td class="queue"><a') == 12  # + high, low
+    api = client.get("/api/queues?start=50&count=5")
+    assert api.headers["x-total-count"] == "62" and len(api.json()) == 5
+    overview = client.get("/overview").text
+    assert "The first 20 of 62 queues by name" in overview and "pending in 62 queues" in overview
+    assert "1 of 33 Workers Working" in overview
+    workers = client.get("/workers/all").text
+    assert "33 Workers" in workers and "(showing 1–25)" in workers and "?start=25" in workers
+    assert len(client.get("/api/workers?count=10").json()) == 10
+    assert "more queues or failed lists were not counted" in client.get("/classes").text

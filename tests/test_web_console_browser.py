@@ -15,6 +15,7 @@ import pytest
 from test_web_browser import CHROMIUM_ARGS, Dashboard, chromium_path
 
 from resque_compat import Resque
+from resque_compat.protocol import FailureRecord
 from resque_compat.protocol.history import Sample
 from resque_compat.store import HistoryAccess, connect
 
@@ -59,10 +60,11 @@ def seed(resque: Resque) -> None:
     )
     reg.register_worker("other:7:low", "2026-11-27 16:56:53 +0000")
     for i in range(6):
-        resque.failure.save(payload={"class": "Billing::Charge" if i % 2 else "Mailer", "args": [{"n": i}]},
-                            exception="RuntimeError", error=f"card declined {i}" if i % 2 else "smtp down",
-                            backtrace=[f"jobs.rb:{i}:in `perform'", "worker.rb:9"], worker="vm:101:high",
-                            queue="high")  # fmt: skip
+        resque.failure.save(FailureRecord(
+            payload={"class": "Billing::Charge" if i % 2 else "Mailer", "args": [{"n": i}]},
+            exception="RuntimeError", error=f"card declined {i}" if i % 2 else "smtp down",
+            backtrace=[f"jobs.rb:{i}:in `perform'", "worker.rb:9"], worker="vm:101:high", queue="high",
+        ))  # fmt: skip
     store = HistoryAccess(resque.redis, resque.keys)
     now = store.server_seconds()
     for i, total in enumerate((0, 40, 90, 150)):

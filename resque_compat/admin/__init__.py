@@ -12,7 +12,6 @@ value it came from and says ``unreadable`` where another tool wrote something Re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..client import Resque
@@ -34,33 +33,15 @@ from .views import (
     job_from_raw,
     processing_view,
 )
+from .windows import Overview, Windows
 from .workers import STALE_AFTER, Fleet, heartbeat_state, language, worker_hosts
 
 KEY_PAGE = 20
+KEYS_SHOWN = 200
 
 
 class WorkerRefusedError(ResqueError):
     """A worker the dashboard will not remove (unknown, or alive)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """The overview page: queues with sizes, failed lists with sizes, who works on what."""
-
-    queues: list[tuple[str, int]]
-    failed: list[tuple[str, int]]
-    working: list[WorkerView]
-    workers: int
-    all_workers: list[WorkerView] = field(default_factory=list)
-    processed: int = 0
-
-    @property
-    def pending(self) -> int:
-        return sum(size for _, size in self.queues)
-
-    def count(self, **attrs: str) -> int:
-        """How many workers have all of ``attrs`` (``language="ruby"``, ``heartbeat_state="stale"``)."""
-        return sum(1 for w in self.all_workers if all(getattr(w, k) == v for k, v in attrs.items()))
 
 
 class Admin:
@@ -117,16 +98,8 @@ class Admin:
         return [(q, self.failures.count(q)) for q in self.failures.queues()]
 
     def overview(self) -> Overview:
-        """Everything the overview page shows, read once."""
-        workers = self.workers()
-        return Overview(
-            self.queue_sizes(),
-            self.failed_sizes(),
-            _working(workers),
-            len(workers),
-            workers,
-            self.resque.stat("processed"),
-        )
+        """Everything the overview page shows, read once, in bounded windows."""
+        return Windows(self).overview()
 
     # workers
     def fleet(self) -> Fleet:
@@ -143,7 +116,7 @@ class Admin:
         payloads = registry.workers_map(ids)
         beats = registry.all_heartbeats()
         fleet = self.fleet()
-        return [self._view(wid, payloads.get(wid), beats.get(wid), fleet) for wid in ids]
+        return [self.view(wid, payloads.get(wid), beats.get(wid), fleet) for wid in ids]
 
     def working(self) -> list[WorkerView]:
         """``Resque.working`` sorted by ``run_at`` as the working page does."""
@@ -155,7 +128,7 @@ class Admin:
         registry = self.resque.worker_registry
         if not registry.worker_exists(worker_id):
             return None
-        view = self._view(
+        view = self.view(
             worker_id, registry.get_worker_payload(worker_id), registry.heartbeat(worker_id), self.fleet()
         )
         processed, failed = registry.worker_stats(worker_id)
@@ -189,7 +162,7 @@ class Admin:
         """``worker_hosts``: host -> worker ids."""
         return worker_hosts(self.resque.workers())
 
-    def _view(self, worker_id: str, payload: bytes | None, beat: bytes | None, fleet: Fleet) -> WorkerView:
+    def view(self, worker_id: str, payload: bytes | None, beat: bytes | None, fleet: Fleet) -> WorkerView:
         name = WorkerName.of(worker_id)
         heartbeat = TimeValue.of(beat)
         state, age = heartbeat_state(heartbeat, fleet.server_now, self.stale_after)
@@ -201,8 +174,8 @@ class Admin:
 
     # stats
     def info(self) -> dict[str, Any]:
-        """``Resque.info``."""
-        return self.resque.info()
+        """``Resque.info`` (counted server-side: one reply whatever the number of queues)."""
+        return Windows(self).info()
 
     def stats_txt(self) -> str:
         """``/stats.txt``: ``resque.*`` lines then ``queues.<name>=<size>``."""
@@ -221,9 +194,10 @@ class Admin:
         """``redis.info``: the server's ``INFO``."""
         return self.inspector.info()
 
-    def namespace_keys(self) -> list[KeyView]:
-        """``Resque.keys`` with each key's ``TYPE`` and size (``redis_get_size``)."""
-        names = self.inspector.key_names()
+    def namespace_keys(self, limit: int = KEYS_SHOWN) -> list[KeyView]:
+        """``Resque.keys`` with each key's ``TYPE`` and size (``redis_get_size``): the first
+        ``limit`` a ``SCAN`` finds, sorted."""
+        names = self.inspector.key_names(limit)
         return [
             KeyView(n, t, s) for n, (t, s) in zip(names, self.inspector.types_and_sizes(names), strict=True)
         ]
@@ -236,7 +210,7 @@ class Admin:
         return KeyContents(name, kind, size, at, [_row(v) for v in window.items], window.after)
 
     # migration
-    def job_classes(self, limit: int = 100_000) -> ClassReport:
+    def job_classes(self, limit: int = 50) -> ClassReport:
         """How many jobs of each class wait in each queue and sit in each failed list, and which
         languages listen on each queue: where a migration stands."""
         return class_report(self, limit)

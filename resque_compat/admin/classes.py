@@ -2,8 +2,9 @@
 and how many failures sit in each failed list, and which languages' workers listen on each
 queue. It tells a team moving classes between Ruby and Python where things stand.
 
-Lists are read ``CHUNK`` entries at a time, and at most ``limit`` entries of any one list are
-counted (the report says which lists were cut short), so a queue of millions stays cheap.
+At most ``limit`` entries of any one list are counted (the report says which lists were cut
+short), and at most ``MAX_QUEUES`` queues and ``MAX_FAILED`` failed lists, so the report's cost
+does not grow with the data.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     from . import Admin
 
 CHUNK = 1000
+MAX_QUEUES = 20
+MAX_FAILED = 10
+MAX_WORKERS = 200
+"""At most this many queues (the first by name), failed lists and workers are read, so the
+report's cost stays bounded however many there are; it says how many it left out."""
 UNREADABLE = "(unreadable)"
 Key = tuple[str, bool]  # class name, whether it came through ActiveJob's JobWrapper
 
@@ -55,6 +61,8 @@ class ClassReport:
     rows: list[ClassRow]
     truncated: dict[str, int]  # list name -> entries counted, for lists longer than the limit
     listeners: dict[str, Counter[str]]  # queue -> languages of the workers that take from it
+    lists_left: int = 0  # queues and failed lists past MAX_QUEUES / MAX_FAILED, not counted
+    workers_seen: int = 0  # workers the listeners were counted over (the first MAX_WORKERS)
 
 
 def class_report(admin: Admin, limit: int) -> ClassReport:
@@ -62,14 +70,20 @@ def class_report(admin: Admin, limit: int) -> ClassReport:
     resque = admin.resque
     queued: dict[str, Counter[Key]] = {}
     truncated: dict[str, int] = {}
-    for queue, size in admin.queue_sizes():
+    from .windows import Windows
+
+    windows = Windows(admin)
+    queue_page = windows.queues(0, MAX_QUEUES)
+    failed_sizes = admin.failed_sizes()
+    left = queue_page.total - len(queue_page.items) + max(0, len(failed_sizes) - MAX_FAILED)
+    for queue, size in queue_page.items:
         key = resque.keys.queue(queue)
         queued[queue] = _count(partial(resque.queue_store.list_range, key), limit)
         if size > limit:
             truncated[queue] = limit
     failed: dict[str, Counter[Key]] = {}
     store = resque.failed_store
-    for name, size in admin.failed_sizes():
+    for name, size in failed_sizes[:MAX_FAILED]:
         failed[name] = _count(partial(_failed_items, store, name), limit, failures=True)
         if size > limit:
             truncated[name] = limit
@@ -83,11 +97,11 @@ def class_report(admin: Admin, limit: int) -> ClassReport:
         )
         for cls, via in names
     ]
-    workers = admin.workers()
+    workers = windows.workers(0, MAX_WORKERS).items
     specs = {w.id: w.name.queues for w in workers}
     langs = {w.id: w.language for w in workers}
     listeners = {q: Counter(langs[w] for w in queue_watchers(q, specs)) for q in queued}
-    return ClassReport(list(queued), list(failed), rows, truncated, listeners)
+    return ClassReport(list(queued), list(failed), rows, truncated, listeners, left, len(workers))
 
 
 def _count(read: Callable[[int, int], list[bytes]], limit: int, failures: bool = False) -> Counter[Key]:

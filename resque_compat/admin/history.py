@@ -52,9 +52,16 @@ class Sampler:
                 sum(1 for w in workers if w.state == "working"),
                 dict(languages),
                 top_queues(sizes),
+                sum(1 for w in workers if w.heartbeat_state == "stale"),
             )
             stored += self.store.add_once(step, bucket, sample.encode(), keep)
         return stored
+
+    def latest(self) -> Sample | None:
+        """The newest minute sample, if one was taken in the last two minutes."""
+        last = self.store.server_seconds() // 60
+        found = decode_all(self.store.window(60, last - 2, last))
+        return max(found, key=lambda s: s.bucket) if found else None
 
     def points(self, range_name: str) -> tuple[int, list[Point | None]]:
         """``(step, intervals)`` of one chart range (``hour``, ``day``, ``week``), oldest first."""

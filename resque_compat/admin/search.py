@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from .views import FailureView, JobView, job_from_raw
 
-BUDGET = 5_000
+BUDGET = 1_000
 """Records one request reads at most."""
 SLICE = 500
 """Records one ``LRANGE`` reads."""

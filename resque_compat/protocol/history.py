@@ -54,6 +54,7 @@ class Sample:
     working: int = 0
     languages: dict[str, int] = field(default_factory=dict)
     queues: dict[str, int] = field(default_factory=dict)
+    stale: int = 0
 
     def encode(self) -> bytes:
         return json.dumps(
@@ -67,6 +68,7 @@ class Sample:
                 "working": self.working,
                 "lang": self.languages,
                 "queues": self.queues,
+                "stale": self.stale,
             },
             separators=(",", ":"),
             sort_keys=True,
@@ -86,6 +88,7 @@ class Sample:
                 int(v.get("working", 0)),
                 {str(k): int(n) for k, n in dict(v.get("lang", {})).items()},
                 {str(k): int(n) for k, n in dict(v.get("queues", {})).items()},
+                int(v.get("stale", 0)),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DecodeError(raw, f"not a history sample: {exc}") from exc

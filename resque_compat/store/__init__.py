@@ -5,6 +5,7 @@ Only this package imports redis. Values cross it as bytes; encoding is the calle
 
 from ..protocol.keys import FAILED
 from .connection import DEFAULT_URL, connect, refuse_cluster
+from .counts import Counts, CountsAccess
 from .datastore import DataStore
 from .delayed import Batch, DelayedQueueAccess, Enqueue, Unmovable
 from .failures import FailedQueueAccess
@@ -25,6 +26,8 @@ __all__ = [
     "FAILED",
     "REDIS_UNAVAILABLE",
     "Batch",
+    "Counts",
+    "CountsAccess",
     "DataStore",
     "DelayedQueueAccess",
     "Enqueue",

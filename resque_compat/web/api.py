@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..admin import FAILED, Admin, FailureFilter, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
+from ..admin.windows import Windows
 from ..errors import ResqueError
 from .params import count_param, int_param, start_param
 from .security import json_post_allowed
@@ -93,7 +94,10 @@ class Api:
         return JSONResponse(self.admin.info())
 
     def queues(self, request: Request) -> Response:
-        return JSONResponse(dict(self.admin.queue_sizes()))
+        """Queue -> size, ``count`` (100) queues by name from ``start``; ``X-Total-Count`` says
+        how many there are."""
+        page = Windows(self.admin).queues(start_param(request), count_param(request, 100))
+        return JSONResponse(dict(page.items), headers={"X-Total-Count": str(page.total)})
 
     def queue(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -103,7 +107,9 @@ class Api:
         )
 
     def workers(self, request: Request) -> Response:
-        return JSONResponse([worker_json(w) for w in self.admin.workers()])
+        """``count`` (100) workers by id from ``start``; ``X-Total-Count`` says how many there are."""
+        page = Windows(self.admin).workers(start_param(request), count_param(request, 100))
+        return JSONResponse([worker_json(w) for w in page.items], headers={"X-Total-Count": str(page.total)})
 
     def worker(self, request: Request) -> Response:
         found = self.admin.worker(request.path_params["worker_id"])

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..admin import FAILED, Admin, FailureFilter
+from ..admin.windows import PER_PAGE, Windows
 from .params import int_param
 from .params import start_param as _start
 from .render import Renderer, url
@@ -41,6 +42,7 @@ class Pages:
             failed=ov.failed,
             multi=self.admin.failures.multiple_queues(),
             working=ov.working,
+            working_total=ov.working_total,
             workers_total=ov.workers,
             overview=ov,
         )
@@ -51,9 +53,7 @@ class Pages:
         if wid:
             worker = self.admin.worker(wid)
             return self.r.page(request, "working_one.html", "working", worker=worker, worker_id=wid)
-        workers = self.admin.workers()
-        busy = [w for w in workers if w.state == "working"]
-        busy.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
+        busy, working_total, workers_total = Windows(self.admin).working(PER_PAGE)
         return self.r.page(
             request,
             "working.html",
@@ -61,17 +61,20 @@ class Pages:
             polling=polling,
             poll_path="working.poll",
             working=busy,
-            workers_total=len(workers),
+            working_total=working_total,
+            workers_total=workers_total,
         )
 
     def queues(self, request: Request) -> Response:
         name = request.path_params.get("name")
         if name is None:
+            window = Windows(self.admin).queues(_start(request))
             return self.r.page(
                 request,
                 "queues.html",
                 "queues",
-                queues=self.admin.queue_sizes(),
+                page=window,
+                queues=window.items,
                 failed=self.admin.failed_sizes(),
                 multi=self.admin.failures.multiple_queues(),
             )
@@ -152,14 +155,21 @@ class Pages:
             return self.r.page(request, "worker.html", "workers", worker=worker, poll_path=poll_path, **ctx)
         if target and target != "all" and target not in hosts:
             return self.r.page(request, "missing.html", "workers", status=404, what=f"worker {target!r}")
-        # Unlike resque-web, several hosts still get the table of every worker (hosts as tabs).
-        workers = self.admin.workers()
-        if target and target != "all":
-            workers = [w for w in workers if w.name.host == target]
+        # Unlike resque-web, several hosts still get the table of every worker (hosts as tabs),
+        # a page at a time.
+        ids = hosts.get(target, []) if target and target != "all" else None
+        page = Windows(self.admin).workers(_start(request), PER_PAGE, ids)
         poll_path = f"workers/{quote(target, safe='')}.poll" if target else "workers.poll"
         back = f"/workers/{quote(target, safe='')}" if target else "/workers"
         return self.r.page(
-            request, "workers.html", "workers", workers=workers, poll_path=poll_path, back=back, **ctx
+            request,
+            "workers.html",
+            "workers",
+            workers=page.items,
+            page=page,
+            poll_path=poll_path,
+            back=back,
+            **ctx,
         )
 
     def stats(self, request: Request) -> Response:

@@ -1,0 +1,109 @@
+"""Windows of the deployment for pages whose cost must not grow with it: ``Resque.info`` and
+the overview from one counting script, queues and workers a page at a time, the overview's
+worker languages from the latest History sample (the sampler does that walk off the request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..store import CountsAccess
+from .history import Sampler
+from .views import Page, WorkerView
+
+if TYPE_CHECKING:
+    from . import Admin
+
+OVERVIEW_QUEUES = 20
+"""Queues the overview lists (the first by name; the Queues tab pages through all)."""
+PER_PAGE = 25
+"""Workers a page lists."""
+QUEUES_PER_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The overview page: a window of queues, failed lists, who works on what, the totals."""
+
+    queues: list[tuple[str, int]]
+    failed: list[tuple[str, int]]
+    working: list[WorkerView]
+    workers: int
+    processed: int = 0
+    pending: int = 0
+    queues_total: int = 0
+    working_total: int = 0
+    languages: dict[str, int] | None = field(default=None)  # from the latest History sample
+    stale: int | None = None
+
+
+class Windows:
+    """Bounded reads over one ``Admin``."""
+
+    def __init__(self, admin: Admin) -> None:
+        self.admin = admin
+        self.store = CountsAccess(admin.resque.redis, admin.resque.keys)
+        self.sampler = Sampler(admin)
+
+    def info(self) -> dict[str, Any]:
+        """``Resque.info``, the same keys, counted server-side in one script."""
+        resque = self.admin.resque
+        c = self.store.counts(0)
+        return {
+            "pending": c.pending,
+            "processed": resque.stat("processed"),
+            "queues": c.queues,
+            "workers": c.workers,
+            "working": c.working,
+            "failed": resque.failed_store.num_failed(),
+            "servers": [resque.redis_id()],
+            "environment": resque.environment,
+        }
+
+    def queues(self, start: int = 0, per_page: int = QUEUES_PER_PAGE) -> Page[tuple[str, int]]:
+        """Queues sorted by name, ``per_page`` from ``start``, each with its size."""
+        names = self.admin.resque.queues()
+        start = max(0, min(start, len(names)))
+        window = names[start : start + per_page]
+        sizes = self.admin.resque.queue_store.queue_sizes(window)
+        return Page(list(zip(window, sizes, strict=True)), start, len(names), per_page)
+
+    def workers(
+        self, start: int = 0, per_page: int = PER_PAGE, ids: list[str] | None = None
+    ) -> Page[WorkerView]:
+        """Workers sorted by id (``ids``, or every registered one), ``per_page`` from ``start``."""
+        ids = self.store.worker_ids() if ids is None else ids
+        start = max(0, min(start, len(ids)))
+        return Page(self.views(ids[start : start + per_page]), start, len(ids), per_page)
+
+    def views(self, ids: list[str]) -> list[WorkerView]:
+        registry = self.admin.resque.worker_registry
+        payloads = registry.workers_map(ids)
+        beats = self.store.heartbeats(ids)
+        fleet = self.admin.fleet()
+        return [self.admin.view(w, payloads.get(w), beats.get(w), fleet) for w in ids]
+
+    def working(self, limit: int = OVERVIEW_QUEUES) -> tuple[list[WorkerView], int, int]:
+        """The first ``limit`` working workers (by ``run_at``), how many work, how many there are."""
+        c = self.store.counts(limit)
+        views = self.views(c.working_ids)
+        views.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
+        return views, c.working, c.workers
+
+    def overview(self) -> Overview:
+        c = self.store.counts(OVERVIEW_QUEUES)
+        working = self.views(c.working_ids)
+        working.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
+        latest = self.sampler.latest()
+        return Overview(
+            self.queues(0, OVERVIEW_QUEUES).items,
+            self.admin.failed_sizes(),
+            working,
+            c.workers,
+            self.admin.resque.stat("processed"),
+            c.pending,
+            c.queues,
+            c.working,
+            latest.languages if latest else None,
+            latest.stale if latest else None,
+        )
