@@ -50,8 +50,8 @@ def processes_of_this_run(mark: str) -> list[tuple[int, str]]:
     here = os.getcwd()
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in (me, siblings_of):
-            continue  # this run and what started it (a shell begun in the same clock tick)
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
         try:
             stat = (entry / "stat").read_text()
             fields = stat.rsplit(")", 1)[1].split()
