@@ -6,6 +6,7 @@ sums every queue's length and finds the working workers server-side (``Resque.in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 
@@ -62,9 +63,10 @@ class CountsAccess:
         """``HMGET workers:heartbeat`` of just these workers."""
         if not worker_ids:
             return {}
-        values = self._client.hmget(self.keys.heartbeats(), worker_ids)
-        return {w: v for w, v in zip(worker_ids, values, strict=True) if v is not None}  # type: ignore[arg-type]
+        values = cast("list[bytes | None]", self._client.hmget(self.keys.heartbeats(), worker_ids))
+        return {w: v for w, v in zip(worker_ids, values, strict=True) if v is not None}
 
     def worker_ids(self) -> list[str]:
         """``SMEMBERS workers``, sorted."""
-        return sorted(m.decode("utf-8", "replace") for m in self._client.smembers(self.keys.workers()))  # type: ignore[union-attr]
+        members = cast("set[bytes]", self._client.smembers(self.keys.workers()))
+        return sorted(m.decode("utf-8", "replace") for m in members)
