@@ -108,3 +108,13 @@ def test_a_waiting_job_has_its_own_page(client: TestClient, resque: Resque) -> N
     page = client.get("/queues/low/job/0").text
     assert "Job #1 waiting on low" in page and "&#34;path&#34;: &#34;/srv/x&#34;" in page
     assert client.get("/queues/low/job/1").status_code == 404
+
+
+def test_a_queue_is_searched_in_bounded_slices_from_the_head(client: TestClient, resque: Resque) -> None:
+    hay = [b'{"class":"Hay","args":[%d]}' % i for i in range(BUDGET + 10)]
+    resque.redis.rpush(resque.keys.queue("big"), *hay, b'{"class":"Needle","args":["x"]}')
+    resque.redis.sadd(resque.keys.queues(), "big")
+    first = client.get("/queues/big?q=needle").text
+    assert f"Searched {BUDGET:,} of <b>{BUDGET + 11:,}</b> jobs" in first and "0 matching so far" in first
+    more = client.get(f"/queues/big?q=needle&at={BUDGET}").text
+    assert "1 matching" in more and f'href="/queues/big/job/{BUDGET + 10}"' in more

@@ -20,6 +20,8 @@ from ..protocol.times import from_redis_time
 from ..store import FAILED
 from .classes import ClassReport, class_report
 from .failures import FailureAdmin, FailureFilter, StaleRecordError
+from .search import Needle, queue_check, search
+from .search import Window as SearchWindow
 from .views import (
     FailureView,
     JobView,
@@ -80,6 +82,19 @@ class Admin:
         key = self.resque.keys.queue(queue)
         raws = self.resque.queue_store.list_range(key, start, per_page) if start < size else []
         return Page([job_from_raw(raw) for raw in raws], start, size, per_page)
+
+    def queue_search(
+        self, queue: str, needle: Needle, position: int = 0, per_page: int = 20
+    ) -> SearchWindow[tuple[int, JobView]]:
+        """Jobs of ``queue`` matching ``needle`` (class, arguments), from the head, reading at
+        most ``admin.search.BUDGET`` jobs from ``position`` (see ``admin.search``)."""
+        key = self.resque.keys.queue(queue)
+
+        def read(start: int, count: int) -> list[bytes]:
+            return self.resque.queue_store.list_range(key, start, count)
+
+        size = self.resque.size(queue)
+        return search(read, size, position, per_page, False, queue_check(needle), needle.screen())
 
     def queued_job(self, queue: str, index: int) -> JobView | None:
         """``Resque.peek(queue, index)`` as a view; ``None`` past the end."""

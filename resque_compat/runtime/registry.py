@@ -123,7 +123,8 @@ class Heartbeat:
     def start(self, threaded: bool) -> None:
         """``HDEL`` the old value, beat once, then every interval (thread or ``beat_if_due``)."""
         self.resque.worker_registry.remove_heartbeat(self.worker_id)
-        self.beat()
+        heartbeat(self.resque, self.worker_id)  # the first beat: no history sample on the way up
+        self.due = time.monotonic() + self.interval
         if threaded and (self._thread is None or not self._thread.is_alive()):
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="resque-heartbeat", daemon=True)
@@ -165,6 +166,7 @@ class Heartbeat:
                 heartbeat(self.resque, self.worker_id)
             except Exception as exc:  # Redis away: try again next interval
                 self.log(f"heartbeat failed: {exc!r}")
+                continue
             self.sample_history()
 
     def stop(self) -> None:

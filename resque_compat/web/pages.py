@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..admin import FAILED, Admin, FailureFilter
+from ..admin.search import Needle
 from ..admin.windows import PER_PAGE, Windows
 from .params import int_param
 from .params import start_param as _start
@@ -78,8 +79,14 @@ class Pages:
                 failed=self.admin.failed_sizes(),
                 multi=self.admin.failures.multiple_queues(),
             )
+        text = (request.query_params.get("q") or "").strip()[:200]
+        klass = request.query_params.get("class") or None
+        if text or klass:
+            needle = Needle(klass, None, text or None)
+            found = self.admin.queue_search(name, needle, int_param(request, "at", 0))
+            return self.r.page(request, "queue.html", "queues", queue=name, found=found, needle=needle)
         page = self.admin.queue_page(name, _start(request))
-        return self.r.page(request, "queue.html", "queues", queue=name, page=page)
+        return self.r.page(request, "queue.html", "queues", queue=name, page=page, needle=Needle())
 
     def failed(self, request: Request) -> Response:
         fq = request.path_params.get("failed_queue")
