@@ -30,6 +30,20 @@ DIRECTIONS = (RUBY_TO_PYTHON, PYTHON_TO_RUBY, PARITY)
 
 T = TypeVar("T")
 
+# Commands that change a Ruby driver process for good: a plugin's code loaded (resque-loner and
+# resque-lock-timeout redefine Resque::Job.create, resque-retry and resque-status replace class
+# methods), arbitrary Ruby evaluated (a failure backend set), resque-scheduler's dynamic flag set
+# for its web tabs. A driver that ran one is retired when its case ends (see Ctx.close), so no
+# later case sees the change: resque-loner's create, nested inside resque-scheduler 5.0's batch
+# MULTI, makes Redis answer "ERR MULTI calls can not be nested" and kills a Ruby scheduler forked
+# from that driver after its first batch.
+ALTERING_COMMANDS = frozenset({"plugin_load", "pause", "status", "ruby", "sched_web_get"})
+
+
+def alters_driver(cmd: str, kw: dict[str, Any]) -> bool:
+    """Whether the command ``cmd`` with arguments ``kw`` leaves the Ruby process changed."""
+    return cmd in ALTERING_COMMANDS or (cmd == "define_job" and bool(kw.get("plugin")))
+
 
 class Skip(Exception):
     """The scenario cannot run here; the message says why."""
@@ -57,6 +71,8 @@ class RubySide:
         if self.driver.namespace != self.namespace:
             self.driver.call("use_namespace", namespace=self.namespace)
             self.driver.namespace = self.namespace
+        if alters_driver(cmd, kw):
+            self.driver.altered = True  # before the call: a half-done load counts as well
         return self.driver.call(cmd, **kw)
 
 
@@ -82,6 +98,13 @@ class Lab:
             if not self.hello:
                 self.hello = drv.call("hello")
         return self.pool[key]
+
+    def retire(self, drv: RubyDriver) -> None:
+        """Stop ``drv`` and take it out of the pool (the next case of its kind starts a new one)."""
+        for key, pooled in list(self.pool.items()):
+            if pooled is drv:
+                del self.pool[key]
+        drv.close()
 
     def versions(self) -> dict[str, Any]:
         if not self.hello:
@@ -153,10 +176,14 @@ class Ctx:
             finally:
                 py.close()
         flushed: set[tuple[int, str]] = set()
-        for side in self._rubies:
-            if side.driver.proc is not None and (id(side.driver), side.namespace) not in flushed:
-                flushed.add((id(side.driver), side.namespace))
-                side.call("flush")
+        try:
+            for side in self._rubies:
+                if side.driver.proc is not None and (id(side.driver), side.namespace) not in flushed:
+                    flushed.add((id(side.driver), side.namespace))
+                    side.call("flush")
+        finally:
+            for drv in {id(s.driver): s.driver for s in self._rubies if s.driver.altered}.values():
+                self.lab.retire(drv)
 
     # -- reporting and checks ---------------------------------------------------
     def note(self, text: str) -> None:

@@ -424,6 +424,8 @@ class RubyDriver:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 120.0
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    altered: bool = field(default=False, init=False)
+    """Set by the harness once a command changed this Ruby process (a plugin loaded ...)."""
     _stderr: Any = field(default=None, init=False, repr=False)
     _buffer: bytes = field(default=b"", init=False, repr=False)
 
