@@ -74,6 +74,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     profiles = tuple(config.getoption("--conformance-profile") or ()) or None
     only = tuple(config.getoption("--conformance-only") or ())
     todo = cases(_options(config), profiles, only)
+    if not todo:
+        asked = " ".join(f"--conformance-only {o}" for o in only) or "the options given"
+        raise pytest.UsageError(f"no conformance scenario matches {asked}")
     labels = list(config.stash[LABS]["found"])
     params = [(label, case) for label in labels for case in todo]
     ids = [f"{label}:{case.id}" for label, case in params]
@@ -148,7 +151,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome: Any = yield
     rep: pytest.TestReport = outcome.get_result()
     params = getattr(item, "callspec", None)
-    if params is None or "case" not in params.params:
+    if params is None or not isinstance(params.params.get("case"), Case):
         return
     if rep.when == "call" or (rep.when == "setup" and not rep.passed):
         case: Case = params.params["case"]

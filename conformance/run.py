@@ -26,6 +26,7 @@ from .reference import PROFILES, REPO_ROOT, find_reference
 TEST_FILE = Path(__file__).resolve().parent / "test_conformance.py"
 
 EXIT_NO_REFERENCE = 2
+EXIT_NOTHING_SELECTED = 2
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -76,8 +77,25 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def nothing_selected(args: argparse.Namespace) -> str | None:
+    """Why ``--only``/``--profile`` select no case at all (``None`` when they select some)."""
+    from .scenarios import all_scenarios, cases
+
+    options = {"payloads": str(args.payloads) if args.payloads else None}
+    only = tuple(args.only or ())
+    if cases(options, tuple(args.profile or ()) or None, only):
+        return None
+    ids = ", ".join(s.id for s in all_scenarios())
+    asked = " ".join([*(f"--only {o}" for o in only), *(f"--profile {p}" for p in args.profile or ())])
+    return f"no scenario matches {asked}; scenario ids: {ids}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    empty = nothing_selected(args)
+    if empty:
+        print(empty, file=sys.stderr)
+        return EXIT_NOTHING_SELECTED
     found = find_reference()
     if isinstance(found, str):
         print(found)
