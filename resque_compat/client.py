@@ -25,6 +25,7 @@ from .plugins import context as plugin_context
 from .plugins import loner
 from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
 from .protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
+from .protocol.records import json_object, payload_class
 from .protocol.rubyjson import encode_prepared, prepare
 from .scheduling import SchedulingExtensions
 from .store import DataStore, connect, refuse_cluster
@@ -313,11 +314,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
             return self.queue_store.remove_from_queue(queue, encode_job(name, args, self.profile))
         destroyed = 0
         for raw in self.queue_store.everything_in_queue(queue):
-            try:
-                value = decode(raw)
-            except DecodeError:
-                continue
-            if isinstance(value, dict) and value.get("class") == name:
+            if payload_class(json_object(raw)) == name:
                 destroyed += self.queue_store.remove_from_queue(queue, raw)
         return destroyed
 

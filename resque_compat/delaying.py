@@ -29,6 +29,7 @@ from .protocol.delayed import (
     job_params,
     parse_timestamp_member,
 )
+from .protocol.records import json_object, payload_class
 from .protocol.rubyjson import decode, encode
 
 if TYPE_CHECKING:
@@ -168,13 +169,10 @@ class DelayingExtensions:
         found = []
         for items in self.delayed_store.lists_of(members):
             for raw in items:
-                try:
-                    payload = decode(raw)
-                except DecodeError:
+                payload = json_object(raw)
+                if payload is None:
                     continue
-                if not isinstance(payload, dict):
-                    continue
-                if (wanted is None or payload.get("class") == wanted) and where(
+                if (wanted is None or payload_class(payload) == wanted) and where(
                     job_params(payload.get("args"))
                 ):
                     found.append(raw)

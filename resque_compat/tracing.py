@@ -25,7 +25,8 @@ import importlib
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-ACTIVEJOB_WRAPPER = "ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper"
+from .protocol.records import active_job_class
+
 SPAN_NAMINGS = ("queue", "job_class")
 PROPAGATION_STYLES = ("link", "child", "none")
 FORCE_FLUSH = ("ask_the_job", "always", "never")
@@ -127,11 +128,7 @@ class Tracing:
 
 def job_class_of(item: Any) -> str:
     """The class the gem reports: an ActiveJob wrapper's ``job_class``, else the payload's."""
-    cls = item.get("class")
-    args = item.get("args")
-    if cls == ACTIVEJOB_WRAPPER and isinstance(args, list) and args and isinstance(args[0], dict):
-        return str(args[0].get("job_class"))
-    return str(cls)
+    return active_job_class(item) or str(item.get("class"))
 
 
 _active: Tracing | None = None

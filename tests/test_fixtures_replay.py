@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from resque_compat.errors import EncodeError
-from resque_compat.protocol import FailureRecord, Profile, decode, encode, parse_worker_id, working_on
+from resque_compat.protocol import FailureRecord, Profile, decode, encode, parse_worker_id
+from resque_compat.protocol.records import held_payload, working_on_prefix
 from resque_compat.protocol.times import (
     format_failed_at,
     format_heartbeat,
@@ -150,7 +151,9 @@ def test_worker_entries_are_written_in_ruby_s_formats_for_the_zone(zone: None) -
         assert format_heartbeat(parse_time(run["heartbeat_value"])) == run["heartbeat_value"]
         value = decode(run["worker_value"].encode())
         assert format_run_at(parse_time(value["run_at"])) == value["run_at"]
-        rebuilt = working_on(value["queue"], value["run_at"], value["payload"])
-        assert encode(rebuilt) == run["worker_value"].encode()
+        payload = encode(value["payload"])
+        rebuilt = working_on_prefix(encode(value["queue"]), value["run_at"]) + payload + b"}"
+        assert rebuilt == run["worker_value"].encode()
+        assert held_payload(rebuilt) == (value["queue"], payload)
         wid = parse_worker_id(run["worker_id"])
         assert (wid.hostname, wid.pid) == (run["hostname"], run["worker_pid"])

@@ -19,6 +19,7 @@ wrapper class; Python performers then register under ActiveJob class names::
 Arguments arrive as the typed values of ``values`` (``Symbol``, ``GlobalID``, ``RubyTime``...).
 """
 
+from ..protocol.records import WRAPPER_CLASS
 from .arguments import DEFAULT_CODEC, Codec
 from .dispatch import (
     ActiveJobPerformer,
@@ -38,7 +39,6 @@ from .errors import (
 )
 from .payload import (
     DEFAULT_QUEUE,
-    WRAPPER_CLASS,
     JobData,
     build_job_data,
     decode_wrapped,

@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 from ..jobs import Registry, perform_callable
 from ..protocol import Profile, encode
 from ..protocol.delayed import epoch_seconds
+from ..protocol.records import WRAPPER_CLASS
 from .arguments import Codec
 from .errors import ActiveJobPerformError, UnknownActiveJobClass
-from .payload import DEFAULT_QUEUE, WRAPPER_CLASS, JobData, build_job_data, encode_wrapped, job_data
+from .payload import DEFAULT_QUEUE, JobData, build_job_data, encode_wrapped, job_data
 from .values import GlobalID, KeywordArguments
 
 if TYPE_CHECKING:

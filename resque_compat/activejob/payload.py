@@ -22,13 +22,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..protocol import Job, Profile, encode, job_payload
+from ..protocol.records import WRAPPER_CLASS, active_job_class
 from .arguments import DEFAULT_CODEC, Codec
 from .errors import NotAnActiveJob
 from .serializers import RailsFormat, format_iso8601
 from .values import KeywordArguments, Symbol
-
-WRAPPER_CLASS = "ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper"
-"""The ``class`` of every ActiveJob job on a Resque queue (Rails and Resque 3.0's adapter alike)."""
 
 DEFAULT_QUEUE = "default"
 """``ActiveJob::Base.queue_name`` when a job class names none."""
@@ -108,12 +106,7 @@ def inner_class(payload: Any) -> str | None:
 
     resque-web shows failures the same way: ``args[0]["job_class"] (via ActiveJob)``.
     """
-    if not isinstance(payload, dict) or payload.get("class") != WRAPPER_CLASS:
-        return None
-    args = payload.get("args")
-    first = args[0] if isinstance(args, list) and args else None
-    name = first.get("job_class") if isinstance(first, dict) else None
-    return name if isinstance(name, str) else None
+    return active_job_class(payload)
 
 
 def job_data(args: Sequence[Any]) -> JobData:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..errors import ResqueError
-from ..protocol import decode
+from ..protocol.records import json_object
 from ..store import FailedQueueAccess
 from .views import JobView, job_from_raw, job_view
 from .workers import queue_watchers
@@ -128,9 +127,6 @@ def _job_class(view: JobView) -> Key:
 
 
 def _failure_class(raw: bytes) -> Key:
-    try:
-        record = decode(raw)
-    except ResqueError:
-        return (UNREADABLE, False)
-    payload = record.get("payload") if isinstance(record, dict) else None
+    record = json_object(raw)
+    payload = record.get("payload") if record is not None else None
     return _job_class(job_view(payload)) if payload is not None else (UNREADABLE, False)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from ..errors import ResqueError
 from ..failure import FailureBackend, RedisMultiQueueFailure, read_entry
 from ..protocol import failure_queue_name, job_queue_name
+from ..protocol.records import WRAPPER_CLASS
 from ..store import FAILED, FailedQueueAccess
 from .search import BUDGET, Needle, Window, search
-from .views import ACTIVE_JOB_WRAPPER, FailureView, Page, digest, failure_view, job_view
+from .views import FailureView, Page, digest, failure_view, job_view
 
 CHUNK = 1000
 
@@ -259,7 +260,7 @@ def _payload_class(view: FailureView) -> str | None:
     if view.job is None:
         return None
     if view.job.via_active_job:
-        return ACTIVE_JOB_WRAPPER
+        return WRAPPER_CLASS
     return view.job.class_name
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DecodeError
 from ..plugins import status
-from ..protocol import decode
 from ..protocol.keys import RETRY_FAILURE_GLOB, RETRY_GLOB, retry_failure_key
+from ..protocol.records import json_object, payload_args, payload_class
 
 if TYPE_CHECKING:
     from ..client import Resque
@@ -67,7 +66,7 @@ def retries(resque: Resque, limit: int = 200) -> tuple[list[RetryRow], list[Sche
                 job_class,
                 attempt,
                 ttl if ttl >= 0 else None,
-                _record(failures.get(retry_failure_key(name))),
+                json_object(failures.get(retry_failure_key(name))),
             )
         )
         if len(rows) >= limit:
@@ -77,27 +76,12 @@ def retries(resque: Resque, limit: int = 200) -> tuple[list[RetryRow], list[Sche
     scheduled: list[ScheduledRetry] = []
     for at in resque.delayed_queue_peek(0, limit):
         for item in resque.delayed_timestamp_peek(at, 0, 50):
-            if isinstance(item, dict) and item.get("class") in classes:
+            retried = payload_class(item)
+            if retried is not None and retried in classes:
                 queue = item.get("queue")
-                scheduled.append(
-                    ScheduledRetry(
-                        int(at),
-                        str(item["class"]),
-                        queue if isinstance(queue, str) else None,
-                        list(item.get("args") or []),
-                    )
-                )
+                where = queue if isinstance(queue, str) else None
+                scheduled.append(ScheduledRetry(int(at), retried, where, payload_args(item)))
     return rows, scheduled[:limit]
-
-
-def _record(raw: bytes | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        value = decode(raw)
-    except DecodeError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def statuses(resque: Resque, start: int = 0, count: int = 50) -> tuple[int, list[dict[str, Any]], set[str]]:

@@ -15,9 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import ResqueError
 from ..protocol import decode, parse_worker_id, ruby_split
+from ..protocol.records import active_job_class, json_kind, payload_class, read_working_on
 from ..protocol.times import parse_time
-
-ACTIVE_JOB_WRAPPER = "ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper"
 
 T = TypeVar("T")
 
@@ -81,15 +80,16 @@ class JobView:
 def job_view(payload: Any, raw: bytes = b"") -> JobView:
     """View a decoded payload the way resque-web's ``job_class`` partial does."""
     if not isinstance(payload, dict):
-        return JobView(raw, None, None, unreadable=f"a job payload is a JSON object, not {_kind(payload)}")
-    cls = payload.get("class")
+        return JobView(
+            raw, None, None, unreadable=f"a job payload is a JSON object, not {json_kind(payload)}"
+        )
+    cls = payload_class(payload)
     args = payload.get("args", [])
     extra = {k: v for k, v in payload.items() if k not in ("class", "args")}
-    if cls == ACTIVE_JOB_WRAPPER and isinstance(args, list) and args and isinstance(args[0], dict):
-        inner = args[0].get("job_class")
-        if isinstance(inner, str):
-            return JobView(raw, inner, args, via_active_job=True, extra=extra)
-    if not isinstance(cls, str) or not cls:
+    inner = active_job_class(payload)
+    if inner is not None:
+        return JobView(raw, inner, args, via_active_job=True, extra=extra)
+    if not cls:
         return JobView(raw, None, args, unreadable='no "class" in the payload', extra=extra)
     return JobView(raw, cls, args, extra=extra)
 
@@ -139,18 +139,14 @@ class Processing:
 
 def processing_view(raw: bytes) -> Processing:
     """View a ``worker:<id>`` value; anything but ``{"queue","run_at","payload"}`` is unreadable."""
-    try:
-        value = decode(raw)
-    except ResqueError as exc:
-        return Processing(raw, None, None, None, unreadable=getattr(exc, "reason", str(exc)))
-    if not isinstance(value, dict):
-        return Processing(raw, None, None, None, unreadable=f"not a JSON object but {_kind(value)}")
-    queue = value.get("queue")
+    entry = read_working_on(raw)
+    if entry.problem is not None:
+        return Processing(raw, None, None, None, unreadable=entry.problem)
     return Processing(
         raw,
-        queue if isinstance(queue, str) else None,
-        TimeValue.of(value.get("run_at")),
-        job_view(value.get("payload")) if "payload" in value else None,
+        entry.queue,
+        TimeValue.of(entry.run_at),
+        job_view(entry.payload) if entry.has_payload else None,
     )
 
 
@@ -272,9 +268,3 @@ def _str_or_none(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else repr(value)
-
-
-def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )

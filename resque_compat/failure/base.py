@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from ..errors import DecodeError
 from ..protocol import FailureRecord, decode
+from ..protocol.records import payload_class
 
 Create = Callable[[str, str, list[Any]], None]
 """``Job.create(queue, class, *args)``: how a requeue pushes the job again."""
@@ -24,9 +25,7 @@ class FailureEntry:
 
     @property
     def class_name(self) -> str | None:
-        payload = self.record.get("payload") if self.record else None
-        cls = payload.get("class") if isinstance(payload, dict) else None
-        return cls if isinstance(cls, str) else None
+        return payload_class(self.record.get("payload")) if self.record else None
 
     @property
     def queue(self) -> str | None:

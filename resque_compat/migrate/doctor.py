@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import ResqueError
-from ..protocol import decode, is_safe_for_ruby, parse_worker_id
+from ..protocol import is_safe_for_ruby, parse_worker_id
 from ..protocol.keys import HEARTBEATS, WORKERS, queue_key, worker_key, worker_started_key
+from ..protocol.records import read_failure, read_job, read_working_on
 from ..protocol.times import parse_time
-from .entries import read_failure, read_job
 
 PRUNE_INTERVAL = 300  # Resque.prune_interval: heartbeats older than this are pruned by Ruby
 
@@ -161,11 +161,8 @@ def _worker_times(wid: str, s: Snapshot) -> list[Finding]:
     payload = s.payloads.get(wid)
     if payload is None:
         return out
-    try:
-        data = decode(payload)
-    except ResqueError:
-        data = None
-    if not isinstance(data, dict):
+    working = read_working_on(payload)
+    if working.problem is not None:
         out.append(
             Finding(
                 "working-payload",
@@ -174,13 +171,13 @@ def _worker_times(wid: str, s: Snapshot) -> list[Finding]:
                 "not a JSON object: resque-web's working page fails",
             )
         )
-    elif not isinstance(data.get("run_at"), str) or not _parses(data["run_at"].encode()):
+    elif not isinstance(working.run_at, str) or not _parses(working.run_at.encode()):
         out.append(
             Finding(
                 "run-at-time",
                 "warning",
                 worker_key(wid),
-                f"run_at {data.get('run_at')!r} is not a time: resque-web shows NaN",
+                f"run_at {working.run_at!r} is not a time: resque-web shows NaN",
             )
         )
     return out

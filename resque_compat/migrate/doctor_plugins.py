@@ -18,10 +18,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import DecodeError
 from ..plugins.loner import loner_digest
-from ..protocol import Profile, decode
+from ..protocol import Profile
 from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, lock_of_loner_lock, lock_prefixes, loner_of_key
+from ..protocol.records import json_object, payload_class
 from .doctor import Finding
 from .doctor_run import RepairReport, _keep
 
@@ -84,24 +84,18 @@ def findings(resque: Resque) -> list[Finding]:
         wanted |= set(resque.queues())
     for queue in wanted:
         queued[queue] = _digests(resque.queue_store.everything_in_queue(queue), resque.profile, classes)
-    working = {
-        str(w.data["payload"].get("class"))
-        for w in resque.working()
-        if w.data and isinstance(w.data.get("payload"), dict)
-    }
+    working = {cls for w in resque.working() if w.data and (cls := payload_class(w.data.get("payload")))}
     return examine(int(time.time()), loners, locks, queued, classes, working)
 
 
 def _digests(raws: Sequence[bytes], profile: Profile, classes: set[str]) -> set[str]:
     out = set()
     for raw in raws:
-        try:
-            job = decode(raw)
-        except DecodeError:
-            continue
-        if isinstance(job, dict) and isinstance(job.get("class"), str) and isinstance(job.get("args"), list):
-            classes.add(job["class"])
-            out.add(loner_digest(job["class"], job["args"], profile))
+        job = json_object(raw)
+        name = payload_class(job)
+        if job is not None and name is not None and isinstance(job.get("args"), list):
+            classes.add(name)
+            out.add(loner_digest(name, job["args"], profile))
     return out
 
 

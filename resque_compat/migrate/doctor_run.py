@@ -23,12 +23,12 @@ from typing import Any
 from ..protocol import FailureRecord, Profile, encode, failure_queue_name
 from ..protocol.failure import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
 from ..protocol.keys import FAILED, HEARTBEATS, REMOVED, WORKERS, queue_key, queue_of_key, sentinel
+from ..protocol.records import read_job
 from ..protocol.times import format_run_at, from_redis_time
 from ..store.delayed import DelayedQueueAccess
 from ..store.migration import MigrationAccess, Transfer
 from . import doctor, doctor_delayed
 from .doctor import Finding, Snapshot
-from .entries import read_job
 
 COPY_LIST = REMOVED
 """Where the doctor keeps a copy of everything it removes (a list of JSON records)."""

@@ -21,9 +21,9 @@ from typing import Any
 from ..activejob import active_job_classes
 from ..errors import TimeFormatError
 from ..protocol.keys import DELAYED_QUEUE_SCHEDULE, FAILED, queue_key
+from ..protocol.records import UNREADABLE, classify_failure, classify_job
 from ..protocol.times import parse_time
 from ..store.migration import MigrationAccess
-from .entries import UNREADABLE, classify_failure, classify_job
 
 DEFAULT_BATCH = 1000
 ClassKey = tuple[str, bool]  # (class or "(unreadable)", whether it came through ActiveJob)

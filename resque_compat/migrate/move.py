@@ -25,11 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..activejob import WRAPPER_CLASS
-from ..errors import DecodeError
-from ..protocol import Profile, decode, encode, keys
+from ..protocol import Profile, encode, keys
+from ..protocol.records import UNREADABLE, RecordHead, active_job_data, json_object, read_failure, read_job
 from ..store.migration import MigrationAccess, Transfer
-from .entries import UNREADABLE, Entry, read_failure, read_job
 
 DEFAULT_BATCH = 1000
 WINDOW = 1000  # entries read per LRANGE
@@ -50,7 +48,7 @@ class Selector:
     grep: bytes | None = None
     exceptions: frozenset[str] = frozenset()
 
-    def matches(self, raw: bytes, entry: Entry, payload: Any = None) -> bool:
+    def matches(self, raw: bytes, entry: RecordHead, payload: Any = None) -> bool:
         if entry.class_name is None:
             return False
         if self.classes and entry.class_name not in self.classes:
@@ -60,26 +58,16 @@ class Selector:
         if self.grep is not None and self.grep not in raw:
             return False
         if self.args is not None:
-            return bool(_arguments(payload if payload is not None else _decode(raw)) == self.args)
+            return bool(_arguments(payload if payload is not None else json_object(raw)) == self.args)
         return True
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return decode(raw)
-    except DecodeError:
-        return None
 
 
 def _arguments(payload: Any) -> Any:
     """A payload's ``args``; an ActiveJob job's serialized ``arguments``."""
     if not isinstance(payload, dict):
         return None
-    args = payload.get("args")
-    if payload.get("class") == WRAPPER_CLASS and isinstance(args, list) and len(args) == 1:
-        data = args[0]
-        return data.get("arguments") if isinstance(data, dict) else None
-    return args
+    data = active_job_data(payload)
+    return data.get("arguments") if data is not None else payload.get("args")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +124,8 @@ def plan_window(
         if entry.class_name is None and _selects_unreadable(selector):
             skipped.append(Skipped(index, UNREADABLE, entry.problem or "unreadable"))
             continue
-        record = _decode(raw)
-        payload = record.get("payload") if isinstance(record, dict) else None
+        record = json_object(raw)
+        payload = record.get("payload") if record is not None else None
         if not selector.matches(raw, entry, payload):
             continue
         target = destination or entry.queue

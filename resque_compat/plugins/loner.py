@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import DecodeError
 from ..jobs import class_name
 from ..protocol import Profile, decode, encode
+from ..protocol.records import json_object, payload_args, payload_class
 from .context import bound, current
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Loner:
     @classmethod
     def redis_key(cls, payload: dict[str, Any]) -> str:
         """``UniqueJob::ClassMethods#redis_key`` (the digest part of the key)."""
-        return loner_digest(str(payload.get("class")), list(payload.get("args") or []), current().profile)
+        return loner_digest(str(payload.get("class")), payload_args(payload), current().profile)
 
 
 def is_loner(job_class: Any) -> bool:
@@ -83,9 +83,6 @@ def taken(resque: Resque, queue: str, performer: Any, payload: dict[str, Any]) -
 def destroying(resque: Resque, queue: str, performer: Any, name: str, args: list[Any]) -> None:
     """``Helpers.job_destroy``: the keys of the jobs ``Job.destroy`` is about to remove."""
     for raw in resque.queue_store.everything_in_queue(queue):
-        try:
-            value = decode(raw)
-        except DecodeError:
-            continue
-        if isinstance(value, dict) and value.get("class") == name and (not args or value.get("args") == args):
+        value = json_object(raw)
+        if value is not None and payload_class(value) == name and (not args or value.get("args") == args):
             taken(resque, queue, performer, value)

@@ -16,6 +16,7 @@ from ..failure import FailureBackend, MultipleFailure
 from ..protocol import encode
 from ..protocol.failure import FailureRecord
 from ..protocol.keys import retry_failure_key
+from ..protocol.records import payload_args, payload_class
 from ..protocol.times import format_multi_queue_retried_at
 from .retry import Retry
 
@@ -35,7 +36,7 @@ class MultipleWithRetrySuppression(MultipleFailure):
         """``#save``: to every backend unless the job is being retried."""
         payload = record.payload
         performer = self._retry_class(payload)
-        args = list(payload.get("args") or []) if isinstance(payload, dict) else []
+        args = payload_args(payload)
         key = performer.redis_retry_key(*args) if performer is not None else None
         if performer is None or key is None or not self.resque.retries.exists(key):
             if key is not None:
@@ -58,8 +59,8 @@ class MultipleWithRetrySuppression(MultipleFailure):
 
     def _retry_class(self, payload: Any) -> type[Retry] | None:
         """``retryable?``: the registered performer of the payload's class extends the plugin."""
-        name = payload.get("class") if isinstance(payload, dict) else None
-        found = self.resque.registry.get(name) if isinstance(name, str) else None
+        name = payload_class(payload)
+        found = self.resque.registry.get(name) if name is not None else None
         return found if isinstance(found, type) and issubclass(found, Retry) else None
 
 

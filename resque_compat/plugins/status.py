@@ -29,9 +29,9 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import DecodeError
 from ..jobs import class_name, queue_from_class
-from ..protocol import decode, encode, rubyinspect
+from ..protocol import encode, rubyinspect
+from ..protocol.records import json_object
 from ..protocol.times import format_started
 from .context import bound, current
 
@@ -86,23 +86,13 @@ def set_status(resque: Resque, uuid: str, *messages: Any) -> dict[str, Any]:
 def get(resque: Resque, uuid: str) -> dict[str, Any] | None:
     """``Status::Hash.get``: the decoded status (``None`` when there is none)."""
     raw = resque.statuses.get(uuid)
-    return _read(raw)
+    return json_object(raw)
 
 
 def statuses(resque: Resque, start: int | None = None, end: int | None = None) -> list[dict[str, Any]]:
     """``Status::Hash.statuses``: newest first, missing ones left out."""
     ids = resque.statuses.ids(start, end)
-    return [s for s in (_read(raw) for raw in resque.statuses.mget(ids)) if s is not None]
-
-
-def _read(raw: bytes | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        value = decode(raw)
-    except DecodeError:
-        return None
-    return value if isinstance(value, dict) else None
+    return [s for s in (json_object(raw) for raw in resque.statuses.mget(ids)) if s is not None]
 
 
 def create(

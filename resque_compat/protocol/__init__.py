@@ -13,7 +13,6 @@ from .payloads import (
     decode_job,
     encode_job,
     job_payload,
-    working_on,
 )
 from .rubyjson import Profile, decode, encode, oj_float, ruby_float
 from .worker_id import WorkerId, format_worker_id, is_safe_for_ruby, parse_worker_id, ruby_split
@@ -43,5 +42,4 @@ __all__ = [
     "ruby_float",
     "ruby_split",
     "unreadable_payload",
-    "working_on",
 ]

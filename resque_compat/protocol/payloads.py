@@ -3,7 +3,8 @@
 Values read from Redis keep their raw bytes next to the decoded, ordered mapping: operations
 choose on purpose whether to move the raw bytes or re-encode exactly as Ruby would. Writers
 build ordered dicts so that unknown keys and key order survive, as they do in Ruby's hashes.
-Failure records are in ``failure.py``.
+Failure records are in ``failure.py``; the readers of every record kind (and the working-on
+bytes' builder) in ``records.py``.
 """
 
 from __future__ import annotations
@@ -77,8 +78,3 @@ def decode_job(raw: bytes, queue: str, key: str | None = None) -> Job:
     if not isinstance(args, list) and args is not None:  # Job#perform runs ``args || []``
         raise InvalidPayload(raw, '"args" must be a JSON array (or null)', key)
     return Job(queue, raw, value)
-
-
-def working_on(queue: str, run_at: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """``Worker#working_on`` data: ``{"queue","run_at","payload"}`` in that order."""
-    return {"queue": queue, "run_at": run_at, "payload": payload}

@@ -14,6 +14,7 @@ from ..errors import DecodeError
 from ..failure import FailureBackend
 from ..jobs import FunctionJob, perform_callable
 from ..protocol import FailureRecord, Job
+from ..protocol.records import payload_args, payload_class
 from ..reporting import ErrorReporter, JobFailure
 from ..store.reserve import REDIS_UNAVAILABLE
 
@@ -118,11 +119,7 @@ class FailureReporter:
         reporter that raises is logged, the worker goes on."""
         if not self.reporters:
             return
-        cls = payload.get("class") if isinstance(payload, dict) else None
-        args = payload.get("args") if isinstance(payload, dict) else None
-        failure = JobFailure(
-            exc, str(cls or ""), queue, list(args) if isinstance(args, list) else [], worker, payload
-        )
+        failure = JobFailure(exc, payload_class(payload) or "", queue, payload_args(payload), worker, payload)
         for reporter in self.reporters:
             try:
                 reporter.report(failure)

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..client import Resque
 from ..errors import PruneDeadWorkerDirtyExit, TimeFormatError
+from ..protocol.records import payload_class
 from ..protocol.times import from_redis_time, parse_time
 from ..protocol.worker_id import format_worker_id, ruby_split
 from .failures import FailureReporter
@@ -116,9 +117,7 @@ def prune_dead_workers(
     for dead in expired:
         log(f"Pruning dead worker: {dead}")
         working = in_flight(resque, dead)
-        payload = working.get("payload") if working else None
-        cls = payload.get("class") if isinstance(payload, dict) else None
-        exc = PruneDeadWorkerDirtyExit(dead, cls if isinstance(cls, str) else None)
+        exc = PruneDeadWorkerDirtyExit(dead, payload_class(working.get("payload")) if working else None)
         unregister_worker(resque, reporter, performers, dead, exc, log)
         pruned.append(dead)
     own_queues = [q for q in queue_entries if not q.startswith("!")]

@@ -16,10 +16,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..client import Resque
-from ..errors import DecodeError, DirtyExit
+from ..errors import DirtyExit
 from ..jobs import run_failure_hooks
-from ..protocol import decode, ruby_split, unreadable_payload
+from ..protocol import ruby_split, unreadable_payload
 from ..protocol.keys import worker_key
+from ..protocol.records import json_object, payload_args, payload_class
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
 from .failures import FailureReporter
 
@@ -40,17 +41,7 @@ def register(resque: Resque, worker_id: str) -> None:
 
 def in_flight(resque: Resque, worker_id: str) -> dict[str, Any] | None:
     """``Worker#processing``: the decoded ``worker:<id>``, ``None`` when idle or unreadable."""
-    return _read_in_flight(resque.worker_registry.get_worker_payload(worker_id))
-
-
-def _read_in_flight(raw: bytes | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        value = decode(raw)
-    except DecodeError:
-        return None
-    return value if isinstance(value, dict) else None
+    return json_object(resque.worker_registry.get_worker_payload(worker_id))
 
 
 def fail_in_flight(
@@ -64,11 +55,10 @@ def fail_in_flight(
     """``Job#fail`` for a job known only from ``worker:<id>``: hooks (if the class is ours), record."""
     payload = working.get("payload")
     queue = str(working.get("queue", ""))
-    cls = payload.get("class") if isinstance(payload, dict) else None
-    args = payload.get("args") if isinstance(payload, dict) else None
-    performer = performers.get(cls) if isinstance(cls, str) else None
+    cls = payload_class(payload)
+    performer = performers.get(cls) if cls is not None else None
     try:
-        run_failure_hooks(performer, exc, list(args) if isinstance(args, list) else [])
+        run_failure_hooks(performer, exc, payload_args(payload))
     except Exception as hook_error:
         log(str(hook_error))
     return reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[])
@@ -88,7 +78,7 @@ def unregister_worker(
     its record carries the raw value as an unreadable payload. When the record cannot be
     written (Redis full or gone) the keys stay, so a later pruner can record the job."""
     raw = resque.worker_registry.get_worker_payload(worker_id)
-    working = _read_in_flight(raw)
+    working = json_object(raw)
     exc = exception or DirtyExit("Job still being processed")
     saved = True
     if working:

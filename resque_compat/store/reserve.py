@@ -16,7 +16,6 @@ they cannot render, and a reply lost on the way back loses nothing.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +24,9 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
-from ..errors import DecodeError
-from ..protocol import Profile, decode, encode
+from ..protocol import Profile, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
+from ..protocol.records import held_payload, working_on_prefix
 from ..protocol.times import format_run_at
 from .connection import CommandSender, encoder_of, resp
 
@@ -103,8 +102,6 @@ REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
 """What a lost, restarting, full (``maxmemory``) or demoted Redis raises; the worker waits and
 tries again on these."""
 
-_HELD_PREFIX = re.compile(rb'\{"queue":("(?:[^"\\]|\\.)*"),"run_at":"[^"]*","payload":')
-
 
 @dataclass(frozen=True, slots=True)
 class Popped:
@@ -127,11 +124,6 @@ class Reserved:
     paused: bool
     popped: Popped | None
     held: bool = False
-
-
-def working_on_prefix(encoded_queue: bytes, run_at: str) -> bytes:
-    """The bytes of ``{"queue":…,"run_at":…,"payload":`` (``Worker#working_on``'s hash order)."""
-    return b'{"queue":' + encoded_queue + b',"run_at":"' + run_at.encode() + b'","payload":'
 
 
 class WorkingOnPrefixes:
@@ -284,25 +276,7 @@ def _reading(reply: object, queues: Sequence[str]) -> Reserved:
 
 
 def held_job(held: bytes, mark: str = "") -> Popped:
-    """The job inside a ``worker:<id>`` value this project wrote (``working_on_prefix`` + raw
-    payload + ``}``), sliced out byte for byte; a payload the script wrapped as unreadable comes
-    back as the bytes it wrapped. Any other value is itself the job's raw bytes (its record
-    keeps them)."""
-    found = _HELD_PREFIX.match(held)
-    if found is None or not held.endswith(b"}"):
-        return Popped("", held, True, mark)
-    try:
-        queue = decode(found.group(1))
-    except DecodeError:
-        return Popped("", held, True, mark)
-    raw = held[found.end() : -1]
-    if raw.startswith(_UNREADABLE_PREFIX):
-        try:
-            wrapped = decode(raw)
-            raw = str(wrapped["args"][0]).encode("utf-8", "surrogateescape")
-        except (DecodeError, KeyError, IndexError, TypeError):
-            pass
-    return Popped(str(queue), raw, True, mark)
-
-
-_UNREADABLE_PREFIX = b'{"class":"ResqueCompat::UnreadablePayload","args":['
+    """The job inside a ``worker:<id>`` value this project wrote (``held_payload``); any other
+    value is itself the job's raw bytes (its record keeps them)."""
+    queue, raw = held_payload(held)
+    return Popped(queue, raw, True, mark)
