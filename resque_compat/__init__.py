@@ -5,7 +5,7 @@ tool (resque-web, ``Resque.workers``, pruning, failure requeue, ``Job.destroy``)
 worker as a Ruby one.
 """
 
-from .client import Resque, Working
+from .client import Resque
 from .errors import (
     ConfigError,
     DecodeError,
@@ -17,6 +17,7 @@ from .errors import (
 from .failure import FailureEntry, MultipleFailure, RedisFailure, RedisMultiQueueFailure
 from .jobs import Registry
 from .protocol import Job, Keys, Profile
+from .worker_reads import Working
 
 __version__ = "0.1.0"
 

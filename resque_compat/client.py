@@ -1,6 +1,6 @@
 """The enqueue side of Resque: ``Resque.enqueue``, ``enqueue_to``, ``Job.create``, ``push``,
 ``pop``, ``peek``, ``size``, ``queues``, ``remove_queue``, ``Job.destroy``/``dequeue``, ``info``,
-stats, failures and the read side of the worker registry.
+stats and failures (the read side of the worker registry is ``worker_reads.py``).
 
     >>> r = Resque.from_url("redis://localhost:6379/0")
     >>> r.enqueue_to("file_serve", "Archive", 44, "masterbrew")   # a Ruby class by name
@@ -13,7 +13,6 @@ Every method names the Ruby method it mirrors; return values follow Ruby's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import jobs, tracing
@@ -23,12 +22,13 @@ from .errors import DecodeError, NoClassError, NoQueueError
 from .failure import BACKENDS, FailureBackend, MultipleFailure, backend_named
 from .plugins import context as plugin_context
 from .plugins import loner
-from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job, parse_worker_id
+from .protocol import Job, JobEncoder, Keys, Profile, decode, decode_job, encode, encode_job
 from .protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, DEFAULT_NAMESPACE
-from .protocol.records import json_object, payload_class
+from .protocol.records import decode_or_error, json_object, payload_class
 from .protocol.rubyjson import encode_prepared, prepare
 from .scheduling import SchedulingExtensions
 from .store import DataStore, connect, refuse_cluster
+from .worker_reads import WorkerReads
 
 if TYPE_CHECKING:
     import redis
@@ -38,16 +38,7 @@ if TYPE_CHECKING:
 FAILURE_BACKENDS = BACKENDS
 
 
-@dataclass(frozen=True, slots=True)
-class Working:
-    """A worker that is working: its id and the decoded ``worker:<id>`` value (raw kept)."""
-
-    worker_id: str
-    raw: bytes
-    data: dict[str, Any] | None
-
-
-class Resque(DelayingExtensions, SchedulingExtensions):
+class Resque(DelayingExtensions, SchedulingExtensions, WorkerReads):
     """A connection to one Resque deployment: a Redis client plus a namespace, whose keys are
     reached through one ``DataStore`` (``store``; pass one to share it).
 
@@ -62,7 +53,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
     ``global_pause_key`` is resque-pause's ``ResquePauseHelper.global_pause_key`` (``pause:all``),
     ``status_expire_in`` resque-status's ``Status::Hash.expire_in`` (seconds; ``None``: never).
     The delayed-queue and schedule methods of resque-scheduler come from ``DelayingExtensions``
-    and ``SchedulingExtensions``.
+    and ``SchedulingExtensions``, the worker registry's read side from ``WorkerReads``.
     """
 
     def __init__(
@@ -344,7 +335,7 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         out: dict[str, dict[str, Any]] = {}
         for name, size in self.queue_sizes().items():
             samples = self.queue_store.list_range(self.keys.queue(name), 0, sample_size)
-            decoded = [_decode_or_error(raw) for raw in samples]
+            decoded = [decode_or_error(raw) for raw in samples]
             out[name] = {"size": size, "samples": decoded}
         return out
 
@@ -384,52 +375,6 @@ class Resque(DelayingExtensions, SchedulingExtensions):
         found = self.redis.scan_iter(match=self.keys.all_pattern(), count=1000)
         return sorted(self.keys.strip(k.decode("utf-8", "replace")) for k in found)
 
-    # workers (read side)
-    def workers(self) -> list[str]:
-        """``Resque.workers``: registered worker ids."""
-        return self.worker_registry.worker_ids()
-
-    def working(self) -> list[Working]:
-        """``Resque.working``: workers whose ``worker:<id>`` is set, with their job."""
-        ids = self.workers()
-        out = []
-        for wid, raw in self.worker_registry.workers_map(ids).items():
-            if raw:
-                data = _decode_or_error(raw)
-                out.append(Working(wid, raw, data if isinstance(data, dict) else None))
-        return out
-
-    def worker_job(self, worker_id: str) -> dict[str, Any] | None:
-        """``Worker#job``: the decoded ``worker:<id>``, ``{}``-like ``None`` when idle."""
-        raw = self.worker_registry.get_worker_payload(worker_id)
-        value = None if raw is None else _decode_or_error(raw)
-        return value if isinstance(value, dict) else None
-
-    def worker_state(self, worker_id: str) -> str:
-        """``Worker#state``: ``working`` iff ``worker:<id>`` exists, else ``idle``."""
-        return "working" if self.worker_registry.get_worker_payload(worker_id) else "idle"
-
-    def heartbeats(self) -> dict[str, str]:
-        """``Worker.all_heartbeats``: worker id -> heartbeat text."""
-        return {k: v.decode("utf-8", "replace") for k, v in self.worker_registry.all_heartbeats().items()}
-
-    def worker_started(self, worker_id: str) -> str | None:
-        """``Worker#started``: the raw ``worker:<id>:started`` text."""
-        raw = self.worker_registry.worker_start_time(worker_id)
-        return None if raw is None else raw.decode("utf-8", "replace")
-
-    def worker_exists(self, worker_id: str) -> bool:
-        """``Worker.exists?``."""
-        return self.worker_registry.worker_exists(worker_id)
-
-    def worker_host_pid(self, worker_id: str) -> tuple[str, int] | None:
-        """Host and pid of a worker id, or ``None`` when the id is not ``host:pid:queues``."""
-        try:
-            wid = parse_worker_id(worker_id)
-        except ValueError:
-            return None
-        return wid.hostname, wid.pid
-
     def encode(self, value: Any) -> bytes:
         """``Resque.encode`` under this deployment's JSON profile."""
         return encode_prepared(prepare(value, self.profile), self.profile)
@@ -437,10 +382,3 @@ class Resque(DelayingExtensions, SchedulingExtensions):
     def decode(self, raw: bytes | str) -> Any:
         """``Resque.decode``."""
         return decode(raw)
-
-
-def _decode_or_error(raw: bytes) -> Any:
-    try:
-        return decode(raw)
-    except DecodeError as exc:
-        return exc

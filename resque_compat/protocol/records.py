@@ -42,6 +42,14 @@ def json_object(raw: bytes | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def decode_or_error(raw: bytes) -> Any:
+    """``raw`` decoded, or the ``DecodeError`` (which keeps the bytes) when it is not JSON."""
+    try:
+        return decode(raw)
+    except DecodeError as exc:
+        return exc
+
+
 # -- a decoded job payload ---------------------------------------------------------------------
 
 

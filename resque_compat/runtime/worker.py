@@ -4,7 +4,8 @@ Startup: ``resque: Starting`` title, signal handlers, heartbeat, pruning, ``befo
 registration. Loop: reserve from the queues in priority order (pausing honoured), run the job
 in a forked child (default) or in this process, record failures, ``done_working``; when the
 queues are empty, back off between the minimum and maximum interval (``INTERVAL=0``: exit).
-Teardown: unregister (a job still in flight becomes a failure), ``worker_exit`` hooks.
+Teardown: unregister (a job still in flight becomes a failure), ``worker_exit`` hooks. Running
+one reserved job (decode, perform, fork and wait) is ``performing.JobProcessing``, mixed in.
 
 Round trips: the previous job's ``done_working`` rides in the same trip as the next reserve,
 and the reserve marks ``worker:<id>`` server-side (see ``store.reserve``): one round trip per
@@ -13,7 +14,6 @@ job where Ruby spends five or six, with the same keys and values.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import logging
 import os
@@ -25,24 +25,19 @@ from typing import Any
 from .. import tracing
 from ..client import Resque
 from ..config.worker import WorkerSettings
-from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
 from ..failure import FailureBackend, build_backend
-from ..jobs import is_coroutine_performer, run_failure_hooks
 from ..plugins import context as plugin_context
-from ..plugins import loner
-from ..protocol import Job, decode_job, format_worker_id
-from ..protocol.failure import UNREADABLE_CLASS
+from ..protocol import format_worker_id
 from ..protocol.keys import worker_key
 from ..reporting import build_reporters
 from ..store.reserve import REDIS_UNAVAILABLE, Popped, WorkingOnPrefixes
 from . import aio, child, signals
-from .app import find_performer
 from .failures import FailureReporter
 from .hooks import WorkerHooks
-from .jobrun import job_timeout, run_perform, timeout_on_term
-from .logs import JobContext, job_id, worker_logger
+from .logs import JobContext, worker_logger
+from .performing import JobProcessing
 from .procline import PAUSED as PAUSED_TITLE
-from .procline import Procline, forked, processing, waiting
+from .procline import Procline, waiting
 from .pruning import prune_dead_workers
 from .queues import QueueSpec
 from .registry import Heartbeat, register, unregister_worker
@@ -52,7 +47,7 @@ BLOCKING_SLICE = 1.0
 at, between slices."""
 
 
-class Worker:
+class Worker(JobProcessing):
     """One Resque worker process. ``performers`` maps Ruby class names to performers."""
 
     def __init__(
@@ -362,165 +357,6 @@ class Worker:
                 return
             if self.waker.wait(min(left, self.heartbeat.seconds_left())):
                 self.act_on_intents()
-
-    # one job
-    def process(self, popped: Popped) -> bool:
-        """Run one popped job; ``False`` when it was pushed back instead (unknown class)."""
-        self.current = popped
-        try:
-            job = decode_job(popped.raw, popped.queue)
-        except DecodeError as exc:
-            self.last_state = "working"
-            self.reporter.unreadable(popped.raw, popped.queue, exc)
-            self.pending_done = True
-            return True
-        performer = find_performer(self.performers, job.class_name)
-        if performer is None:
-            return self.unknown_class(job)
-        self.last_state = "working"
-        self._pushed_back.clear()
-        loner.taken(self.resque, job.queue, performer, job.payload)
-        self.procline.set(processing(job.queue, int(time.time()), job.class_name))
-        self.log_context.start(job.queue, job.class_name, job_id(job.payload))
-        self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
-        try:
-            if self.settings.fork_per_job:
-                self.perform_with_fork(job, performer)
-            else:
-                self.intents.in_process_job = True
-                try:
-                    self.perform(job, performer, in_child=False)
-                finally:
-                    self.intents.in_process_job = False
-        finally:
-            self.log_context.clear()
-        self.pending_done = True
-        return True
-
-    def unknown_class(self, job: Job) -> bool:
-        """No performer: push the job back (``RESQUE_UNKNOWN_CLASS=requeue``) or fail it with
-        Ruby's ``NameError "uninitialized constant <Class>"``.
-
-        A pushed-back job goes to the tail and the worker moves on; meeting the same bytes again
-        before running anything means only foreign jobs are left, which counts as an empty poll.
-        """
-        if self.settings.unknown_class == "requeue" and job.class_name != UNREADABLE_CLASS:
-            self.log.info(f"no performer for {job.class_name}; pushed back to {job.queue}")
-            self.source.push_back(job.queue, job.raw)
-            seen_before = job.raw in self._pushed_back
-            self._pushed_back.add(job.raw)
-            return not seen_before
-        self.last_state = "working"
-        self.reporter.job_failed(job, UnknownJobClass(job.class_name), backtrace=[])
-        self.pending_done = True
-        return True
-
-    def perform(self, job: Job, performer: Any, *, in_child: bool) -> None:
-        """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
-        failure record when anything raised (``on_failure`` hooks run once)."""
-        hooks_ran = False
-        started = time.monotonic()
-        try:
-            if in_child:
-                self.run_hook("after_fork", job)
-            hooks_ran = True  # from here on jobs.perform runs the failure hooks itself
-            timeout = None if in_child else self.in_process_timeout(performer, job)
-            with self.job_span(job, in_child):
-                run_perform(performer, job, self.aio, timeout)
-        except BaseException as exc:
-            reported: BaseException = exc
-            if not hooks_ran:
-                try:
-                    run_failure_hooks(performer, exc, job.args, self.aio.run)
-                except Exception as hook_exc:
-                    reported = hook_exc
-            self.log_context.finish(time.monotonic() - started, "failed")
-            self.reporter.job_failed(job, reported)
-        else:
-            self.log_context.finish(time.monotonic() - started, "done")
-            self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
-
-    @staticmethod
-    def job_span(job: Job, forked: bool) -> contextlib.AbstractContextManager[None]:
-        """The job's ``<queue> process`` span when tracing is on (``tracing.instrument``)."""
-        traced = tracing.active()
-        return contextlib.nullcontext() if traced is None else traced.process(job.queue, job.payload, forked)
-
-    def perform_with_fork(self, job: Job, performer: Any) -> None:
-        """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
-        ``DirtyExit`` failure when a signal ended the child."""
-        self.run_hook("before_fork", job)
-        limit = job_timeout(performer, self.settings.job_timeout)
-        deadline = None if limit is None else time.monotonic() + limit
-        # A USR1 (or TERM/INT) handled before this fork found no child to kill, as in Ruby: it
-        # must not kill this one.
-        self.intents.kill_child = False
-        pid = child.fork(
-            lambda: self.perform(job, performer, in_child=True),
-            term_child=self.settings.term_child,
-            run_at_exit_hooks=self.settings.run_at_exit_hooks,
-            on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),
-        )
-        self.child_pid = pid
-        self.procline.set(forked(pid, int(time.time())))
-        try:
-            exited, timed_out = self.wait_for_child(pid, deadline)
-        finally:
-            self.child_pid = None
-        if exited.signaled:
-            exc: BaseException = DirtyExit(f"Child process received unhandled signal {exited.describe()}")
-            if timed_out and limit is not None:
-                exc = JobTimeout(job.class_name, limit, f"; the child was ended: {exited.describe()}")
-            try:
-                run_failure_hooks(performer, exc, job.args, self.aio.run)
-            except Exception as hook_exc:
-                self.log.error(str(hook_exc))
-            self.reporter.save(job.payload, job.queue, exc, backtrace=[])
-
-    def wait_for_child(self, pid: int, deadline: float | None = None) -> tuple[child.ChildExit, bool]:
-        """The parent's wait loop: reap, act on signals, heartbeat; no threads. Past
-        ``deadline`` (the job's timeout) the child is ended as ``TERM_CHILD`` ends it: TERM,
-        then KILL after ``RESQUE_TERM_TIMEOUT``. Returns the exit and whether it timed out."""
-        assert self.waker is not None
-        timed_out = False
-        while True:
-            done = child.reap(pid)
-            if done is None:
-                done = self.act_on_intents()
-            if done is not None:
-                return done, timed_out
-            wait = self.heartbeat.seconds_left()
-            if deadline is not None and not timed_out:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    timed_out = True
-                    self.log.error(f"child {pid} ran past its job's timeout: TERM, then KILL")
-                    done = child.terminate(
-                        pid, self.waker, pre_shutdown_timeout=0.0, term_timeout=self.settings.term_timeout
-                    )
-                    if done is not None:
-                        return done, timed_out
-                    continue
-                wait = min(wait, left)
-            self.maybe_heartbeat()
-            self.waker.wait(wait)
-
-    def in_process_timeout(self, performer: Any, job: Job) -> float | None:
-        """The timeout of a job run in this process: coroutines are cancelled at it; a plain
-        function cannot be interrupted without a fork (said once per class)."""
-        limit = job_timeout(performer, self.settings.job_timeout)
-        if (
-            limit is not None
-            and not is_coroutine_performer(performer)
-            and job.class_name not in self._untimed
-        ):
-            self._untimed.add(job.class_name)
-            self.log.error(
-                f"{job.class_name}: its {limit:g} s timeout is not enforced in this process "
-                "(FORK_PER_JOB=false): a blocking plain function cannot be interrupted without a "
-                "fork; only async def jobs are cancelled at their timeout"
-            )
-        return limit
 
     def state_change(self) -> None:
         """``Worker#state_change`` at an empty poll: ``queue_empty`` when working turned idle."""

@@ -1,0 +1,219 @@
+"""Running one reserved job (``Worker#process``, ``#perform``, ``#perform_with_fork``), mixed
+into ``Worker``: decode it (an unreadable one becomes a failure with its bytes), find its
+performer (an unknown class is pushed back or failed with Ruby's ``NameError``), run it in a
+forked child or in this process, and record what failed. The parent's wait for a child reaps,
+acts on signals, heartbeats and ends a child past its job's timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .. import tracing
+from ..client import Resque
+from ..config.worker import WorkerSettings
+from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
+from ..jobs import is_coroutine_performer, run_failure_hooks
+from ..plugins import loner
+from ..protocol import Job, decode_job
+from ..protocol.failure import UNREADABLE_CLASS
+from ..store.reserve import JobSource, Popped
+from . import child, signals
+from .aio import JobLoop
+from .app import find_performer
+from .failures import FailureReporter
+from .jobrun import job_timeout, run_perform, timeout_on_term
+from .logs import JobContext, job_id
+from .procline import Procline, forked, processing
+from .registry import Heartbeat
+
+
+class JobProcessing:
+    """The one-job half of ``Worker``; its state is the worker's (see ``Worker.__init__``)."""
+
+    resque: Resque
+    performers: Mapping[str, Any]
+    settings: WorkerSettings
+    log: logging.Logger
+    log_context: JobContext
+    reporter: FailureReporter
+    source: JobSource
+    procline: Procline
+    intents: signals.Intents
+    waker: signals.Waker | None
+    heartbeat: Heartbeat
+    aio: JobLoop
+    current: Popped | None
+    child_pid: int | None
+    last_state: str
+    pending_done: bool
+    _pushed_back: set[bytes]
+    _untimed: set[str]
+
+    if TYPE_CHECKING:  # provided by Worker
+
+        def run_hook(self, name: str, *args: Any) -> None: ...
+        def act_on_intents(self) -> child.ChildExit | None: ...
+        def maybe_heartbeat(self) -> None: ...
+
+    def process(self, popped: Popped) -> bool:
+        """Run one popped job; ``False`` when it was pushed back instead (unknown class)."""
+        self.current = popped
+        try:
+            job = decode_job(popped.raw, popped.queue)
+        except DecodeError as exc:
+            self.last_state = "working"
+            self.reporter.unreadable(popped.raw, popped.queue, exc)
+            self.pending_done = True
+            return True
+        performer = find_performer(self.performers, job.class_name)
+        if performer is None:
+            return self.unknown_class(job)
+        self.last_state = "working"
+        self._pushed_back.clear()
+        loner.taken(self.resque, job.queue, performer, job.payload)
+        self.procline.set(processing(job.queue, int(time.time()), job.class_name))
+        self.log_context.start(job.queue, job.class_name, job_id(job.payload))
+        self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+        try:
+            if self.settings.fork_per_job:
+                self.perform_with_fork(job, performer)
+            else:
+                self.intents.in_process_job = True
+                try:
+                    self.perform(job, performer, in_child=False)
+                finally:
+                    self.intents.in_process_job = False
+        finally:
+            self.log_context.clear()
+        self.pending_done = True
+        return True
+
+    def unknown_class(self, job: Job) -> bool:
+        """No performer: push the job back (``RESQUE_UNKNOWN_CLASS=requeue``) or fail it with
+        Ruby's ``NameError "uninitialized constant <Class>"``.
+
+        A pushed-back job goes to the tail and the worker moves on; meeting the same bytes again
+        before running anything means only foreign jobs are left, which counts as an empty poll.
+        """
+        if self.settings.unknown_class == "requeue" and job.class_name != UNREADABLE_CLASS:
+            self.log.info(f"no performer for {job.class_name}; pushed back to {job.queue}")
+            self.source.push_back(job.queue, job.raw)
+            seen_before = job.raw in self._pushed_back
+            self._pushed_back.add(job.raw)
+            return not seen_before
+        self.last_state = "working"
+        self.reporter.job_failed(job, UnknownJobClass(job.class_name), backtrace=[])
+        self.pending_done = True
+        return True
+
+    def perform(self, job: Job, performer: Any, *, in_child: bool) -> None:
+        """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
+        failure record when anything raised (``on_failure`` hooks run once)."""
+        hooks_ran = False
+        started = time.monotonic()
+        try:
+            if in_child:
+                self.run_hook("after_fork", job)
+            hooks_ran = True  # from here on jobs.perform runs the failure hooks itself
+            timeout = None if in_child else self.in_process_timeout(performer, job)
+            with self.job_span(job, in_child):
+                run_perform(performer, job, self.aio, timeout)
+        except BaseException as exc:
+            reported: BaseException = exc
+            if not hooks_ran:
+                try:
+                    run_failure_hooks(performer, exc, job.args, self.aio.run)
+                except Exception as hook_exc:
+                    reported = hook_exc
+            self.log_context.finish(time.monotonic() - started, "failed")
+            self.reporter.job_failed(job, reported)
+        else:
+            self.log_context.finish(time.monotonic() - started, "done")
+            self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+
+    @staticmethod
+    def job_span(job: Job, forked: bool) -> contextlib.AbstractContextManager[None]:
+        """The job's ``<queue> process`` span when tracing is on (``tracing.instrument``)."""
+        traced = tracing.active()
+        return contextlib.nullcontext() if traced is None else traced.process(job.queue, job.payload, forked)
+
+    def perform_with_fork(self, job: Job, performer: Any) -> None:
+        """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
+        ``DirtyExit`` failure when a signal ended the child."""
+        self.run_hook("before_fork", job)
+        limit = job_timeout(performer, self.settings.job_timeout)
+        deadline = None if limit is None else time.monotonic() + limit
+        # A USR1 (or TERM/INT) handled before this fork found no child to kill, as in Ruby: it
+        # must not kill this one.
+        self.intents.kill_child = False
+        pid = child.fork(
+            lambda: self.perform(job, performer, in_child=True),
+            term_child=self.settings.term_child,
+            run_at_exit_hooks=self.settings.run_at_exit_hooks,
+            on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),
+        )
+        self.child_pid = pid
+        self.procline.set(forked(pid, int(time.time())))
+        try:
+            exited, timed_out = self.wait_for_child(pid, deadline)
+        finally:
+            self.child_pid = None
+        if exited.signaled:
+            exc: BaseException = DirtyExit(f"Child process received unhandled signal {exited.describe()}")
+            if timed_out and limit is not None:
+                exc = JobTimeout(job.class_name, limit, f"; the child was ended: {exited.describe()}")
+            try:
+                run_failure_hooks(performer, exc, job.args, self.aio.run)
+            except Exception as hook_exc:
+                self.log.error(str(hook_exc))
+            self.reporter.save(job.payload, job.queue, exc, backtrace=[])
+
+    def wait_for_child(self, pid: int, deadline: float | None = None) -> tuple[child.ChildExit, bool]:
+        """The parent's wait loop: reap, act on signals, heartbeat; no threads. Past
+        ``deadline`` (the job's timeout) the child is ended as ``TERM_CHILD`` ends it: TERM,
+        then KILL after ``RESQUE_TERM_TIMEOUT``. Returns the exit and whether it timed out."""
+        assert self.waker is not None
+        timed_out = False
+        while True:
+            done = child.reap(pid)
+            if done is None:
+                done = self.act_on_intents()
+            if done is not None:
+                return done, timed_out
+            wait = self.heartbeat.seconds_left()
+            if deadline is not None and not timed_out:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    self.log.error(f"child {pid} ran past its job's timeout: TERM, then KILL")
+                    done = child.terminate(
+                        pid, self.waker, pre_shutdown_timeout=0.0, term_timeout=self.settings.term_timeout
+                    )
+                    if done is not None:
+                        return done, timed_out
+                    continue
+                wait = min(wait, left)
+            self.maybe_heartbeat()
+            self.waker.wait(wait)
+
+    def in_process_timeout(self, performer: Any, job: Job) -> float | None:
+        """The timeout of a job run in this process: coroutines are cancelled at it; a plain
+        function cannot be interrupted without a fork (said once per class)."""
+        limit = job_timeout(performer, self.settings.job_timeout)
+        if (
+            limit is not None
+            and not is_coroutine_performer(performer)
+            and job.class_name not in self._untimed
+        ):
+            self._untimed.add(job.class_name)
+            self.log.error(
+                f"{job.class_name}: its {limit:g} s timeout is not enforced in this process "
+                "(FORK_PER_JOB=false): a blocking plain function cannot be interrupted without a "
+                "fork; only async def jobs are cancelled at their timeout"
+            )
+        return limit
