@@ -47,12 +47,12 @@ test-compat: system-check-redis  ## the store and worker tests again with the ol
 	$(COMPAT_VENV)/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS)
 
 lint: $(ENV_DEV)
-	$(PYTHON) -m ruff check resque_compat tests conformance bench chaos
-	$(PYTHON) -m ruff format --check resque_compat tests conformance bench chaos
+	$(PYTHON) -m ruff check resque_compat tests conformance bench chaos demo
+	$(PYTHON) -m ruff format --check resque_compat tests conformance bench chaos demo
 
 format: $(ENV_DEV)
-	$(PYTHON) -m ruff format resque_compat tests conformance bench chaos
-	$(PYTHON) -m ruff check --fix resque_compat tests conformance bench chaos
+	$(PYTHON) -m ruff format resque_compat tests conformance bench chaos demo
+	$(PYTHON) -m ruff check --fix resque_compat tests conformance bench chaos demo
 
 typecheck: $(ENV_DEV)
 	$(PYTHON) -m mypy
@@ -76,7 +76,7 @@ dist: $(ENV_DEV)  ## the sdist and the wheel in dist/ (tests/test_wheel.py insta
 	$(PYTHON) -m build --outdir dist
 
 demo: $(ENV_DEMO)  ## Redis, sample jobs, a Python worker and the dashboard; ctrl-c stops all of it
-	$(PYTHON) -m resque_compat.demo
+	$(PYTHON) -m demo
 
 # -- the project environment ---------------------------------------------------------------------
 # $(VENV)/.installed-<extras> records that the package with those extras is installed; it is

@@ -137,7 +137,6 @@ LAYERS = {
     "cli/": 4,
     "web/": 4,
     "console.py": 4,
-    "demo.py": 4,
 }
 LIBRARY = 3  # everything else: the client, jobs, failure backends, config, runtime, admin, migrate
 

