@@ -18,6 +18,7 @@ raises ``TermException`` inside the job running in this process.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import select
 import signal
@@ -146,18 +147,18 @@ def in_child(term_child: bool, on_term: Callable[[], bool] | None = None) -> Non
     raises into the job.
     """
     signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGCONT, signal.SIG_DFL)
+    _set_handler(signal.SIGCHLD, _DEFAULT)
+    _set_handler(signal.SIGCONT, _DEFAULT)
     if term_child:
         for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-            signal.signal(signum, signal.SIG_DFL)
+            _set_handler(signum, _DEFAULT)
     else:
         # A no-op handler rather than SIG_IGN: ignored dispositions would survive into programs
         # the job executes; handlers are reset by exec.
         for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-            signal.signal(signum, _ignore)
+            _set_handler(signum, _ignore)
     if on_term is None:
-        signal.signal(signal.SIGTERM, _raise_term if term_child else _ignore)
+        _set_handler(signal.SIGTERM, _raise_term if term_child else _ignore)
         return
     ask: Callable[[], bool] = on_term
 
@@ -165,14 +166,23 @@ def in_child(term_child: bool, on_term: Callable[[], bool] | None = None) -> Non
         try:
             handled = ask()
         except BaseException:
-            signal.signal(signal.SIGTERM, _ignore)
+            _set_handler(signal.SIGTERM, _ignore)
             raise
         if handled:
-            signal.signal(signal.SIGTERM, _ignore)
+            _set_handler(signal.SIGTERM, _ignore)
         elif term_child:
             _raise_term(signum, frame)
 
-    signal.signal(signal.SIGTERM, on_sigterm)
+    _set_handler(signal.SIGTERM, on_sigterm)
+
+
+_c_signal = importlib.import_module("_signal")
+_set_handler: Callable[[int, Any], Any] = _c_signal.signal
+_DEFAULT: int = _c_signal.SIG_DFL  # the C function takes its own SIG_DFL, not the enum member
+"""The C ``signal.signal``. The ``signal`` module's wrapper turns the previous handler back into
+an enum, and for a Python handler (the worker's) that attempt fails with a ``ValueError`` whose
+message holds the ``repr`` of the handler's ``Intents``. Seven of those in every forked child
+were about 200 of its 460 page faults and 30% of its CPU (docs/performance.md)."""
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:
@@ -180,5 +190,5 @@ def _ignore(signum: int, frame: FrameType | None) -> None:
 
 
 def _raise_term(signum: int, frame: FrameType | None) -> None:
-    signal.signal(signal.SIGTERM, _ignore)
+    _set_handler(signal.SIGTERM, _ignore)
     raise TermException("SIGTERM")
