@@ -233,15 +233,16 @@ class Monitor:
         if not self.file.readline().startswith(b"+OK"):
             raise RuntimeError("MONITOR refused")
         self.sent = self.scripted = 0
+        self.marker = f"bench-monitor-stop-{uuid.uuid4().hex}".encode()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self) -> None:
         for line in self.file:
-            if line == b"+STOP\r\n":
-                return
             _, _, rest = line.partition(b"] ")
             name = rest.split(b" ", 1)[0].strip(b'"').lower()
+            if name == b"echo" and self.marker in rest:
+                return
             if name in HARNESS:
                 continue
             if b" lua] " in line:
@@ -250,11 +251,14 @@ class Monitor:
                 self.sent += 1
 
     def stop(self, port: int) -> tuple[int, int]:
-        # A marker through the monitored server: every line before it has been counted.
-        redis.Redis(port=port).echo("+STOP")
+        # A marker through the monitored server: every line before it has been counted. MONITOR
+        # shows it as a command line (``... "echo" "<marker>"``), never as the reply.
+        redis.Redis(port=port).echo(self.marker)
         self.thread.join(timeout=30)
+        if self.thread.is_alive():
+            raise RuntimeError("MONITOR did not show the stop marker within 30 s")
         self.sock.close()
-        return self.sent - 1, self.scripted  # less the ECHO marker itself
+        return self.sent, self.scripted
 
 
 def commands_per_job(jobs: int, side: str, what: str) -> Callable[[Context], dict[str, float]]:
