@@ -124,14 +124,18 @@ def _available(needs: str | None, reference: Any) -> str | None:
 
 
 def _wanted(opts: Any, name: str) -> bool:
-    return not opts.only or opts.only in name
+    return not opts.only or any(text in name for text in opts.only)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per workload (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the job counts (default 1.0)")
-    parser.add_argument("--only", help="run workloads whose name contains this text")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="run workloads whose name contains this text (repeat it for several; a ratio needs both rows)",
+    )
     parser.add_argument("--placement", choices=[*PLACEMENTS, "both"], default="both")
     parser.add_argument("--no-curves", action="store_true", help="skip the curves and the memory runs")
     parser.add_argument("--json", default="bench/results/latest.json", help="where to write the numbers")
