@@ -224,3 +224,79 @@ def test_the_client_never_climbs_into_the_worker_and_settings_never_build_client
         assert not {t for t in targets if t.startswith("runtime/")}, f"{name} imports runtime/"
     if name.startswith(BELOW_THE_CLIENT):
         assert "client.py" not in targets, f"{name} imports the client: build it with Resque.from_settings"
+
+
+# The client's store attributes: a library module is handed the DataStore (or the accessor and
+# the failure backend it needs) instead of reading them off a ``Resque``.
+STORE_ATTRIBUTES = {
+    "store",
+    "redis",
+    "worker_registry",
+    "queue_store",
+    "failed_store",
+    "stats",
+    "pauses",
+    "unique",
+    "statuses",
+    "retries",
+    "delayed_store",
+    "schedule_store",
+    "_failure_backend",
+}
+# Presentation builds the objects it shows, from a client: it may read the store off one.
+COMPOSITION_ROOTS = ("cli/", "web/", "console.py")
+# Library modules that still reach through a client for a store, and how often: the number may
+# only go down (hand the module a DataStore or an accessor instead); no other module may start.
+STILL_THROUGH_THE_CLIENT = {
+    "activejob/dispatch.py": 3,
+    "admin/__init__.py": 8,
+    "admin/classes.py": 2,
+    "admin/history.py": 2,
+    "admin/plugins.py": 7,
+    "admin/windows.py": 4,
+    "migrate/__init__.py": 1,  # access(resque): the thin convenience the tools' callers use
+    "migrate/doctor_plugins.py": 4,
+    "migrate/routing.py": 1,
+    "plugins/loner.py": 4,  # the plugins talk to "Resque", as Ruby's hooks do (plugins.context)
+    "plugins/pause.py": 3,
+    "plugins/retry.py": 6,
+    "plugins/retry_failure.py": 3,
+    "plugins/status.py": 7,
+    "runtime/pruning.py": 1,  # prune(resque, queues): the documented convenience
+    "runtime/registry.py": 2,  # Heartbeat and remove_worker, built from a client
+    "runtime/scheduler.py": 5,
+    "runtime/scheduler_main.py": 1,
+    "runtime/worker.py": 1,  # its DataStore, read once in the constructor
+}
+
+
+def store_reads_through_a_client(tree: ast.Module) -> list[int]:
+    """Lines reading ``resque.<store attribute>`` or ``self.resque.<store attribute>``."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in STORE_ATTRIBUTES
+        and (
+            (isinstance(node.value, ast.Name) and node.value.id == "resque")
+            or (isinstance(node.value, ast.Attribute) and node.value.attr == "resque")
+        )
+    ]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_no_library_module_newly_reaches_through_the_client_for_a_store(path: Path) -> None:
+    name = where(path)
+    if name == "client.py" or name.startswith(COMPOSITION_ROOTS):
+        return
+    lines = store_reads_through_a_client(ast.parse(path.read_text(encoding="utf-8")))
+    allowed = STILL_THROUGH_THE_CLIENT.get(name, 0)
+    assert len(lines) <= allowed, (
+        f"{name} reads a store off a Resque client at lines {lines} ({allowed} allowed): take the "
+        "DataStore (or the accessor and failure backend needed) as an argument instead"
+    )
+
+
+def test_the_store_rule_sees_a_store_read_through_a_client() -> None:
+    tree = ast.parse("def f(resque, self):\n    resque.store.queues\n    self.resque.worker_registry\n")
+    assert sorted(store_reads_through_a_client(tree)) == [2, 3]

@@ -158,7 +158,11 @@ def alive(ctx: click.Context, max_age: float, host: str | None) -> None:
     probe for a container whose worker heartbeats every RESQUE_HEARTBEAT_INTERVAL)."""
     resque = connect(ctx)
     prefix = f"{host or socket.gethostname()}:"
-    fresh = {w: age for w, age in heartbeat_ages(resque).items() if w.startswith(prefix) and age < max_age}
+    fresh = {
+        w: age
+        for w, age in heartbeat_ages(resque.worker_registry).items()
+        if w.startswith(prefix) and age < max_age
+    }
     for worker_id, age in sorted(fresh.items()):
         click.echo(f"** {worker_id} heartbeat {age} s ago")
     if not fresh:

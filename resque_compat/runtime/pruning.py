@@ -29,6 +29,7 @@ from ..errors import PruneDeadWorkerDirtyExit, TimeFormatError
 from ..protocol.records import payload_class
 from ..protocol.times import from_redis_time, parse_time
 from ..protocol.worker_id import format_worker_id, ruby_split
+from ..store.workers import WorkerRegistry
 from .failures import FailureReporter
 from .registry import in_flight, unregister_worker
 
@@ -72,13 +73,13 @@ def _proc_lines() -> list[str] | None:
     return lines
 
 
-def heartbeat_ages(resque: Resque) -> dict[str, int]:
+def heartbeat_ages(workers: WorkerRegistry) -> dict[str, int]:
     """Whole seconds since each worker's heartbeat, by Redis' clock (as Ruby counts them).
 
     A heartbeat Ruby's ``Time.parse`` could not read crashes a Ruby pruner; here it is skipped.
     """
-    beats = resque.worker_registry.all_heartbeats()
-    now = from_redis_time(*resque.worker_registry.server_time())
+    beats = workers.all_heartbeats()
+    now = from_redis_time(*workers.server_time())
     ages = {}
     for worker_id, value in beats.items():
         try:
@@ -88,13 +89,13 @@ def heartbeat_ages(resque: Resque) -> dict[str, int]:
     return ages
 
 
-def expired_heartbeats(resque: Resque, prune_interval: float) -> list[str]:
+def expired_heartbeats(workers: WorkerRegistry, prune_interval: float) -> list[str]:
     """``Worker.all_workers_with_expired_heartbeats``: ids whose heartbeat is too old."""
-    return [worker_id for worker_id, age in heartbeat_ages(resque).items() if age > prune_interval]
+    return [worker_id for worker_id, age in heartbeat_ages(workers).items() if age > prune_interval]
 
 
 def prune_dead_workers(
-    resque: Resque,
+    workers: WorkerRegistry,
     reporter: FailureReporter,
     performers: Mapping[str, Any],
     *,
@@ -106,19 +107,19 @@ def prune_dead_workers(
     log: Callable[[str], None],
 ) -> list[str] | None:
     """Prune as Ruby does; returns the ids pruned, ``None`` if another pruner holds the lock."""
-    if not resque.worker_registry.acquire_pruning_lock(worker_id, max(1, int(heartbeat_interval))):
+    if not workers.acquire_pruning_lock(worker_id, max(1, int(heartbeat_interval))):
         return None
-    all_workers = resque.worker_registry.worker_ids()
+    all_workers = workers.worker_ids()
     known = worker_pids()
     if known is None:
         log("Cannot list processes (no ps, no /proc): not pruning same-host workers by pid")
-    expired = expired_heartbeats(resque, prune_interval)
+    expired = expired_heartbeats(workers, prune_interval)
     pruned = []
     for dead in expired:
         log(f"Pruning dead worker: {dead}")
-        working = in_flight(resque, dead)
+        working = in_flight(workers, dead)
         exc = PruneDeadWorkerDirtyExit(dead, payload_class(working.get("payload")) if working else None)
-        unregister_worker(resque, reporter, performers, dead, exc, log)
+        unregister_worker(workers, reporter, performers, dead, exc, log)
         pruned.append(dead)
     own_queues = [q for q in queue_entries if not q.startswith("!")]
     for other in all_workers:
@@ -132,7 +133,7 @@ def prune_dead_workers(
         if host != hostname or known is None or pid in known:
             continue
         log(f"Pruning dead worker: {other}")
-        unregister_worker(resque, reporter, performers, other, None, log)
+        unregister_worker(workers, reporter, performers, other, None, log)
         pruned.append(other)
     return pruned
 
@@ -164,7 +165,7 @@ def prune(
     entries = tuple(queues)
     pruner = format_worker_id(host, os.getpid(), list(entries))
     return prune_dead_workers(
-        resque,
+        resque.worker_registry,
         FailureReporter(resque.failure, pruner, log),
         performers or {},
         worker_id=pruner,

@@ -22,26 +22,27 @@ from ..protocol import ruby_split, unreadable_payload
 from ..protocol.keys import worker_key
 from ..protocol.records import json_object, payload_args, payload_class
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
+from ..store.workers import WorkerRegistry
 from .failures import FailureReporter
 
 Log = Callable[[str], None]
 
 
-def heartbeat(resque: Resque, worker_id: str) -> None:
+def heartbeat(workers: WorkerRegistry, worker_id: str) -> None:
     """``Worker#heartbeat!``: ``TIME``, then ``HSET workers:heartbeat <id>`` with the server time
     rendered as ISO-8601 in this process's zone."""
-    seconds, micros = resque.worker_registry.server_time()
-    resque.worker_registry.heartbeat_now(worker_id, format_heartbeat(from_redis_time(seconds, micros)))
+    seconds, micros = workers.server_time()
+    workers.heartbeat_now(worker_id, format_heartbeat(from_redis_time(seconds, micros)))
 
 
-def register(resque: Resque, worker_id: str) -> None:
+def register(workers: WorkerRegistry, worker_id: str) -> None:
     """``Worker#register_worker``: ``SADD workers`` + ``SET worker:<id>:started``, pipelined."""
-    resque.worker_registry.register_worker(worker_id, format_started())
+    workers.register_worker(worker_id, format_started())
 
 
-def in_flight(resque: Resque, worker_id: str) -> dict[str, Any] | None:
+def in_flight(workers: WorkerRegistry, worker_id: str) -> dict[str, Any] | None:
     """``Worker#processing``: the decoded ``worker:<id>``, ``None`` when idle or unreadable."""
-    return json_object(resque.worker_registry.get_worker_payload(worker_id))
+    return json_object(workers.get_worker_payload(worker_id))
 
 
 def fail_in_flight(
@@ -65,7 +66,7 @@ def fail_in_flight(
 
 
 def unregister_worker(
-    resque: Resque,
+    workers: WorkerRegistry,
     reporter: FailureReporter,
     performers: Mapping[str, Any],
     worker_id: str,
@@ -77,7 +78,7 @@ def unregister_worker(
     A ``worker:<id>`` that cannot be read (Ruby's ``processing`` would raise) is not dropped:
     its record carries the raw value as an unreadable payload. When the record cannot be
     written (Redis full or gone) the keys stay, so a later pruner can record the job."""
-    raw = resque.worker_registry.get_worker_payload(worker_id)
+    raw = workers.get_worker_payload(worker_id)
     working = json_object(raw)
     exc = exception or DirtyExit("Job still being processed")
     saved = True
@@ -89,7 +90,7 @@ def unregister_worker(
     if not saved:
         log(f"the job of {worker_id} could not be recorded; its keys stay for a later prune")
         return
-    resque.worker_registry.unregister_worker(worker_id)
+    workers.unregister_worker(worker_id)
 
 
 class Heartbeat:
@@ -102,6 +103,7 @@ class Heartbeat:
 
     def __init__(self, resque: Resque, worker_id: str, interval: float, log: Log) -> None:
         self.resque = resque
+        self.workers = resque.worker_registry
         self.worker_id = worker_id
         self.interval = interval
         self.log = log
@@ -112,8 +114,8 @@ class Heartbeat:
 
     def start(self, threaded: bool) -> None:
         """``HDEL`` the old value, beat once, then every interval (thread or ``beat_if_due``)."""
-        self.resque.worker_registry.remove_heartbeat(self.worker_id)
-        heartbeat(self.resque, self.worker_id)  # the first beat: no history sample on the way up
+        self.workers.remove_heartbeat(self.worker_id)
+        heartbeat(self.workers, self.worker_id)  # the first beat: no history sample on the way up
         self.due = time.monotonic() + self.interval
         if threaded and (self._thread is None or not self._thread.is_alive()):
             self._stop.clear()
@@ -121,7 +123,7 @@ class Heartbeat:
             self._thread.start()
 
     def beat(self) -> None:
-        heartbeat(self.resque, self.worker_id)
+        heartbeat(self.workers, self.worker_id)
         self.due = time.monotonic() + self.interval
         self.sample_history()
 
@@ -153,7 +155,7 @@ class Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                heartbeat(self.resque, self.worker_id)
+                heartbeat(self.workers, self.worker_id)
             except Exception as exc:  # Redis away: try again next interval
                 self.log(f"heartbeat failed: {exc!r}")
                 continue
@@ -171,7 +173,7 @@ def remove_worker(resque: Resque, performers: Mapping[str, Any], worker_id: str,
     if not resque.worker_exists(worker_id):
         return False
     reporter = FailureReporter(resque.failure, worker_id, log)
-    unregister_worker(resque, reporter, performers, worker_id, None, log)
+    unregister_worker(resque.worker_registry, reporter, performers, worker_id, None, log)
     return True
 
 

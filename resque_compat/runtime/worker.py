@@ -62,6 +62,9 @@ class Worker(JobProcessing):
         logger: logging.Logger | None = None,
     ) -> None:
         self.resque = resque
+        store = resque.store  # the deployment's DataStore: the worker's one way to its keys
+        self.workers = store.workers
+        self.queue_names = store.queues.queue_names
         self.performers = performers
         self.settings = settings
         self.hooks = hooks or WorkerHooks()
@@ -76,10 +79,10 @@ class Worker(JobProcessing):
             backend,
             self.worker_id,
             self.log.error,
-            lambda: resque.worker_registry.increment_failed(self.worker_id),
+            lambda: self.workers.increment_failed(self.worker_id),
             build_reporters(settings.error_reporters),
         )
-        self.source = resque.store.job_source(self.worker_id)
+        self.source = store.job_source(self.worker_id)
         self.procline = Procline(settings.procline_prefix)
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
@@ -166,13 +169,13 @@ class Worker(JobProcessing):
 
     def join_fleet(self) -> None:
         """The Redis steps of ``startup``: heartbeat, pruning, ``before_first_fork``, registering."""
-        if self.resque.worker_registry.get_worker_payload(self.worker_id):
+        if self.workers.get_worker_payload(self.worker_id):
             # A worker with our id (same host and pid: a container's pid 1) died holding a job.
             self.log.error(f"{self.worker_id} was left holding a job; it becomes a failure")
             self.unregister()
         self.heartbeat.start(threaded=not self.settings.fork_per_job)
         prune_dead_workers(
-            self.resque,
+            self.workers,
             self.reporter,
             self.performers,
             worker_id=self.worker_id,
@@ -183,7 +186,7 @@ class Worker(JobProcessing):
             log=self.log.info,
         )
         self.run_hook("before_first_fork")
-        register(self.resque, self.worker_id)
+        register(self.workers, self.worker_id)
 
     def maybe_heartbeat(self) -> None:
         self.heartbeat.beat_if_due(REDIS_UNAVAILABLE)
@@ -204,7 +207,7 @@ class Worker(JobProcessing):
         """``Worker#unregister_worker``."""
         self.stop_background()
         unregister_worker(
-            self.resque, self.reporter, self.performers, self.worker_id, exception, self.log.error
+            self.workers, self.reporter, self.performers, self.worker_id, exception, self.log.error
         )
 
     def crash(self, exc: BaseException) -> None:
@@ -275,7 +278,7 @@ class Worker(JobProcessing):
     # reserving
     def resolve_queues(self) -> list[str]:
         """``Worker#queues``: re-read ``queues`` for a dynamic spec on every reserve."""
-        names = self.resque.queue_store.queue_names() if self.spec.dynamic else ()
+        names = self.queue_names() if self.spec.dynamic else ()
         self.queues = self.spec.resolve(names)
         return self.queues
 
@@ -328,7 +331,7 @@ class Worker(JobProcessing):
         """Our id left ``workers`` while we run (Redis restarted empty, or an operator removed
         us): register and heartbeat again so Ruby's tools keep seeing a live worker."""
         self.log.error(f"{self.worker_id} was no longer registered; registering again")
-        register(self.resque, self.worker_id)
+        register(self.workers, self.worker_id)
         self.heartbeat.beat()
 
     def idle(self, interval: float) -> None:
