@@ -233,3 +233,67 @@ def test_connections_killed_mid_batch_lose_and_duplicate_no_job(redis_url: str, 
     assert sorted(moved) == list(range(total)), f"{len(moved)} moved, {len(set(moved))} distinct"
     assert resque.keys_in_namespace() == ["queue:q", "queues"]
     assert killed > 0 and errors > 0
+
+
+def test_a_node_resque_scheduler_s_lock_keeps_this_one_standing_by_and_its_items_move_after(
+    resque: Resque, schedulers: Schedulers, redis_client: redis.Redis
+) -> None:
+    node_key = f"{resque.namespace}:resque_scheduler_leader_lock"  # node-resque 7+: one prefix
+    ours = f"{resque.namespace}:{resque.namespace}:resque_scheduler_master_lock"
+    redis_client.set(node_key, "node-host:4242", ex=60)
+    # node-resque's own layout: class, queue, args
+    resque.delayed_push(int(time.time()) - 1, {"class": "Node", "queue": "q", "args": [1]})
+    schedulers.start()
+    assert until(resque, lambda: "node-host:4242" in schedulers.log(0))
+    assert "standing by" in schedulers.log(0)
+    assert redis_client.get(ours) is None
+    assert resque.count_all_scheduled_jobs() == 1
+    redis_client.delete(node_key)
+    assert pop(resque, "q") == {"class": "Node", "args": [1]}
+    assert redis_client.get(ours) is not None
+    # a node-resque before 7.0 (its master lock with one prefix) starting beside a master
+    redis_client.set(f"{resque.namespace}:resque_scheduler_master_lock", "old-node:7", ex=60)
+    assert until(resque, lambda: redis_client.get(ours) is None)
+    resque.delayed_push(int(time.time()) - 1, {"class": "Node", "queue": "q", "args": [2]})
+    assert pop(resque, "q", timeout=1.5) is None
+    assert "old-node:7" in schedulers.log(0)
+
+
+def test_pidfile_holds_the_scheduler_s_pid_while_it_runs_and_is_removed_on_term(
+    resque: Resque, schedulers: Schedulers, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "run" / "scheduler.pid"
+    pidfile.parent.mkdir()
+    proc = schedulers.start(PIDFILE=str(pidfile))
+    resque.delayed_push(int(time.time()) - 1, {"class": "Job", "args": [1], "queue": "q"})
+    assert pop(resque, "q") == {"class": "Job", "args": [1]}  # running: the pid file is written
+    assert pidfile.read_text() == f"{proc.pid}\n"  # File.open(pidfile, 'w') { |f| f.puts pid }
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(WAIT) == 0
+    assert not pidfile.exists()  # Env#cleanup_pid_file
+
+
+def test_background_detaches_a_daemon_that_keeps_working_and_writes_its_own_pid(
+    resque: Resque, schedulers: Schedulers, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    pidfile, logfile = tmp_path / "scheduler.pid", tmp_path / "scheduler.log"
+    key = f"{resque.namespace}:{resque.namespace}:resque_scheduler_master_lock"
+    launcher = schedulers.start(BACKGROUND="1", PIDFILE=str(pidfile), LOGFILE=str(logfile))
+    assert launcher.wait(WAIT) == 0  # the command returns at once; the daemon carries on
+    daemon = 0
+    try:
+        assert until(resque, lambda: redis_client.get(key) is not None)
+        daemon = int(pidfile.read_text())
+        assert daemon != launcher.pid
+        assert redis_client.get(key) == lock_value(daemon).encode()  # the daemon is the master
+        assert os.getsid(daemon) != os.getsid(0)  # detached from the test's session
+        resque.delayed_push(int(time.time()) - 1, {"class": "Job", "args": ["bg"], "queue": "q"})
+        assert pop(resque, "q") == {"class": "Job", "args": ["bg"]}  # its Redis connection is its own
+        assert "Starting" in logfile.read_text()
+        assert schedulers.log(0) == ""  # nothing on the launcher's terminal
+        os.kill(daemon, signal.SIGTERM)
+        assert until(resque, lambda: redis_client.get(key) is None and not pidfile.exists())
+    finally:
+        if daemon:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(daemon, signal.SIGKILL)

@@ -46,6 +46,7 @@ SCHEDULES = "schedules"
 """The hash resque-scheduler before 5.0 kept every schedule in (read by migration tools only)."""
 SCHEDULES_CHANGED = "schedules_changed"
 MASTER_LOCK = "resque_scheduler_master_lock"
+NODE_LEADER_LOCK = "resque_scheduler_leader_lock"
 _DELAYED = "delayed:"
 _TIMESTAMPS = "timestamps:"
 
@@ -422,8 +423,18 @@ class Keys:
         return self.physical(f"{self.namespace}:{middle}{MASTER_LOCK}")
 
     def node_resque_scheduler_lock(self) -> str:
-        """node-resque's own master lock key (one prefix): ``resque:resque_scheduler_master_lock``."""
+        """node-resque's own master lock key before 7.0 (one prefix):
+        ``resque:resque_scheduler_master_lock``."""
         return self.physical(MASTER_LOCK)
+
+    def node_resque_leader_lock(self) -> str:
+        """node-resque's leader lock from 7.0 on (``Queue#leaderKey``, one prefix):
+        ``resque:resque_scheduler_leader_lock``."""
+        return self.physical(NODE_LEADER_LOCK)
+
+    def node_resque_locks(self) -> tuple[str, str]:
+        """Both keys a node-resque scheduler may hold (7.0 and later, then older)."""
+        return (self.node_resque_leader_lock(), self.node_resque_scheduler_lock())
 
 
 def _glob_escape(text: str) -> str:

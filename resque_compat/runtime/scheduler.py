@@ -33,7 +33,7 @@ from ..protocol.cron import ScheduleSyntaxError
 from ..protocol.schedule import Recurring, configured_env, env_matches, load_recurring
 from ..protocol.times import format_started
 from ..store import REDIS_UNAVAILABLE as INTERMITTENT
-from ..store import MasterLock, redis_supports_lua
+from ..store import MasterLock, foreign_holders, redis_supports_lua
 from .delayed_mover import DelayedMover
 from .scheduler_lock import lock_value
 
@@ -72,6 +72,7 @@ class Scheduler:
         self._reload = False
         self._print = False
         self._wake = threading.Event()
+        self._node: dict[str, bytes] = {}
 
     def _build_lock(self) -> MasterLock:
         key = self.resque.keys.scheduler_master_lock(self.settings.lock_prefix)
@@ -117,7 +118,10 @@ class Scheduler:
         try:
             while not self._shutdown:
                 try:
-                    self.am_master = self.lock.master(held=self.am_master)
+                    if self.node_resque_leads():
+                        self.am_master = False
+                    else:
+                        self.am_master = self.lock.master(held=self.am_master)
                     if self.am_master != was_master:
                         self.procline("Master scheduler" if self.am_master else "Child scheduler")
                         self.reload_schedule()
@@ -134,6 +138,27 @@ class Scheduler:
         finally:
             self.log.info("Exiting")
             self._release()
+
+    def node_resque_leads(self) -> bool:
+        """Whether a node-resque scheduler holds its own lock (``resque_scheduler_leader_lock``,
+        before 7.0 ``resque_scheduler_master_lock`` with one prefix), which resque-scheduler's
+        lock does not see. While one does, this scheduler stands by (a master lets its lock go)
+        so the two never both move delayed jobs; it says so once, and again when that changes."""
+        found = foreign_holders(self.resque.redis, self.resque.keys.node_resque_locks())
+        if found != self._node:
+            for key, value in found.items():
+                self.log.warning(
+                    "a node-resque scheduler (%s) holds %s: standing by while it leads",
+                    value.decode("utf-8", "replace"),
+                    key,
+                )
+            if not found:
+                self.log.info("no node-resque scheduler leads any more: asking for the master lock")
+            self._node = found
+        if found and self.am_master:
+            self._release()
+            self.procline("Child scheduler")
+        return bool(found)
 
     def poll_once(self) -> None:
         stats = self.mover.handle_delayed_items()

@@ -15,7 +15,7 @@ from .pause import PauseAccess
 from .queues import QueueAccess
 from .reserve import REDIS_UNAVAILABLE
 from .retry import RetryAccess
-from .schedules import MasterLock, ScheduleAccess, redis_supports_lua
+from .schedules import MasterLock, ScheduleAccess, foreign_holders, redis_supports_lua
 from .stats import StatsAccess
 from .status import StatusAccess
 from .unique import UniqueAccess
@@ -46,6 +46,7 @@ __all__ = [
     "Window",
     "WorkerRegistry",
     "connect",
+    "foreign_holders",
     "redis_supports_lua",
     "refuse_cluster",
 ]

@@ -3,6 +3,8 @@ master lock (``SchedulingExtensions``, ``Locking``, ``Lock::Resilient``/``Lock::
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
 
 from ..protocol.keys import Keys
@@ -130,6 +132,14 @@ class MasterLock:
 
     def ttl(self) -> int:
         return int(self.client.ttl(self.key))
+
+
+def foreign_holders(client: redis.Redis, keys: tuple[str, ...]) -> dict[str, bytes]:
+    """``MGET`` of other schedulers' lock keys (node-resque's): each key held, with its value."""
+    if not keys:
+        return {}
+    values = cast("list[bytes | None]", client.mget(keys))
+    return {k: v for k, v in zip(keys, values, strict=True) if v is not None}
 
 
 def redis_supports_lua(client: redis.Redis) -> bool:
