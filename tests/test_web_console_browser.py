@@ -121,7 +121,8 @@ PAGES = [
     "/overview", "/working", "/working/vm:101:high", "/queues", "/queues/high", "/queues/high/job/0",
     "/failed", "/failed?q=declined", "/failed/job/0", "/workers", "/workers/all", "/workers/vm",
     "/workers/vm:101:high", "/classes", "/history", "/history?range=week", "/stats/resque",
-    "/stats/redis", "/stats/keys", "/stats/keys/queue:high", "/delayed", "/schedule", "/nope",
+    "/stats/redis", "/stats/keys", "/stats/keys/queue:high", "/delayed", "/delayed/unmovable", "/schedule",
+    "/nope",
 ]  # fmt: skip
 
 

@@ -117,3 +117,59 @@ def test_a_browser_queues_a_delayed_job_now_from_the_delayed_tab(
     finally:
         context.close()
         dash.stop()
+
+
+UNMOVABLE_ITEMS = [b"not json \xff\xfe", b'{"args":[1]}', b'{"class":"NoQueue","args":[]}', XSS.encode()]
+
+
+def _seed_unmovable(resque: Resque) -> None:
+    resque.redis.rpush(resque.keys.scheduler_unmovable(), *UNMOVABLE_ITEMS)
+
+
+def test_the_items_the_scheduler_could_not_enqueue_are_shown_raw_with_why(
+    client: TestClient, resque: Resque
+) -> None:
+    import base64
+
+    assert 'href="/delayed/unmovable"' not in client.get("/delayed").text
+    _seed_unmovable(resque)
+    assert 'href="/delayed/unmovable"' in client.get("/delayed").text
+    page = client.get("/delayed/unmovable")
+    assert page.status_code == 200
+    assert "not json \\xff\\xfe" in page.text and "(not UTF-8)" in page.text
+    assert "no queue" in page.text and XSS not in page.text
+    api = client.get("/api/delayed/unmovable?count=3").json()
+    assert api["total"] == 4 and len(api["items"]) == 3
+    assert [base64.b64decode(i["raw_base64"]) for i in api["items"]] == UNMOVABLE_ITEMS[:3]
+    assert [i["bytes"] for i in api["items"]] == [len(r) for r in UNMOVABLE_ITEMS[:3]]
+    assert api["items"][1]["reason"] and api["items"][2]["reason"].startswith("no queue")
+    # reading changes nothing: the raw bytes stay on the list
+    assert resque.delayed_store.unmovable(0, 10) == UNMOVABLE_ITEMS
+
+
+@pytest.mark.browser
+def test_a_browser_follows_the_delayed_tab_to_the_items_kept_raw(
+    browser: Any,  # noqa: F811
+    redis_url: str,
+    namespace: str,
+    resque: Resque,
+) -> None:
+    _seed_unmovable(resque)
+    dash = Dashboard(redis_url, namespace)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(dash.url("/delayed"))
+        page.get_by_role("link", name="4 item(s) the scheduler could not enqueue").click()
+        page.wait_for_selector("table.delayed-unmovable")
+        rows = page.locator("table.delayed-unmovable tbody tr")
+        assert rows.count() == 4
+        assert "not json \\xff\\xfe" in rows.nth(0).inner_text()
+        assert rows.nth(3).locator("code").inner_text() == XSS
+        assert page.evaluate("window.__pwned") is None
+        assert errors == []
+    finally:
+        context.close()
+        dash.stop()

@@ -1,5 +1,6 @@
 """The Delayed and Schedule tabs at resque-scheduler's own routes (``/delayed``,
-``/delayed/<timestamp>``, ``/schedule``), their POST actions (CSRF-checked like every other) and
+``/delayed/<timestamp>``, ``/schedule``; ours: ``/delayed/unmovable``, the items the scheduler
+kept raw), their POST actions (CSRF-checked like every other) and
 their JSON (``/api/delayed``, ``/api/schedule``).
 
 Every page reads a window: a page of ``delayed_queue_schedule`` (``ZRANGE``) with one pipelined
@@ -10,6 +11,7 @@ whole zset.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +23,7 @@ from ..admin import Admin
 from ..errors import DecodeError
 from ..protocol.cron import ScheduleSyntaxError
 from ..protocol.delayed import decode_delayed_item
+from ..protocol.keys import UNMOVABLE
 from ..protocol.schedule import load_recurring
 from .actions import Actions, Done, _plural
 from .params import int_param
@@ -52,6 +55,28 @@ def _item(raw: bytes) -> dict[str, Any]:
     }
 
 
+def _unmovable(raw: bytes) -> dict[str, Any]:
+    """An item the scheduler kept raw: its bytes (exactly, in base64, and as text with any byte
+    that is not UTF-8 shown as ``\\xNN``) and why it could not become a job."""
+    try:
+        item = decode_delayed_item(raw)
+        reason = "" if item.queue else "no queue: the item names none and no class gives one"
+    except DecodeError as exc:
+        reason = exc.reason
+    try:
+        raw.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    return {
+        "text": raw.decode("utf-8", "backslashreplace"),
+        "raw_base64": base64.b64encode(raw).decode("ascii"),
+        "bytes": len(raw),
+        "utf8": utf8,
+        "reason": reason,
+    }
+
+
 class SchedulerTabs:
     """Pages, actions and JSON of the two tabs."""
 
@@ -78,6 +103,18 @@ class SchedulerTabs:
             "per_page": count,
             "total": store.timestamp_size(ts),
             "items": [_item(raw) for raw in raws],
+        }
+
+    def unmovable(self, start: int, count: int) -> dict[str, Any]:
+        """A window of the items the scheduler could not enqueue (``LRANGE``), raw."""
+        store = self.resque.delayed_store
+        raws = store.unmovable(max(0, start), count)
+        return {
+            "key": UNMOVABLE,
+            "start": max(0, start),
+            "per_page": count,
+            "total": store.unmovable_size(),
+            "items": [_unmovable(raw) for raw in raws],
         }
 
     def search(self, class_name: str) -> list[dict[str, Any]]:
@@ -132,6 +169,10 @@ class SchedulerTabs:
         page = self.timestamp_items(ts, int_param(request, "start", 0), PER_PAGE)
         return self.r.page(request, "delayed_timestamp.html", "delayed", page=page)
 
+    def unmovable_page(self, request: Request) -> Response:
+        page = self.unmovable(int_param(request, "start", 0), PER_PAGE)
+        return self.r.page(request, "delayed_unmovable.html", "delayed", page=page)
+
     def schedule_page(self, request: Request) -> Response:
         return self.r.page(request, "schedule.html", "schedule", schedules=self.schedules())
 
@@ -144,6 +185,10 @@ class SchedulerTabs:
         ts = int(request.path_params["timestamp"])
         start, count = int_param(request, "start", 0), min(int_param(request, "count", PER_PAGE), 1000)
         return JSONResponse(self.timestamp_items(ts, start, count))
+
+    def api_unmovable(self, request: Request) -> Response:
+        start, count = int_param(request, "start", 0), min(int_param(request, "count", PER_PAGE), 1000)
+        return JSONResponse(self.unmovable(start, count))
 
     def api_schedule(self, request: Request) -> Response:
         return JSONResponse(self.schedules())
@@ -237,11 +282,13 @@ def scheduler_routes(tabs: SchedulerTabs) -> list[Any]:
         Route("/delayed/queue_now", tabs.queue_now, methods=post),
         Route("/delayed/cancel_now", tabs.cancel_now, methods=post),
         Route("/delayed/clear", tabs.clear, methods=post),
+        Route("/delayed/unmovable", tabs.unmovable_page, methods=get),
         Route("/delayed/{timestamp:int}", tabs.timestamp_page, methods=get),
         Route("/schedule", tabs.schedule_page, methods=get),
         Route("/schedule/requeue", tabs.schedule_requeue, methods=post),
         Route("/schedule/remove", tabs.schedule_remove, methods=post),
         Route("/api/delayed", tabs.api_delayed, methods=get),
+        Route("/api/delayed/unmovable", tabs.api_unmovable, methods=get),
         Route("/api/delayed/{timestamp:int}", tabs.api_timestamp, methods=get),
         Route("/api/schedule", tabs.api_schedule, methods=get),
     ]
