@@ -264,7 +264,7 @@ STILL_THROUGH_THE_CLIENT = {
     "plugins/status.py": 7,
     "runtime/pruning.py": 1,  # prune(resque, queues): the documented convenience
     "runtime/registry.py": 2,  # Heartbeat and remove_worker, built from a client
-    "runtime/scheduler.py": 5,
+    "runtime/scheduler.py": 4,
     "runtime/scheduler_main.py": 1,
     "runtime/worker.py": 1,  # its DataStore, read once in the constructor
 }

@@ -75,9 +75,11 @@ class Scheduler:
         self._node: dict[str, bytes] = {}
 
     def _build_lock(self) -> MasterLock:
-        key = self.resque.keys.scheduler_master_lock(self.settings.lock_prefix)
-        basic = not redis_supports_lua(self.resque.redis)
-        return MasterLock(self.resque.redis, key, lock_value(), self.settings.lock_timeout, basic=basic)
+        keys, client = self.resque.keys, self.resque.redis
+        self._node_keys = keys.node_resque_locks()
+        key = keys.scheduler_master_lock(self.settings.lock_prefix)
+        basic = not redis_supports_lua(client)
+        return MasterLock(client, key, lock_value(), self.settings.lock_timeout, basic=basic)
 
     # signals
     def install_signal_handlers(self) -> None:
@@ -144,7 +146,7 @@ class Scheduler:
         before 7.0 ``resque_scheduler_master_lock`` with one prefix), which resque-scheduler's
         lock does not see. While one does, this scheduler stands by (a master lets its lock go)
         so the two never both move delayed jobs; it says so once, and again when that changes."""
-        found = foreign_holders(self.resque.redis, self.resque.keys.node_resque_locks())
+        found = foreign_holders(self.lock.client, self._node_keys)
         if found != self._node:
             for key, value in found.items():
                 self.log.warning(
