@@ -56,6 +56,8 @@ class Row:
     leftover: int = 0
     garbage: int = 0
     garbage_recorded: int = 0
+    crashed: int = 0
+    """Readers (CLI commands, dashboard pages) that crashed on the scenario's keys."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +67,7 @@ class Row:
             and self.duplicated == 0
             and self.leftover == 0
             and self.garbage == self.garbage_recorded
+            and self.crashed == 0
         )
 
 
@@ -170,13 +173,14 @@ def table(rows: list[Row]) -> str:
         "dup",
         "garbage",
         "left procs",
+        "crashed",
     )
     lines = [head]
     for r in rows:
         garbage = f"{r.garbage_recorded}/{r.garbage}" if r.garbage else "-"
         lines.append(
             (r.scenario, str(r.trials), str(r.jobs), str(r.performed), str(r.failed), str(r.queued),
-             str(r.lost), str(r.duplicated), garbage, str(r.leftover))
+             str(r.lost), str(r.duplicated), garbage, str(r.leftover), str(r.crashed))
         )  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]

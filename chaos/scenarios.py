@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .cluster import NAMESPACE, Fleet, Server
 from .ledger import Ledger, Row
 from .proxy import Proxy
+from .readers import crashed_readers
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,9 @@ def garbage(scale: Scale, seed: int) -> Row:
 
 
 def garbage_keys(scale: Scale, seed: int) -> Row:
-    """Keys of the wrong type and bad values where a worker reads: QUEUE=* workers run the jobs."""
+    """Keys of the wrong type and bad values where a worker, the CLI or the dashboard reads:
+    QUEUE=* workers run the jobs, and every reading command and page answers, naming a key it
+    cannot read."""
     with run("garbage in every other key (QUEUE=*)", seed) as (r, row):
         c = r.ledger.client
         ns = NAMESPACE
@@ -295,6 +298,9 @@ def garbage_keys(scale: Scale, seed: int) -> Row:
         c.hset(f"{ns}:workers:heartbeat", mapping={"ghost:1:q1": "yesterday", "no-colons": "x"})
         c.rpush(f"{ns}:failed", b"<not a record>")
         c.set(f"{ns}:pruning_dead_workers_in_progress", "x", ex=1)
+        for key in ("delayed_queue_schedule", "failed_queues", "persistent_schedules", "_statuses"):
+            c.set(f"{ns}:{key}", "x")
+        c.hset(f"{ns}:resque-compat:history:10", "a", "b")
         r.fleet.start("*", FORK_PER_JOB="true")
         r.fleet.start("*", FORK_PER_JOB="false")
         r.registered(2)
@@ -304,6 +310,9 @@ def garbage_keys(scale: Scale, seed: int) -> Row:
         if len(r.fleet.alive()) != 2:
             row.notes.append("a QUEUE=* worker exited on garbage keys")
             row.leftover += 2 - len(r.fleet.alive())
+        crashed = crashed_readers(r.server.url, ns)
+        row.crashed += len(crashed)
+        row.notes += crashed
         for key in ("ahash", "astring", "aset"):
             c.srem(f"{ns}:queues", key)
             c.delete(f"{ns}:queue:{key}")

@@ -62,6 +62,26 @@ class InvalidPayload(DecodeError):
     """Valid JSON that is not a Resque job payload (not an object with a string ``class``)."""
 
 
+class RedisUnavailable(ResqueError):
+    """Redis cannot be reached or did not answer in time (a restart, a failover, a stall past
+    the socket timeout): redis-py's ``ConnectionError`` or ``TimeoutError`` as the store raises
+    it, the original kept as ``__cause__``. Whoever waits for Redis to come back catches this."""
+
+
+class UnreadableKey(ResqueError):
+    """A key holds another type than the one Resque keeps there (Redis' ``WRONGTYPE``): a
+    ``queues`` member naming a hash, ``workers`` written as a string. Nothing was read or changed;
+    ``key`` is the key's full name, ``actual`` the type Redis reports (``none`` if it went
+    away meanwhile), ``expected`` the type the command needs, when known."""
+
+    def __init__(self, key: str, actual: str, expected: str | None = None) -> None:
+        wanted = f" where Resque keeps a {expected}" if expected else ""
+        super().__init__(f"key {key!r} holds a {actual}{wanted}: it is unreadable and was left as it is")
+        self.key = key
+        self.actual = actual
+        self.expected = expected
+
+
 class RedisServerError(ResqueError, RuntimeError):
     """``testing.RedisServer``: ``redis-server`` is missing or did not come up."""
 

@@ -10,6 +10,7 @@ import importlib
 import click
 
 from ..config import Settings, parse_resque_web_redis
+from ..errors import RedisUnavailable, UnreadableKey
 
 COMMANDS = {
     **dict.fromkeys(("enqueue", "queues", "peek", "remove-queue", "destroy", "info", "failures"), "admin"),
@@ -35,6 +36,14 @@ class LazyGroup(click.Group):
         family = click.Group()
         importlib.import_module(f"{__name__}.{module}").register(family)
         return family.commands.get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Every command: a key of the wrong type or an unreachable Redis is one clear line and
+        exit status 1, never a traceback (nothing was read from or changed in that key)."""
+        try:
+            return super().invoke(ctx)
+        except (UnreadableKey, RedisUnavailable) as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -243,6 +243,29 @@ def worker_of_key(logical: str) -> str | None:
     return None
 
 
+_TYPES = {
+    QUEUES: "set", FAILED_QUEUES: "set", WORKERS: "set", HEARTBEATS: "hash", FAILED: "list",
+    DELAYED_QUEUE_SCHEDULE: "zset", DELAYED_LAST_ENQUEUED_AT: "hash", SCHEDULES: "hash",
+    PERSISTENT_SCHEDULES: "hash", SCHEDULES_CHANGED: "set", ROUTES: "hash", REMOVED: "list",
+    UNMOVABLE: "list", STATUSES: "zset",
+}  # fmt: skip
+_TYPED_PREFIXES = (
+    (_QUEUE, "list"), (_WORKER, "string"), (_STAT, "string"), (_DELAYED, "list"),
+    (_TIMESTAMPS, "set"), (HISTORY_PREFIX, "zset"),
+)  # fmt: skip
+
+
+def key_type(logical: str) -> str | None:
+    """The Redis type Resque (or the plugin owning it) keeps at a logical key, ``None`` when
+    the key is not one of the known families."""
+    found = _TYPES.get(logical)
+    if found is not None:
+        return found
+    if logical.endswith(_FAILED_SUFFIX):
+        return "list"
+    return next((t for prefix, t in _TYPED_PREFIXES if logical.startswith(prefix)), None)
+
+
 def sentinel(tool: str, token: str) -> bytes:
     """A one-off value a tool ``LSET``s in place of an entry before one ``LREM`` of it."""
     return f"{PROJECT_PREFIX}{tool}:{token}".encode()

@@ -362,7 +362,13 @@ class Worker(JobProcessing):
                 self.act_on_intents()
 
     def state_change(self) -> None:
-        """``Worker#state_change`` at an empty poll: ``queue_empty`` when working turned idle."""
+        """``Worker#state_change`` at an empty poll: ``queue_empty`` when working turned idle.
+
+        A hook that cannot reach Redis (a restart, a failover) is waited out as the reserve is:
+        the worker holds no job here, and Redis away for a moment must not end it."""
         if self.last_state != "idle":
             self.last_state = "idle"
-            self.run_hook("queue_empty")
+            try:
+                self.run_hook("queue_empty")
+            except REDIS_UNAVAILABLE as exc:
+                self.redis_lost(exc)

@@ -17,8 +17,9 @@ from urllib.parse import unquote, urlparse
 import redis
 from redis.sentinel import Sentinel
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RedisUnavailable
 from ..protocol import keys
+from .replies import is_wrong_type, unreadable_key
 
 DEFAULT_URL = "redis://localhost:6379/0"
 _TIMEOUTS: dict[str, Any] = {"socket_timeout": 30.0, "socket_connect_timeout": 5.0}
@@ -38,7 +39,7 @@ def connect(url: str = DEFAULT_URL, *, client_name: str | None = None, **options
     }
     parsed = urlparse(url)
     if parsed.scheme in ("redis", "rediss", "unix"):
-        return redis.Redis.from_url(url, **settings)
+        return StoreClient.from_url(url, **settings)
     if parsed.scheme == "redis+sentinel":
         return _sentinel(parsed.netloc, parsed.path, settings)
     if parsed.scheme in ("redis+cluster", "rediss+cluster"):
@@ -58,8 +59,74 @@ def _sentinel(netloc: str, path: str, settings: dict[str, Any]) -> redis.Redis:
         raise ConfigError("a Sentinel URL names its service: redis+sentinel://host:26379/mymaster")
     db = int(parts[1]) if len(parts) > 1 else 0
     sentinel = Sentinel(nodes, sentinel_kwargs={"password": password} if password else None)  # type: ignore[no-untyped-call]
-    master = sentinel.master_for(parts[0], db=db, password=password, **settings)  # type: ignore[no-untyped-call]
+    master = sentinel.master_for(  # type: ignore[no-untyped-call]
+        parts[0], redis_class=StoreClient, db=db, password=password, **settings
+    )
     return master  # type: ignore[no-any-return]
+
+
+UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError)
+"""redis-py's errors for a Redis that cannot be reached or did not answer in time."""
+
+
+def project_error(command: tuple[Any, ...], error: Exception, pool: redis.ConnectionPool) -> Exception:
+    """The project's error for what redis-py raised running ``command``: ``RedisUnavailable``
+    for a lost or silent Redis, ``UnreadableKey`` for a ``WRONGTYPE`` reply (naming the key and
+    its type, asked on another connection of ``pool``); anything else as it is."""
+    if isinstance(error, UNAVAILABLE):
+        return RedisUnavailable(f"Redis is unavailable: {type(error).__name__}: {error}")
+    if isinstance(error, redis.ResponseError) and is_wrong_type(error):
+        return unreadable_key(command, error, lambda names: _types(pool, names))
+    return error
+
+
+def _types(pool: redis.ConnectionPool, names: list[str]) -> list[str]:
+    probe = redis.Redis(connection_pool=pool)
+    pipe = probe.pipeline(transaction=False)
+    for name in names:
+        pipe.type(name)
+    return [t.decode() if isinstance(t, bytes) else str(t) for t in pipe.execute()]
+
+
+class StoreClient(redis.Redis):
+    """The client ``connect`` builds: redis-py's, with its errors raised as the project's
+    (``project_error``), for single commands, pipelines and scripts alike."""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except (redis.ResponseError, *UNAVAILABLE) as exc:
+            mapped = project_error(args, exc, self.connection_pool)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> StorePipeline:
+        return StorePipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+
+class StorePipeline(redis.client.Pipeline):
+    """A ``StoreClient``'s pipeline: the first error reply raised (or a lost connection) is the
+    project's error, naming the command that failed."""
+
+    _failed: tuple[Any, ...] = ()
+
+    def raise_first_error(self, commands: Any, response: Any) -> None:
+        for i, reply in enumerate(response):
+            if isinstance(reply, redis.ResponseError):
+                self._failed = tuple(commands[i][0])
+                break
+        super().raise_first_error(commands, response)  # type: ignore[no-untyped-call]
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        self._failed = ()
+        try:
+            return super().execute(raise_on_error)
+        except (redis.ResponseError, *UNAVAILABLE) as exc:
+            mapped = project_error(self._failed, exc, self.connection_pool)
+            if mapped is exc:
+                raise
+            raise mapped from exc
 
 
 def cluster_refusal() -> str:
@@ -144,13 +211,21 @@ class CommandSender:
             chunks = [packed] if packed is not None else conn.pack_commands(commands)
             conn.send_packed_command(chunks, check_health=False)
             got = [_read_reply(conn) for _ in range(replies)]
+        except UNAVAILABLE as exc:
+            conn.disconnect()
+            raise project_error((), exc, self.pool) from exc
         except BaseException:
             conn.disconnect()
             raise
         if raise_on_error:
-            for reply in got:
+            for i, reply in enumerate(got):
                 if isinstance(reply, redis.ResponseError):
-                    raise reply
+                    sent = commands if packed is None else unpack(packed)
+                    failed = sent[i] if i < len(sent) else ()
+                    mapped = project_error(tuple(failed), reply, self.pool)
+                    if mapped is reply:
+                        raise reply
+                    raise mapped from reply
         return got
 
 
@@ -173,6 +248,24 @@ def resp_head(count: int, *parts: bytes) -> bytes:
 
 def resp_bulk(part: bytes) -> bytes:
     return b"$%d\r\n%b\r\n" % (len(part), part)
+
+
+def unpack(packed: bytes) -> list[list[bytes]]:
+    """The commands in wire format ``packed`` (RESP arrays of bulk strings, as ``resp`` writes
+    them), read back to name the command an error reply answered."""
+    out: list[list[bytes]] = []
+    pos = 0
+    while pos < len(packed) and packed[pos : pos + 1] == b"*":
+        end = packed.index(b"\r\n", pos)
+        count, pos = int(packed[pos + 1 : end]), end + 2
+        parts = []
+        for _ in range(count):
+            end = packed.index(b"\r\n", pos)
+            size = int(packed[pos + 1 : end])
+            parts.append(packed[end + 2 : end + 2 + size])
+            pos = end + 2 + size + 2
+        out.append(parts)
+    return out
 
 
 def _read_reply(conn: Any) -> Any:

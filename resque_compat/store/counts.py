@@ -13,10 +13,13 @@ import redis
 from ..protocol.keys import Keys
 
 # KEYS: queues set, workers set. ARGV: queue key prefix, worker key prefix, ids to return.
+# A queue or worker key of the wrong type is named in the error (``replies.NAMED``).
 _COUNTS = """
 local pending, queues = 0, 0
 for _, q in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  pending = pending + redis.call('LLEN', ARGV[1] .. q)
+  local n = redis.pcall('LLEN', ARGV[1] .. q)
+  if type(n) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[1] .. q) end
+  pending = pending + n
   queues = queues + 1
 end
 local workers, working, ids = 0, 0, {}
@@ -24,7 +27,9 @@ local ordered = redis.call('SMEMBERS', KEYS[2])
 table.sort(ordered)
 for _, w in ipairs(ordered) do
   workers = workers + 1
-  if redis.call('STRLEN', ARGV[2] .. w) > 0 then
+  local size = redis.pcall('STRLEN', ARGV[2] .. w)
+  if type(size) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[2] .. w) end
+  if size > 0 then
     working = working + 1
     if #ids < tonumber(ARGV[3]) then ids[#ids + 1] = w end
   end

@@ -6,7 +6,11 @@ gives anything else) and raises ``TypeError`` on anything unexpected instead of 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from ..errors import UnreadableKey
+from ..protocol.keys import key_type
 
 
 def optional_bytes(reply: object) -> bytes | None:
@@ -63,3 +67,96 @@ def any_list(reply: object) -> list[Any]:
     if isinstance(reply, list):
         return reply
     raise TypeError(f"expected a list from Redis, got {type(reply).__name__}")
+
+
+# Error replies. Redis answers WRONGTYPE without naming the key; the edge names it (the first
+# key of the command whose type is not the one expected) and asks Redis for its actual type.
+
+_COMMAND_TYPES = {
+    **dict.fromkeys(
+        ("LLEN", "LPOP", "RPOP", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LRANGE", "LINDEX", "LREM", "LSET",
+         "LTRIM", "LINSERT", "LPOS", "LMOVE", "BLMOVE", "RPOPLPUSH", "BRPOPLPUSH", "BLPOP", "BRPOP"),
+        "list",
+    ),
+    **dict.fromkeys(
+        ("SADD", "SREM", "SMEMBERS", "SISMEMBER", "SMISMEMBER", "SCARD", "SMOVE", "SPOP",
+         "SRANDMEMBER", "SSCAN", "SINTER", "SUNION", "SDIFF"),
+        "set",
+    ),
+    **dict.fromkeys(
+        ("HGET", "HSET", "HSETNX", "HMSET", "HMGET", "HGETALL", "HDEL", "HLEN", "HEXISTS", "HKEYS",
+         "HVALS", "HINCRBY", "HINCRBYFLOAT", "HSCAN", "HSTRLEN"),
+        "hash",
+    ),
+    **dict.fromkeys(
+        ("ZADD", "ZREM", "ZRANGE", "ZRANGEBYSCORE", "ZREVRANGE", "ZREVRANGEBYSCORE", "ZCARD", "ZSCORE",
+         "ZCOUNT", "ZINCRBY", "ZRANK", "ZSCAN", "ZREMRANGEBYSCORE", "ZPOPMIN", "ZMSCORE"),
+        "zset",
+    ),
+    **dict.fromkeys(
+        ("GET", "GETSET", "GETDEL", "GETEX", "INCR", "INCRBY", "DECR", "DECRBY", "INCRBYFLOAT", "STRLEN",
+         "APPEND", "GETRANGE", "SETRANGE"),
+        "string",
+    ),
+}  # fmt: skip
+_SCRIPTS = ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO")
+NAMED = "WRONGTYPE at key "
+"""How a script of the store names the key of the wrong type it met (``redis.error_reply``)."""
+_PROBED = 8
+"""At most this many of a command's arguments are asked for their type."""
+
+
+def is_wrong_type(error: Exception) -> bool:
+    """Whether an error reply is Redis' ``WRONGTYPE`` (also inside a script or a pipeline)."""
+    return "WRONGTYPE" in str(error)
+
+
+def key_candidates(command: Sequence[object]) -> list[str]:
+    """The arguments of ``command`` that may name its keys: a script's ``KEYS``, any other
+    command's arguments after its name (the keys come first)."""
+    parts = [_text(p) for p in command]
+    if not parts:
+        return []
+    if parts[0].upper() in _SCRIPTS and len(parts) > 2 and parts[2].isdigit():
+        return parts[3 : 3 + int(parts[2])][:_PROBED]
+    return parts[1 : 1 + _PROBED]
+
+
+def expected_type(command: Sequence[object], physical_key: str) -> str | None:
+    """The type ``command`` needs at ``physical_key``: its command family's, or for a script
+    the type Resque keeps at that key (namespace unknown here: each ``:``-suffix is tried)."""
+    name = _text(command[0]).upper() if command else ""
+    found = None if name in _SCRIPTS else _COMMAND_TYPES.get(name)
+    if found is not None:
+        return found
+    suffixes = [physical_key] + [physical_key[i + 1 :] for i, ch in enumerate(physical_key) if ch == ":"]
+    return next((t for t in map(key_type, suffixes) if t is not None), None)
+
+
+def unreadable_key(
+    command: Sequence[object], error: Exception, types: Callable[[list[str]], list[str]]
+) -> UnreadableKey:
+    """The project error for a ``WRONGTYPE`` reply to ``command``: ``types`` asks Redis the
+    type of each candidate key (the one a script named, or ``key_candidates``). The first
+    candidate holding another type than expected is the one named; failing that, the first
+    that exists."""
+    named = str(error).partition(NAMED)[2]
+    candidates = [named] if named else key_candidates(command)
+    try:
+        actual = types(candidates) if candidates else []
+    except Exception:  # the key is still named, its type unknown
+        actual = ["value of another type"] * len(candidates)
+    existing = [(k, t) for k, t in zip(candidates, actual, strict=True) if t != "none"]
+    for key, kind in existing:
+        wanted = expected_type(command, key)
+        if wanted is not None and kind != wanted:
+            return UnreadableKey(key, kind, wanted)
+    if existing:
+        return UnreadableKey(existing[0][0], existing[0][1], expected_type(command, existing[0][0]))
+    return UnreadableKey(candidates[0] if candidates else "(unknown)", "value of another type")
+
+
+def _text(part: object) -> str:
+    if isinstance(part, bytes):
+        return part.decode("utf-8", "replace")
+    return str(part)

@@ -24,6 +24,7 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
+from ..errors import RedisUnavailable
 from ..protocol import Profile, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.records import held_payload, working_on_prefix
@@ -94,13 +95,15 @@ PAUSED = -1
 FOUND = -2
 
 REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    RedisUnavailable,
     redis.ConnectionError,
     redis.TimeoutError,
     redis.exceptions.OutOfMemoryError,
     redis.exceptions.ReadOnlyError,
 )
 """What a lost, restarting, full (``maxmemory``) or demoted Redis raises; the worker waits and
-tries again on these."""
+tries again on these. A client from ``connect`` raises ``RedisUnavailable`` for the first two;
+redis-py's own types stay for a client built elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -28,6 +28,8 @@ from ..admin.history import Sampler
 from ..client import Resque
 from ..config import Settings
 from ..config.web import WebSettings
+from ..errors import RedisUnavailable, UnreadableKey
+from ..protocol.keys import Keys
 from .actions import Actions
 from .api import Api
 from .history import History, SamplerThread
@@ -66,8 +68,40 @@ def create_app(
         routes=routes(admin, renderer),
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={404: not_found(renderer)},
+        exception_handlers={
+            404: not_found(renderer),
+            UnreadableKey: unreadable(renderer),
+            RedisUnavailable: unavailable,
+        },
     )
+
+
+def unreadable(renderer: Renderer) -> Any:
+    """A key of the wrong type (``UnreadableKey``) on any route: 409 naming the key and its
+    type, as a page, or as JSON under ``/api`` (plain text for ``/metrics`` and ``/stats.txt``)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UnreadableKey)
+        path = request.url.path[len(base_path(request)) :]
+        if path.startswith("/api/"):
+            body = {"error": str(exc), "key": exc.key, "type": exc.actual, "expected": exc.expected}
+            return JSONResponse(body, 409)
+        if path in ("/metrics", "/stats.txt"):
+            return PlainTextResponse(f"{exc}\n", 409)
+        keys = Keys(renderer.namespace)
+        logical = keys.strip(exc.key) if exc.key.startswith(keys.prefix) else ""
+        section = path.strip("/").split("/")[0].split(".")[0].capitalize()
+        return renderer.page(
+            request, "unreadable.html", section, status=409, polling=path.endswith(".poll"),
+            key=exc.key, actual=exc.actual, expected=exc.expected, logical=logical,
+        )  # fmt: skip
+
+    return handler
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """Redis away on any route: 503 with the reason, to be tried again."""
+    return PlainTextResponse(f"{exc}\n", 503, headers={"Retry-After": "5"})
 
 
 def not_found(renderer: Renderer) -> Any:

@@ -1,0 +1,189 @@
+"""Keys of the wrong type (a ``queues`` member naming a hash, ``workers`` written as a string...)
+on a real Redis: every reading CLI command and every GET route of the dashboard (listed from
+the app's own route table, so a new route is covered) names the key and its type instead of
+crashing, and nothing in Redis changes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import click
+import pytest
+import redis
+from click.testing import CliRunner
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from resque_compat import Resque
+from resque_compat.admin import Admin
+from resque_compat.cli import main
+from resque_compat.config.web import WebSettings
+from resque_compat.protocol import FailureRecord
+from resque_compat.store import connect
+from resque_compat.web import create_app
+
+WORKER = "host:101:q1"
+TS = 1_900_000_000
+STATUS = "0123456789abcdef0123456789abcdef"
+
+PLANTED = {
+    # case: (the logical key of the wrong type, the type it gets)
+    "a queues member naming a hash": ("queue:ahash", "hash"),
+    "queues as a hash": ("queues", "hash"),
+    "a queue as a hash": ("queue:q1", "hash"),
+    "workers as a hash": ("workers", "hash"),
+    "workers:heartbeat as a string": ("workers:heartbeat", "string"),
+    "a worker's key as a hash": (f"worker:{WORKER}", "hash"),
+    "a worker's started as a set": (f"worker:{WORKER}:started", "set"),
+    "failed as a hash": ("failed", "hash"),
+    "failed_queues as a string": ("failed_queues", "string"),
+    "stat:processed as a hash": ("stat:processed", "hash"),
+    "stat:failed as a set": ("stat:failed", "set"),
+    "delayed_queue_schedule as a string": ("delayed_queue_schedule", "string"),
+    "a delayed list as a hash": (f"delayed:{TS}", "hash"),
+    "persistent_schedules as a string": ("persistent_schedules", "string"),
+    "schedules_changed as a string": ("schedules_changed", "string"),
+    "the routes as a list": ("resque-compat:routes", "list"),
+    "_statuses as a string": ("_statuses", "string"),
+    "the history as a string": ("resque-compat:history:10", "string"),
+}
+WRITE: dict[str, Callable[[redis.Redis, str], object]] = {
+    "hash": lambda c, k: c.hset(k, "a", "b"),
+    "set": lambda c, k: c.sadd(k, "x"),
+    "list": lambda c, k: c.rpush(k, "x"),
+    "string": lambda c, k: c.set(k, "x"),
+}
+
+READS = [
+    ["queues"], ["info"], ["inventory"], ["doctor"], ["workers", "list"], ["failures", "list"],
+    ["failures", "count"], ["delayed", "list"], ["delayed", "show", str(TS)], ["schedule", "list"],
+    ["route", "list"], ["peek", "q1"], ["peek", "ahash"],
+]  # fmt: skip
+"""Every command that only reads, run on each planted key."""
+OTHERS = {
+    "delayed enqueue-now", "delayed remove", "destroy", "enqueue", "failures clear",
+    "failures remove", "failures requeue", "move", "pool", "queues pause", "queues unpause",
+    "remove-queue", "route add", "route remove", "route sweep", "schedule next", "schedule remove",
+    "schedule set", "scheduler", "web", "work", "workers alive", "workers kill", "workers prune",
+    "workers remove",
+}  # fmt: skip
+"""Commands that change Redis, serve or run: not part of the read sweep."""
+
+NOT_ON_PAGES = (
+    ":history:10", ":started", ":failed_queues", ":schedules_changed", ":resque-compat:routes",
+    ":stat:failed",
+)  # fmt: skip
+"""Keys no page reads as such: the History tab reads its finest step, the start time and
+``stat:failed`` come in one ``MGET`` (nil for another type), ``failed_queues`` only with the
+multi-queue backend, the other two only the scheduler and ``route``."""
+
+PARAMS = {
+    "name": "q1", "index": "0", "worker_id": WORKER, "failed_queue": "failed", "section": "resque",
+    "timestamp": str(TS), "uuid": STATUS,
+}  # fmt: skip
+
+
+def seed(resque: Resque) -> None:
+    """One of everything the readers show, so each planted key sits among good data."""
+    resque.enqueue_to("q1", "Archive", 1)
+    reg = resque.worker_registry
+    reg.register_worker(WORKER, "2026-11-27 16:56:53 +0000")
+    reg.heartbeat_now(WORKER, "2026-11-27T16:56:53+00:00")
+    reg.set_worker_payload(
+        WORKER, b'{"queue":"q1","run_at":"2026-11-27T16:56:53Z","payload":{"class":"A","args":[]}}'
+    )
+    record = FailureRecord(
+        payload={"class": "BadJob", "args": [1]}, exception="RuntimeError", error="boom",
+        backtrace=["x.rb:1"], worker=WORKER, queue="q1",
+    )  # fmt: skip
+    resque.failure.save(record)
+    resque.enqueue_at_with_queue("q1", TS, "Archive", 2)
+    resque.set_schedule("nightly", {"cron": "0 0 * * *", "class": "Archive", "queue": "q1"})
+
+
+def snapshot(client: redis.Redis, namespace: str) -> dict[bytes, tuple[bytes, object]]:
+    """Every key of the namespace with its type and value (``DUMP``: any type, exact)."""
+    return {
+        k: (client.type(k), client.dump(k))  # type: ignore[misc]
+        for k in sorted(client.scan_iter(match=f"{namespace}:*", count=1000))
+    }
+
+
+def get_paths() -> list[str]:
+    """Every GET route of the dashboard, its parameters filled in (from the app's route table)."""
+    app = create_app(admin=Admin(Resque(connect("redis://localhost:1/0"), namespace="unused")))
+    paths = []
+    for route in app.routes:
+        if isinstance(route, Route) and "GET" in (route.methods or ()):
+            paths.append(re.sub(r"\{(\w+)(:\w+)?\}", lambda m: PARAMS.get(m.group(1), "x"), route.path))
+    return paths
+
+
+PATHS = get_paths()
+
+
+@pytest.fixture(params=sorted(PLANTED))
+def planted(request: pytest.FixtureRequest, resque: Resque, redis_client: redis.Redis) -> Iterator[str]:
+    logical, kind = PLANTED[request.param]
+    seed(resque)
+    key = resque.keys.physical(logical)
+    redis_client.delete(key)
+    WRITE[kind](redis_client, key)
+    if logical == "queue:ahash":
+        redis_client.sadd(resque.keys.queues(), "ahash")
+    yield key
+
+
+def named(text: str, key: str, kind: str) -> bool:
+    return key in text and f"holds a {kind}" in text
+
+
+def test_every_reading_command_names_a_key_of_the_wrong_type_and_changes_nothing(
+    planted: str, redis_url: str, namespace: str, redis_client: redis.Redis
+) -> None:
+    kind = redis_client.type(planted).decode()  # type: ignore[union-attr]
+    before = snapshot(redis_client, namespace)
+    runner = CliRunner()
+    for command in READS:
+        result = runner.invoke(main, ["-r", redis_url, "-N", namespace, *command])
+        output = result.output + (result.stderr if result.stderr_bytes else "")
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            command, repr(result.exception), output[-800:],
+        )  # fmt: skip
+        assert "Traceback" not in output, (command, output[-800:])
+        if result.exit_code != 0 and "holds a" in output:
+            assert named(output, planted, kind), (command, output[-800:])
+    assert snapshot(redis_client, namespace) == before
+
+
+def test_every_dashboard_page_names_a_key_of_the_wrong_type_and_changes_nothing(
+    planted: str, resque: Resque, redis_client: redis.Redis, namespace: str
+) -> None:
+    kind = redis_client.type(planted).decode()  # type: ignore[union-attr]
+    before = snapshot(redis_client, namespace)
+    app = create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64, history=False))
+    seen = 0
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path in PATHS:
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code < 500, (path, response.text[-800:])
+            if response.status_code == 409:
+                assert named(response.text, planted, kind), (path, response.text[-800:])
+                seen += 1
+    assert snapshot(redis_client, namespace) == before
+    if not planted.endswith(NOT_ON_PAGES):
+        assert seen, "no page read the planted key"
+
+
+def test_the_read_sweep_knows_every_command_of_the_cli() -> None:
+    ctx = click.Context(main)
+    found = set()
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            found |= {f"{name} {sub}" for sub in command.list_commands(ctx)}
+        found.add(name)
+    groups = {"delayed", "failures", "route", "schedule", "workers"}
+    reads = {" ".join(c[:2]) if c[0] in groups else c[0] for c in READS}
+    assert found - reads - OTHERS - groups == set(), "a command neither in READS nor in OTHERS"
