@@ -7,113 +7,33 @@ no browser is ever downloaded. Without it these tests skip locally and fail in C
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_harness import Dashboard, browser, dashboard_over, page, reseeded
 
 from resque_compat import Resque
 from resque_compat.protocol import FailureRecord
-from resque_compat.store import connect
-from resque_compat.testing import free_port
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+__all__ = ["browser", "page"]  # the fixtures
+
 XSS = "<script>window.__pwned = 1</script>"
 RUN_AT = "2026-11-27T16:56:53Z"
 
 
-def chromium_path() -> str:
-    path = os.environ.get("RESQUE_COMPAT_CHROMIUM") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        message = f"no Chromium at {path} (apt-get install chromium, or set RESQUE_COMPAT_CHROMIUM)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Dashboard:
-    """A ``resque-compat web`` process; ``url(path)`` builds its addresses."""
-
-    def __init__(self, redis_url: str, namespace: str, *extra: str) -> None:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        cmd = [sys.executable, "-m", "resque_compat.cli", "-r", redis_url, "web", "-N", namespace,
-               "-o", "127.0.0.1", "-p", str(port), "--strict-port", *extra]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # printed once the socket listens
-        assert line.startswith("resque-compat web: http://"), line
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
 @pytest.fixture(scope="module")
 def shared(redis_url: str) -> Iterator[tuple[Dashboard, Resque]]:
-    namespace = f"browser-{os.getpid()}"
-    client = connect(redis_url)
-    dash = Dashboard(redis_url, namespace)
-    try:
-        yield dash, Resque(client, namespace=namespace)
-    finally:
-        dash.stop()
-        keys = list(client.scan_iter(match=f"{namespace}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    with dashboard_over(redis_url, "browser") as found:
+        yield found
 
 
 @pytest.fixture
 def site(shared: tuple[Dashboard, Resque]) -> tuple[Dashboard, Resque]:
     """The module's dashboard over freshly seeded data."""
-    dash, resque = shared
-    keys = list(resque.redis.scan_iter(match=f"{resque.namespace}:*"))
-    if keys:
-        resque.redis.delete(*keys)
-    seed(resque)
-    return dash, resque
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    p = context.new_page()
-    p.errors = []  # type: ignore[attr-defined]
-    p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-    p.on("console", lambda msg: p.errors.append(msg.text) if msg.type == "error" else None)
-    try:
-        yield p
-    finally:
-        context.close()
+    return reseeded(shared, seed)
 
 
 def seed(resque: Resque) -> None:

@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_browser import CHROMIUM_ARGS, Dashboard, chromium_path
+from browser_harness import Dashboard, browser, dashboard_over, new_page, page, reseeded
 
 from resque_compat import Resque
 from resque_compat.protocol import FailureRecord
 from resque_compat.protocol.history import Sample
-from resque_compat.store import HistoryAccess, connect
+from resque_compat.store import HistoryAccess
 
 pytestmark = pytest.mark.browser
+
+__all__ = ["browser", "page"]  # the fixtures
 
 LONG = "q" + "x" * 5000
 
@@ -32,19 +34,6 @@ def axe_source() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def seed(resque: Resque) -> None:
@@ -76,45 +65,13 @@ def seed(resque: Resque) -> None:
 
 @pytest.fixture(scope="module")
 def shared(redis_url: str) -> Iterator[tuple[Dashboard, Resque]]:
-    namespace = f"console-{os.getpid()}"
-    client = connect(redis_url)
-    dash = Dashboard(redis_url, namespace)
-    try:
-        yield dash, Resque(client, namespace=namespace)
-    finally:
-        dash.stop()
-        keys = list(client.scan_iter(match=f"{namespace}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    with dashboard_over(redis_url, "console") as found:
+        yield found
 
 
 @pytest.fixture
 def site(shared: tuple[Dashboard, Resque]) -> tuple[Dashboard, Resque]:
-    dash, resque = shared
-    keys = list(resque.redis.scan_iter(match=f"{resque.namespace}:*"))
-    if keys:
-        resque.redis.delete(*keys)
-    seed(resque)
-    return dash, resque
-
-
-def new_page(browser: Any, **options: Any) -> Any:
-    context = browser.new_context(**options)
-    p = context.new_page()
-    p.errors = []
-    p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-    p.on("console", lambda msg: p.errors.append(msg.text) if msg.type == "error" else None)
-    return p
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    try:
-        yield p
-    finally:
-        p.context.close()
+    return reseeded(shared, seed)
 
 
 PAGES = [

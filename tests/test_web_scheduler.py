@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from browser_harness import Dashboard, browser, page
 from starlette.testclient import TestClient
-from test_web_browser import Dashboard, browser  # noqa: F401 - the module's Chromium fixture
 
 from resque_compat import Resque
 from resque_compat.admin import Admin
 from resque_compat.config.web import WebSettings
 from resque_compat.web import create_app
+
+__all__ = ["browser", "page"]  # the fixtures
 
 LATER = 4102444800
 XSS = "<script>window.__pwned = 1</script>"
@@ -95,27 +97,19 @@ def test_the_schedule_tab_shows_interval_next_run_and_last_run_and_queues_or_rem
 
 @pytest.mark.browser
 def test_a_browser_queues_a_delayed_job_now_from_the_delayed_tab(
-    browser: Any,  # noqa: F811
-    redis_url: str,
-    namespace: str,
-    resque: Resque,
+    page: Any, redis_url: str, namespace: str, resque: Resque
 ) -> None:
     resque.enqueue_at_with_queue("files", LATER, "Archive", 7)
     dash = Dashboard(redis_url, namespace)
-    context = browser.new_context()
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(dash.url("/delayed"))
         page.get_by_role("link", name="2100-01-01T00:00:00+00:00").click()
         page.get_by_role("button", name="Queue now").click()
         page.wait_for_selector(".flash-success")
         assert "Enqueued 1 job now." in page.inner_text(".flash-success")
         assert resque.size("files") == 1 and resque.count_all_scheduled_jobs() == 0
-        assert errors == []
+        assert page.errors == []
     finally:
-        context.close()
         dash.stop()
 
 
@@ -149,18 +143,11 @@ def test_the_items_the_scheduler_could_not_enqueue_are_shown_raw_with_why(
 
 @pytest.mark.browser
 def test_a_browser_follows_the_delayed_tab_to_the_items_kept_raw(
-    browser: Any,  # noqa: F811
-    redis_url: str,
-    namespace: str,
-    resque: Resque,
+    page: Any, redis_url: str, namespace: str, resque: Resque
 ) -> None:
     _seed_unmovable(resque)
     dash = Dashboard(redis_url, namespace)
-    context = browser.new_context()
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(dash.url("/delayed"))
         page.get_by_role("link", name="4 item(s) the scheduler could not enqueue").click()
         page.wait_for_selector("table.delayed-unmovable")
@@ -169,7 +156,6 @@ def test_a_browser_follows_the_delayed_tab_to_the_items_kept_raw(
         assert "not json \\xff\\xfe" in rows.nth(0).inner_text()
         assert rows.nth(3).locator("code").inner_text() == XSS
         assert page.evaluate("window.__pwned") is None
-        assert errors == []
+        assert page.errors == []
     finally:
-        context.close()
         dash.stop()

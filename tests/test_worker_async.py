@@ -6,49 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 from typing import Any
 
-import async_jobs_for_tests
 import pytest
 import redis
-from worker_harness import Workers, push_raw, workers
+from worker_harness import Workers, failures, in_process_worker, push_raw, told, workers
 
 from resque_compat import Resque
-from resque_compat.config.worker import WorkerSettings
 from resque_compat.jobs import Registry
 from resque_compat.runtime import aio
 from resque_compat.runtime.hooks import WorkerHooks
-from resque_compat.runtime.worker import Worker
 
 __all__ = ["workers"]
-
-
-def in_process_worker(resque: Resque, namespace: str, **settings: Any) -> Worker:
-    values: dict[str, Any] = {"queues": ("aq",), "interval": 0.0, "fork_per_job": False}
-    values.update(settings)
-    return Worker(
-        resque,
-        async_jobs_for_tests.registry,
-        WorkerSettings(**values),
-        async_jobs_for_tests.hooks,
-        logger=logging.getLogger(f"test-worker-{namespace}"),
-    )
 
 
 @pytest.fixture
 def env(redis_url: str, namespace: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("RESQUE_NAMESPACE", namespace)
-
-
-def told(client: redis.Redis, namespace: str, name: str) -> list[str]:
-    return [v.decode() for v in client.lrange(f"{namespace}:test:{name}", 0, -1)]  # type: ignore[union-attr]
-
-
-def failures(client: redis.Redis, namespace: str) -> list[dict[str, Any]]:
-    return [json.loads(r) for r in client.lrange(f"{namespace}:failed", 0, -1)]  # type: ignore[union-attr]
 
 
 def test_async_def_jobs_run_in_process_on_the_loop_the_worker_hooks_ran_on(

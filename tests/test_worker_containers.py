@@ -4,7 +4,6 @@ prunes another pod's live worker by pid, and a killed pod is pruned once its hea
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,11 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
-from worker_harness import Workers, push_raw, registered, workers
+from worker_harness import Workers, failures, push_raw, registered, workers
 
 from resque_compat.protocol.times import from_redis_time, parse_time
 
@@ -65,10 +63,6 @@ def stop_pod(pod: subprocess.Popen[bytes]) -> int:
     (pid_1,) = Path(f"/proc/{pod.pid}/task/{pod.pid}/children").read_text().split()
     os.kill(int(pid_1), signal.SIGQUIT)
     return pod.wait(timeout=15)
-
-
-def failures(client: redis.Redis, namespace: str) -> list[dict[str, Any]]:
-    return [json.loads(r) for r in client.lrange(f"{namespace}:failed", 0, -1)]  # type: ignore[union-attr]
 
 
 def test_pods_that_are_all_pid_1_keep_distinct_ids_and_never_prune_each_other(

@@ -14,7 +14,7 @@ from typing import Any
 import jobs_for_tests
 import pytest
 import redis
-from worker_harness import push_raw
+from worker_harness import failures, push_raw, told
 
 from resque_compat import Resque
 from resque_compat.config.worker import WorkerSettings
@@ -40,14 +40,6 @@ def make_worker(
         )
 
     return make
-
-
-def told(client: redis.Redis, namespace: str, name: str) -> list[str]:
-    return [v.decode() for v in client.lrange(f"{namespace}:test:{name}", 0, -1)]  # type: ignore[union-attr]
-
-
-def failures(client: redis.Redis, namespace: str, name: str = "failed") -> list[dict[str, Any]]:
-    return [json.loads(r) for r in client.lrange(f"{namespace}:{name}", 0, -1)]  # type: ignore[union-attr]
 
 
 def test_a_python_worker_performs_ruby_payloads_with_identical_arguments(

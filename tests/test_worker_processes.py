@@ -9,13 +9,9 @@ import signal
 from typing import Any
 
 import redis
-from worker_harness import Workers, process_title, push_raw, rss_kib, workers
+from worker_harness import Workers, failures, process_title, push_raw, rss_kib, workers
 
 __all__ = ["workers"]
-
-
-def failures(client: redis.Redis, namespace: str) -> list[dict[str, Any]]:
-    return [json.loads(r) for r in client.lrange(f"{namespace}:failed", 0, -1)]  # type: ignore[union-attr]
 
 
 def slow(seconds: float) -> bytes:

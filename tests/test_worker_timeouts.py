@@ -7,22 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
 
-import async_jobs_for_tests
 import pytest
 import redis
-from worker_harness import Workers, push_raw, wait_exited, workers
+from worker_harness import Workers, failures, in_process_worker, push_raw, wait_exited, workers
 
 from resque_compat import Resque
-from resque_compat.config.worker import WorkerSettings
-from resque_compat.runtime.worker import Worker
 
 __all__ = ["workers"]
-
-
-def failures(client: redis.Redis, namespace: str) -> list[dict[str, Any]]:
-    return [json.loads(r) for r in client.lrange(f"{namespace}:failed", 0, -1)]  # type: ignore[union-attr]
 
 
 def test_a_forked_job_past_the_workers_timeout_fails_inside_the_job_and_the_worker_goes_on(
@@ -95,18 +87,6 @@ def test_an_async_job_in_the_child_is_cancelled_so_its_cleanup_runs(
     assert re.fullmatch(r".*/asyncio/tasks\.py:\d+:in `sleep'", record["backtrace"][0])
     assert re.fullmatch(r".*/async_jobs_for_tests\.py:\d+:in `async_slow'", record["backtrace"][1])
     assert workers.stop(proc) == 0
-
-
-def in_process_worker(resque: Resque, namespace: str, **settings: Any) -> Worker:
-    values: dict[str, Any] = {"queues": ("aq",), "interval": 0.0, "fork_per_job": False}
-    values.update(settings)
-    return Worker(
-        resque,
-        async_jobs_for_tests.registry,
-        WorkerSettings(**values),
-        async_jobs_for_tests.hooks,
-        logger=logging.getLogger(f"test-worker-{namespace}"),
-    )
 
 
 def test_in_process_a_coroutine_is_cancelled_at_its_timeout_and_a_plain_function_is_said_not_to_be(

@@ -4,16 +4,14 @@ processes, some alive and some killed."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-from typing import Any
 
 import redis
-from worker_harness import Workers, push_raw, workers
+from worker_harness import Workers, failures, push_raw, workers
 
 from resque_compat import Resque
 from resque_compat.protocol.times import format_heartbeat, from_redis_time
@@ -22,10 +20,6 @@ from resque_compat.runtime.pruning import prune
 __all__ = ["workers"]  # the fixture
 
 LOCK = "pruning_dead_workers_in_progress"
-
-
-def failures(client: redis.Redis, namespace: str) -> list[dict[str, Any]]:
-    return [json.loads(r) for r in client.lrange(f"{namespace}:failed", 0, -1)]  # type: ignore[union-attr]
 
 
 def killed_while_working(workers: Workers, client: redis.Redis, namespace: str, queue: str) -> str:

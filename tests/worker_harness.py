@@ -4,6 +4,8 @@ namespace, rendezvous through Redis lists with BLPOP timeouts, and cleanup of ev
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import select
 import signal
@@ -15,8 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import async_jobs_for_tests
 import pytest
 import redis
+
+from resque_compat import Resque
+from resque_compat.config.worker import WorkerSettings
+from resque_compat.runtime.worker import Worker
 
 TESTS_DIR = str(Path(__file__).resolve().parent)
 WAIT = 15.0
@@ -147,3 +154,26 @@ def registered(client: redis.Redis, namespace: str, count: int | None = None) ->
         if count is None or len(ids) == count or time.monotonic() > deadline:
             return ids
         time.sleep(0.01)  # polling Redis for a condition, with a deadline
+
+
+def failures(client: redis.Redis, namespace: str, name: str = "failed") -> list[dict[str, Any]]:
+    """The decoded records of a failed list (``failed``, or ``<queue>_failed``)."""
+    return [json.loads(r) for r in client.lrange(f"{namespace}:{name}", 0, -1)]  # type: ignore[union-attr]
+
+
+def told(client: redis.Redis, namespace: str, name: str) -> list[str]:
+    """What the test jobs pushed to ``test:<name>``, in order."""
+    return [v.decode() for v in client.lrange(f"{namespace}:test:{name}", 0, -1)]  # type: ignore[union-attr]
+
+
+def in_process_worker(resque: Resque, namespace: str, **settings: Any) -> Worker:
+    """A ``Worker`` in this process over ``async_jobs_for_tests`` on ``aq`` (no fork, no wait)."""
+    values: dict[str, Any] = {"queues": ("aq",), "interval": 0.0, "fork_per_job": False}
+    values.update(settings)
+    return Worker(
+        resque,
+        async_jobs_for_tests.registry,
+        WorkerSettings(**values),
+        async_jobs_for_tests.hooks,
+        logger=logging.getLogger(f"test-worker-{namespace}"),
+    )
