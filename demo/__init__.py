@@ -13,6 +13,7 @@ The performers below are also the demo worker's app: ``resque-compat work --app 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from resque_compat.cli.web import pick_port
+    from resque_compat.cli.web import announcing_server, pick_port
     from resque_compat.client import Resque
     from resque_compat.config import Settings
     from resque_compat.web import create_app
@@ -294,8 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         port = pick_port(args.host, args.port)
         print(f"Redis:     {redis_url} (namespace {NAMESPACE})", flush=True)
         print(f"Workers:   {args.workers} Python on {PYTHON_QUEUES}" + (", 1 Ruby on legacy" if ruby else ""))
-        print(f"Dashboard: http://{args.host}:{port}/overview", flush=True)
-        print("Ctrl-C stops everything.", flush=True)
-        uvicorn.run(create_app(settings), host=args.host, port=port, log_level="warning", access_log=False)
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=args.host, port=port, log_level="warning", access_log=False)
+        # The URL is printed once the socket listens, so whoever follows it gets the page.
+        url = f"http://{args.host}:{port}/overview"
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is the way out
+            announcing_server(config, f"Dashboard: {url}\nCtrl-C stops everything.").run()
     print("demo stopped", flush=True)
     return 0

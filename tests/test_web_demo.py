@@ -35,6 +35,8 @@ def test_the_demo_serves_the_dashboard_runs_a_python_worker_and_stops_on_ctrl_c(
     try:
         redis_url = re.findall(r"redis://\S+", _line(proc, "Redis:"))[0]
         dashboard = re.findall(r"http://\S+", _line(proc, "Dashboard:"))[0]
+        # The URL is printed once the dashboard listens: following it at once gets the page.
+        assert httpx.get(dashboard, timeout=10).status_code == 200
         resque = Resque.from_url(redis_url)
         key = f"pong-{uuid.uuid4().hex}"
         resque.enqueue_to("critical", "Demo::Ping", redis_url, key)

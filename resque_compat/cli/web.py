@@ -93,10 +93,10 @@ def web(
     shown = "localhost" if web_settings.host in ("0.0.0.0", "::") else web_settings.host
     url = f"http://{shown}:{chosen}{prefix}/overview"
     config = uvicorn.Config(asgi, host=web_settings.host, port=chosen, log_level="warning", access_log=False)
-    _announcing_server(config, f"resque-compat web: {url} (namespace {conn.namespace})").run()
+    announcing_server(config, f"resque-compat web: {url} (namespace {conn.namespace})").run()
 
 
-def _announcing_server(config: Any, announce: str) -> Any:
+def announcing_server(config: Any, announce: str) -> Any:
     """uvicorn's server, printing the URL once the socket listens (scripts wait for that line)."""
     import uvicorn
 
