@@ -2,7 +2,14 @@
 Ruby class name a performer answers to, hook discovery, the performers' ``Registry``) and
 ``perform`` (``Resque::Job#perform`` with its hooks, and the failure hooks)."""
 
-from .perform import perform, perform_async, perform_callable, perform_now, run_failure_hooks
+from .perform import (
+    perform,
+    perform_async,
+    perform_callable,
+    perform_hookless,
+    perform_now,
+    run_failure_hooks,
+)
 from .registry import (
     CLIENT_HOOK_PREFIXES,
     HOOK_PREFIXES,
@@ -12,6 +19,7 @@ from .registry import (
     check_runnable,
     class_name,
     hook_names,
+    hookless,
     hooks,
     is_coroutine_performer,
     job_methods,
@@ -28,6 +36,7 @@ __all__ = [
     "check_runnable",
     "class_name",
     "hook_names",
+    "hookless",
     "hooks",
     "is_coroutine_performer",
     "job_methods",
@@ -35,6 +44,7 @@ __all__ = [
     "perform_async",
     "perform_callable",
     "perform_function",
+    "perform_hookless",
     "perform_now",
     "queue_from_class",
     "run_failure_hooks",

@@ -73,6 +73,17 @@ def perform(performer: Any, args: list[Any], run: Run = run_detached) -> bool:
         raise
 
 
+def perform_hookless(performer: Any, args: list[Any], run: Run = run_detached) -> bool:
+    """``perform`` for a performer without perform hooks (``registry.hookless``): the same
+    result and failure hooks, without looking the hooks up again."""
+    try:
+        _settle(perform_callable(performer)(*args), run)
+    except BaseException as exc:
+        run_failure_hooks(performer, exc, args, run)
+        raise
+    return True
+
+
 def _settle(value: Any, run: Run) -> Any:
     return run(value) if inspect.isawaitable(value) else value
 

@@ -154,6 +154,28 @@ def is_coroutine_performer(performer: Any) -> bool:
         return _is_coroutine_performer(performer)
 
 
+PERFORM_HOOK_PREFIXES = ("before_perform", "around_perform", "after_perform")
+
+
+def _has_no_perform_hooks(performer: Any) -> bool:
+    if getattr(performer, "hooks", None) is not None:
+        return False  # a declared ``hooks`` list is asked on every job
+    return not any(hook_names(performer, prefix) for prefix in PERFORM_HOOK_PREFIXES)
+
+
+_hookless = functools.lru_cache(maxsize=4096)(_has_no_perform_hooks)
+
+
+def hookless(performer: Any) -> bool:
+    """Whether ``performer`` has no ``before_perform``/``around_perform``/``after_perform`` hook,
+    from the same memoized ``job_methods`` the hook lookup reads (``Plugin.job_methods``): its
+    ``Job#perform`` is ``perform`` alone."""
+    try:
+        return _hookless(performer)
+    except TypeError:  # unhashable
+        return _has_no_perform_hooks(performer)
+
+
 def _never_runs(func: Any) -> bool:
     return inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
 

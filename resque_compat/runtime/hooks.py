@@ -50,6 +50,9 @@ class WorkerHooks:
     def get(self, name: str) -> list[Hook]:
         return list(self._hooks[name])
 
+    def has(self, name: str) -> bool:
+        return bool(self._hooks[name])
+
     def merge(self, others: Iterable[WorkerHooks]) -> WorkerHooks:
         for other in others:
             for name in HOOK_NAMES:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import JobTimeout
-from ..jobs import is_coroutine_performer, perform, perform_async
+from ..jobs import hookless, is_coroutine_performer, perform, perform_async, perform_hookless
 from ..protocol import Job
 from .aio import JobLoop
 
@@ -27,10 +28,31 @@ def job_timeout(performer: Any, default: float | None) -> float | None:
     return default if default and default > 0 else None
 
 
-def run_perform(performer: Any, job: Job, loop: JobLoop, timeout: float | None = None) -> None:
+@dataclass(frozen=True, slots=True)
+class PerformPlan:
+    """How a performer's jobs run, worked out once per job in the worker (before a fork, so a
+    child reads it instead of looking its hooks up again): as a coroutine, and whether it has
+    no perform hooks."""
+
+    coroutine: bool
+    hookless: bool
+
+    @classmethod
+    def of(cls, performer: Any) -> PerformPlan:
+        coroutine = is_coroutine_performer(performer)
+        return cls(coroutine, not coroutine and hookless(performer))
+
+
+def run_perform(
+    performer: Any, job: Job, loop: JobLoop, timeout: float | None = None, plan: PerformPlan | None = None
+) -> None:
     """``Job#perform`` with hooks; a coroutine job runs on ``loop`` and is ended by
     ``JobTimeout`` after ``timeout`` seconds (``None``: no limit here)."""
-    if not is_coroutine_performer(performer):
+    plan = plan or PerformPlan.of(performer)
+    if plan.hookless:
+        perform_hookless(performer, job.args, loop.run)
+        return
+    if not plan.coroutine:
         perform(performer, job.args, loop.run)
         return
     limit = timeout

@@ -58,21 +58,41 @@ class JsonFormatter(logging.Formatter):
 
 
 class JobContext(logging.Filter):
-    """Adds the worker's id and the current job's fields to every record of the worker's logger."""
+    """Adds the worker's id and the current job's fields to every record of the worker's logger.
+
+    The fields are built when a record asks for them, not when a job starts: a worker at the
+    default level writes no record for a job that succeeds, and a forked child copies every
+    page it writes (docs/performance.md)."""
 
     def __init__(self, worker_id: str) -> None:
         super().__init__()
         self.worker_id = worker_id
-        self.fields: dict[str, Any] = {}
+        self._job: tuple[str, str, Any] | None = None
+        self._end: tuple[float, str] | None = None
 
-    def start(self, queue: str, class_name: str, job_id: str | None) -> None:
-        self.fields = {"resque_queue": queue, "resque_class": class_name, "resque_job_id": job_id}
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The current job's ``resque_*`` record attributes (empty between jobs)."""
+        if self._job is None:
+            return {}
+        queue, class_name, payload = self._job
+        out: dict[str, Any] = {
+            "resque_queue": queue,
+            "resque_class": class_name,
+            "resque_job_id": job_id(payload),
+        }
+        if self._end is not None:
+            out.update(resque_duration=round(self._end[0], 6), resque_outcome=self._end[1])
+        return out
+
+    def start(self, queue: str, class_name: str, payload: Any) -> None:
+        self._job, self._end = (queue, class_name, payload), None
 
     def finish(self, duration: float, outcome: str) -> None:
-        self.fields.update(resque_duration=round(duration, 6), resque_outcome=outcome)
+        self._end = (duration, outcome)
 
     def clear(self) -> None:
-        self.fields = {}
+        self._job = self._end = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.resque_worker = self.worker_id

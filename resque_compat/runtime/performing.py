@@ -7,7 +7,6 @@ acts on signals, heartbeats and ends a child past its job's timeout.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -26,8 +25,9 @@ from . import child, signals
 from .aio import JobLoop
 from .app import find_performer
 from .failures import FailureReporter
-from .jobrun import job_timeout, run_perform, timeout_on_term
-from .logs import JobContext, job_id
+from .hooks import WorkerHooks
+from .jobrun import PerformPlan, job_timeout, run_perform, timeout_on_term
+from .logs import JobContext
 from .procline import Procline, forked, processing
 from .registry import Heartbeat
 
@@ -38,6 +38,7 @@ class JobProcessing:
     resque: Resque
     performers: Mapping[str, Any]
     settings: WorkerSettings
+    hooks: WorkerHooks
     log: logging.Logger
     log_context: JobContext
     reporter: FailureReporter
@@ -77,15 +78,17 @@ class JobProcessing:
         self._pushed_back.clear()
         loner.taken(self.resque, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
-        self.log_context.start(job.queue, job.class_name, job_id(job.payload))
-        self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+        self.log_context.start(job.queue, job.class_name, job.payload)
+        if self.log.isEnabledFor(logging.INFO):
+            self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+        plan = PerformPlan.of(performer)
         try:
             if self.settings.fork_per_job:
-                self.perform_with_fork(job, performer)
+                self.perform_with_fork(job, performer, plan)
             else:
                 self.intents.in_process_job = True
                 try:
-                    self.perform(job, performer, in_child=False)
+                    self.perform(job, performer, plan, in_child=False)
                 finally:
                     self.intents.in_process_job = False
         finally:
@@ -111,18 +114,24 @@ class JobProcessing:
         self.pending_done = True
         return True
 
-    def perform(self, job: Job, performer: Any, *, in_child: bool) -> None:
+    def perform(self, job: Job, performer: Any, plan: PerformPlan, *, in_child: bool) -> None:
         """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
-        failure record when anything raised (``on_failure`` hooks run once)."""
+        failure record when anything raised (``on_failure`` hooks run once). ``plan`` was worked
+        out before the fork: a child touches as few of the worker's objects as it can, since
+        it copies every page it writes."""
         hooks_ran = False
         started = time.monotonic()
         try:
-            if in_child:
+            if in_child and self.hooks.has("after_fork"):
                 self.run_hook("after_fork", job)
             hooks_ran = True  # from here on jobs.perform runs the failure hooks itself
             timeout = None if in_child else self.in_process_timeout(performer, job)
-            with self.job_span(job, in_child):
-                run_perform(performer, job, self.aio, timeout)
+            traced = tracing.active()
+            if traced is None:
+                run_perform(performer, job, self.aio, timeout, plan)
+            else:
+                with traced.process(job.queue, job.payload, in_child):
+                    run_perform(performer, job, self.aio, timeout, plan)
         except BaseException as exc:
             reported: BaseException = exc
             if not hooks_ran:
@@ -133,16 +142,11 @@ class JobProcessing:
             self.log_context.finish(time.monotonic() - started, "failed")
             self.reporter.job_failed(job, reported)
         else:
-            self.log_context.finish(time.monotonic() - started, "done")
-            self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
+            if self.log.isEnabledFor(logging.INFO):
+                self.log_context.finish(time.monotonic() - started, "done")
+                self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
 
-    @staticmethod
-    def job_span(job: Job, forked: bool) -> contextlib.AbstractContextManager[None]:
-        """The job's ``<queue> process`` span when tracing is on (``tracing.instrument``)."""
-        traced = tracing.active()
-        return contextlib.nullcontext() if traced is None else traced.process(job.queue, job.payload, forked)
-
-    def perform_with_fork(self, job: Job, performer: Any) -> None:
+    def perform_with_fork(self, job: Job, performer: Any, plan: PerformPlan) -> None:
         """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
         ``DirtyExit`` failure when a signal ended the child."""
         self.run_hook("before_fork", job)
@@ -152,7 +156,7 @@ class JobProcessing:
         # must not kill this one.
         self.intents.kill_child = False
         pid = child.fork(
-            lambda: self.perform(job, performer, in_child=True),
+            lambda: self.perform(job, performer, plan, in_child=True),
             term_child=self.settings.term_child,
             run_at_exit_hooks=self.settings.run_at_exit_hooks,
             on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),

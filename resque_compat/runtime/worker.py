@@ -69,6 +69,7 @@ class Worker(JobProcessing):
         self.settings = settings
         self.hooks = hooks or WorkerHooks()
         self.spec = QueueSpec(settings.require_queues())
+        self._static_queues = None if self.spec.dynamic else self.spec.resolve()
         self.hostname = hostname or socket.gethostname()
         self.pid = os.getpid()
         self.worker_id = format_worker_id(self.hostname, self.pid, list(self.spec.entries))
@@ -277,9 +278,12 @@ class Worker(JobProcessing):
 
     # reserving
     def resolve_queues(self) -> list[str]:
-        """``Worker#queues``: re-read ``queues`` for a dynamic spec on every reserve."""
-        names = self.queue_names() if self.spec.dynamic else ()
-        self.queues = self.spec.resolve(names)
+        """``Worker#queues``: re-read ``queues`` for a dynamic spec on every reserve; a fixed
+        list is resolved once."""
+        if self._static_queues is not None:
+            self.queues = self._static_queues
+        else:
+            self.queues = self.spec.resolve(self.queue_names())
         return self.queues
 
     def work_one_job(self) -> bool:
