@@ -17,7 +17,7 @@ from typing import Any
 from ..client import Resque
 from ..errors import ResqueError
 from ..protocol.times import from_redis_time
-from ..store import FAILED
+from ..store import FAILED, DataStore
 from .classes import ClassReport, class_report
 from .failures import FailureAdmin, FailureFilter, StaleRecordError
 from .search import Needle, queue_check, search
@@ -57,10 +57,11 @@ class Admin:
         self, resque: Resque, *, stale_after: int = STALE_AFTER, hostname: str | None = None
     ) -> None:
         self.resque = resque
+        self.store: DataStore = resque.store  # the deployment's keys, read once here
         self.stale_after = stale_after
         self.hostname = hostname
-        self.failures = FailureAdmin(resque.failure, resque.failed_store)
-        self.inspector = resque.store.inspector
+        self.failures = FailureAdmin(resque.failure, self.store.failed)
+        self.inspector = self.store.inspector
 
     @property
     def namespace(self) -> str:
@@ -68,7 +69,7 @@ class Admin:
 
     def redis_id(self) -> str:
         """``Resque.redis_id``: where the data lives."""
-        return self.resque.redis_id()
+        return self.store.redis_id()
 
     # queues
     def queue_sizes(self) -> list[tuple[str, int]]:
@@ -79,8 +80,8 @@ class Admin:
         """``Resque.peek(queue, start, 20)`` with ``Resque.size``: one window, never the whole list."""
         size = self.resque.size(queue)
         start = max(0, min(start, size))  # past the end: an empty page, not an out-of-range LRANGE
-        key = self.resque.keys.queue(queue)
-        raws = self.resque.queue_store.list_range(key, start, per_page) if start < size else []
+        key = self.store.keys.queue(queue)
+        raws = self.store.queues.list_range(key, start, per_page) if start < size else []
         return Page([job_from_raw(raw) for raw in raws], start, size, per_page)
 
     def queue_search(
@@ -88,17 +89,17 @@ class Admin:
     ) -> SearchWindow[tuple[int, JobView]]:
         """Jobs of ``queue`` matching ``needle`` (class, arguments), from the head, reading at
         most ``admin.search.BUDGET`` jobs from ``position`` (see ``admin.search``)."""
-        key = self.resque.keys.queue(queue)
+        key = self.store.keys.queue(queue)
 
         def read(start: int, count: int) -> list[bytes]:
-            return self.resque.queue_store.list_range(key, start, count)
+            return self.store.queues.list_range(key, start, count)
 
         size = self.resque.size(queue)
         return search(read, size, position, per_page, False, queue_check(needle), needle.screen())
 
     def queued_job(self, queue: str, index: int) -> JobView | None:
         """``Resque.peek(queue, index)`` as a view; ``None`` past the end."""
-        raw = self.resque.queue_store.list_item(self.resque.keys.queue(queue), index)
+        raw = self.store.queues.list_item(self.store.keys.queue(queue), index)
         return None if raw is None else job_from_raw(raw)
 
     def remove_queue(self, queue: str) -> int:
@@ -119,14 +120,14 @@ class Admin:
     # workers
     def fleet(self) -> Fleet:
         """Server time and connection names, read once for a page of workers."""
-        registry = self.resque.worker_registry
+        registry = self.store.workers
         return Fleet.build(
             self.inspector.client_names(), from_redis_time(*registry.server_time()), self.hostname
         )
 
     def workers(self) -> list[WorkerView]:
         """``Resque.workers`` with state, job, heartbeat and language, sorted by id."""
-        registry = self.resque.worker_registry
+        registry = self.store.workers
         ids = registry.worker_ids()
         payloads = registry.workers_map(ids)
         beats = registry.all_heartbeats()
@@ -140,7 +141,7 @@ class Admin:
     def worker(self, worker_id: str) -> WorkerView | None:
         """``Worker.find``: one registered worker with started, processed and failed; ``None``
         when ``worker_id`` is not registered."""
-        registry = self.resque.worker_registry
+        registry = self.store.workers
         if not registry.worker_exists(worker_id):
             return None
         view = self.view(

@@ -66,7 +66,7 @@ class ClassReport:
 
 def class_report(admin: Admin, limit: int) -> ClassReport:
     """Count classes in every queue and failed list (see the module docstring)."""
-    resque = admin.resque
+    store = admin.store
     queued: dict[str, Counter[Key]] = {}
     truncated: dict[str, int] = {}
     from .windows import Windows
@@ -76,14 +76,13 @@ def class_report(admin: Admin, limit: int) -> ClassReport:
     failed_sizes = admin.failed_sizes()
     left = queue_page.total - len(queue_page.items) + max(0, len(failed_sizes) - MAX_FAILED)
     for queue, size in queue_page.items:
-        key = resque.keys.queue(queue)
-        queued[queue] = _count(partial(resque.queue_store.list_range, key), limit)
+        key = store.keys.queue(queue)
+        queued[queue] = _count(partial(store.queues.list_range, key), limit)
         if size > limit:
             truncated[queue] = limit
     failed: dict[str, Counter[Key]] = {}
-    store = resque.failed_store
     for name, size in failed_sizes[:MAX_FAILED]:
-        failed[name] = _count(partial(_failed_items, store, name), limit, failures=True)
+        failed[name] = _count(partial(_failed_items, store.failed, name), limit, failures=True)
         if size > limit:
             truncated[name] = limit
     names = sorted({c for counts in (*queued.values(), *failed.values()) for c in counts})

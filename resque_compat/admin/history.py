@@ -22,7 +22,7 @@ class Sampler:
 
     def __init__(self, admin: Admin) -> None:
         self.admin = admin
-        self.store = admin.resque.store.history
+        self.store = admin.store.history
 
     def due(self, now: int) -> list[tuple[int, int, int]]:
         """``(step, bucket, keep)`` for each resolution whose current bucket has no sample."""
@@ -37,7 +37,7 @@ class Sampler:
         if not due:
             return 0
         processed, failed, names = self.store.totals()
-        sizes = dict(zip(names, self.admin.resque.queue_store.queue_sizes(names), strict=True))
+        sizes = dict(zip(names, self.admin.store.queues.queue_sizes(names), strict=True))
         workers = self.admin.workers()
         languages = Counter(w.language for w in workers)
         stored = 0

@@ -42,7 +42,7 @@ class Windows:
 
     def __init__(self, admin: Admin) -> None:
         self.admin = admin
-        self.store = CountsAccess(admin.resque.redis, admin.resque.keys)
+        self.store = CountsAccess(admin.store.redis, admin.store.keys)
         self.sampler = Sampler(admin)
 
     def info(self) -> dict[str, Any]:
@@ -55,7 +55,7 @@ class Windows:
             "queues": c.queues,
             "workers": c.workers,
             "working": c.working,
-            "failed": resque.failed_store.num_failed(),
+            "failed": self.admin.store.failed.num_failed(),
             "servers": [resque.redis_id()],
             "environment": resque.environment,
         }
@@ -65,7 +65,7 @@ class Windows:
         names = self.admin.resque.queues()
         start = max(0, min(start, len(names)))
         window = names[start : start + per_page]
-        sizes = self.admin.resque.queue_store.queue_sizes(window)
+        sizes = self.admin.store.queues.queue_sizes(window)
         return Page(list(zip(window, sizes, strict=True)), start, len(names), per_page)
 
     def workers(
@@ -77,7 +77,7 @@ class Windows:
         return Page(self.views(ids[start : start + per_page]), start, len(ids), per_page)
 
     def views(self, ids: list[str]) -> list[WorkerView]:
-        registry = self.admin.resque.worker_registry
+        registry = self.admin.store.workers
         payloads = registry.workers_map(ids)
         beats = self.store.heartbeats(ids)
         fleet = self.admin.fleet()
