@@ -297,3 +297,33 @@ def test_no_library_module_newly_reaches_through_the_client_for_a_store(path: Pa
 def test_the_store_rule_sees_a_store_read_through_a_client() -> None:
     tree = ast.parse("def f(resque, self):\n    resque.store.queues\n    self.resque.worker_registry\n")
     assert sorted(store_reads_through_a_client(tree)) == [2, 3]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_only_protocol_reads_the_payload_out_of_a_record(path: Path) -> None:
+    """A failure record's or working-on value's job is ``records.record_payload(record)``, its
+    class and arguments ``payload_class``/``payload_args``: one reader per record kind."""
+    name = where(path)
+    if name.startswith("protocol/"):
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    digging = [
+        node.lineno
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == "payload"
+        )
+        or (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == "payload"
+        )
+    ]
+    assert not digging, (
+        f"{name} digs a payload out of a record itself (lines {digging}): use protocol.records"
+    )

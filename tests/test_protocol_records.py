@@ -17,6 +17,7 @@ from resque_compat.protocol.records import (
     read_failure,
     read_job,
     read_working_on,
+    record_payload,
     working_on_prefix,
 )
 
@@ -117,3 +118,11 @@ def test_a_working_on_value_in_another_shape_is_kept_whole() -> None:
     assert read_working_on(b"[1]").problem == "not a JSON object but an array"
     assert read_working_on(b"nope").problem is not None
     assert read_working_on(b"nope").raw == b"nope"
+
+
+def test_the_job_of_a_failure_record_or_working_on_value_is_its_payload_of_any_type() -> None:
+    assert record_payload({"payload": {"class": "A"}, "queue": "q"}) == {"class": "A"}
+    assert record_payload({"payload": "text"}) == "text"  # views show it as unreadable
+    assert record_payload({"queue": "q"}) is None
+    assert record_payload(None) is None
+    assert record_payload([{"payload": 1}]) is None

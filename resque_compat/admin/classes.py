@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..protocol.records import json_object
+from ..protocol.records import json_object, record_payload
 from ..store import FailedQueueAccess
 from .views import JobView, job_from_raw, job_view
 from .workers import queue_watchers
@@ -126,6 +126,5 @@ def _job_class(view: JobView) -> Key:
 
 
 def _failure_class(raw: bytes) -> Key:
-    record = json_object(raw)
-    payload = record.get("payload") if record is not None else None
+    payload = record_payload(json_object(raw))
     return _job_class(job_view(payload)) if payload is not None else (UNREADABLE, False)

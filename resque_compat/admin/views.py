@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import ResqueError
 from ..protocol import decode, parse_worker_id, ruby_split
-from ..protocol.records import active_job_class, json_kind, payload_class, read_working_on
+from ..protocol.records import active_job_class, json_kind, payload_class, read_working_on, record_payload
 from ..protocol.times import parse_time
 
 T = TypeVar("T")
@@ -202,7 +202,7 @@ def failure_view(failed_queue: str, index: int, raw: bytes, record: dict[str, An
         return FailureView(
             failed_queue, index, raw, digest(raw), None, None, None, [], None, None, None, None, reason
         )
-    payload = record.get("payload")
+    payload = record_payload(record)
     backtrace = record.get("backtrace")
     worker = record.get("worker")
     queue = record.get("queue")

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from ..errors import DecodeError
 from ..protocol import FailureRecord, decode
-from ..protocol.records import payload_class
+from ..protocol.records import payload_class, record_payload
 
 Create = Callable[[str, str, list[Any]], None]
 """``Job.create(queue, class, *args)``: how a requeue pushes the job again."""
@@ -25,7 +25,7 @@ class FailureEntry:
 
     @property
     def class_name(self) -> str | None:
-        return payload_class(self.record.get("payload")) if self.record else None
+        return payload_class(record_payload(self.record))
 
     @property
     def queue(self) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from ..errors import DecodeError, FailureQueueError
 from ..protocol import FailureRecord, Profile, decode, encode
 from ..protocol.keys import FAILED
+from ..protocol.records import payload_args, record_payload
 from ..protocol.times import format_failed_at
 from ..store import FailedQueueAccess
 from .base import Create, FailureEntry, read_entry
@@ -87,17 +88,12 @@ class RedisFailure:
         if raw is None:
             raise IndexError(f"no failure at index {index} in {failed_queue}")
         record = decode(raw, self.store.keys.failed_list(failed_queue))
-        if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
+        payload = record_payload(record)
+        if not isinstance(record, dict) or not isinstance(payload, dict):
             raise DecodeError(raw, "failure record has no payload object", failed_queue)
         record["retried_at"] = retried_at
         self.store.update_item_in_failed_queue(index, encode(record, self.profile, "failure"), failed_queue)
-        payload = record["payload"]
-        args = payload.get("args")
-        self.create(
-            str(record.get("queue")),
-            str(payload.get("class")),
-            list(args) if isinstance(args, list) else [],
-        )
+        self.create(str(record.get("queue")), str(payload.get("class")), payload_args(payload))
 
     def remove(self, index: int, queue: str | None = None) -> None:
         """``LSET failed i ""`` then ``LREM failed 1 ""``."""

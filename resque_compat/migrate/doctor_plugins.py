@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..plugins.loner import loner_digest
 from ..protocol import Profile
 from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, lock_of_loner_lock, lock_prefixes, loner_of_key
-from ..protocol.records import json_object, payload_class
+from ..protocol.records import json_object, payload_class, record_payload
 from .doctor import Finding
 from .doctor_run import RepairReport, _keep
 
@@ -84,7 +84,7 @@ def findings(resque: Resque) -> list[Finding]:
         wanted |= set(resque.queues())
     for queue in wanted:
         queued[queue] = _digests(resque.queue_store.everything_in_queue(queue), resque.profile, classes)
-    working = {cls for w in resque.working() if w.data and (cls := payload_class(w.data.get("payload")))}
+    working = {cls for w in resque.working() if w.data and (cls := payload_class(record_payload(w.data)))}
     return examine(int(time.time()), loners, locks, queued, classes, working)
 
 

@@ -26,7 +26,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..protocol import Profile, encode, keys
-from ..protocol.records import UNREADABLE, RecordHead, active_job_data, json_object, read_failure, read_job
+from ..protocol.records import (
+    UNREADABLE,
+    RecordHead,
+    active_job_data,
+    json_object,
+    read_failure,
+    read_job,
+    record_payload,
+)
 from ..store.migration import MigrationAccess, Transfer
 
 DEFAULT_BATCH = 1000
@@ -124,8 +132,7 @@ def plan_window(
         if entry.class_name is None and _selects_unreadable(selector):
             skipped.append(Skipped(index, UNREADABLE, entry.problem or "unreadable"))
             continue
-        record = json_object(raw)
-        payload = record.get("payload") if record is not None else None
+        payload = record_payload(json_object(raw))
         if not selector.matches(raw, entry, payload):
             continue
         target = destination or entry.queue

@@ -50,6 +50,12 @@ def decode_or_error(raw: bytes) -> Any:
         return exc
 
 
+def record_payload(record: Any) -> Any:
+    """The job inside a decoded failure record or working-on value (its ``payload``, of any
+    type), ``None`` when there is none."""
+    return record.get("payload") if isinstance(record, dict) else None
+
+
 # -- a decoded job payload ---------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..client import Resque
 from ..errors import PruneDeadWorkerDirtyExit, TimeFormatError
-from ..protocol.records import payload_class
+from ..protocol.records import payload_class, record_payload
 from ..protocol.times import from_redis_time, parse_time
 from ..protocol.worker_id import format_worker_id, ruby_split
 from ..store.workers import WorkerRegistry
@@ -118,7 +118,7 @@ def prune_dead_workers(
     for dead in expired:
         log(f"Pruning dead worker: {dead}")
         working = in_flight(workers, dead)
-        exc = PruneDeadWorkerDirtyExit(dead, payload_class(working.get("payload")) if working else None)
+        exc = PruneDeadWorkerDirtyExit(dead, payload_class(record_payload(working)))
         unregister_worker(workers, reporter, performers, dead, exc, log)
         pruned.append(dead)
     own_queues = [q for q in queue_entries if not q.startswith("!")]

@@ -20,7 +20,7 @@ from ..errors import DirtyExit
 from ..jobs import run_failure_hooks
 from ..protocol import ruby_split, unreadable_payload
 from ..protocol.keys import worker_key
-from ..protocol.records import json_object, payload_args, payload_class
+from ..protocol.records import json_object, payload_args, payload_class, record_payload
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
 from ..store.workers import WorkerRegistry
 from .failures import FailureReporter
@@ -54,7 +54,7 @@ def fail_in_flight(
     log: Log,
 ) -> bool:
     """``Job#fail`` for a job known only from ``worker:<id>``: hooks (if the class is ours), record."""
-    payload = working.get("payload")
+    payload = record_payload(working)
     queue = str(working.get("queue", ""))
     cls = payload_class(payload)
     performer = performers.get(cls) if cls is not None else None
