@@ -32,7 +32,7 @@ ENV_BENCH :=
 endif
 
 .PHONY: chaos install test test-fast test-compat lint typecheck conformance conformance-optional fixtures \
-	bench dist demo redis-up redis-down format system-check system-check-redis clean-venv
+	bench bench-dashboard dist demo redis-up redis-down format system-check system-check-redis clean-venv
 
 install: $(ENV_DEV)  ## the project environment (.venv) with every extra; `make test` makes it too
 
@@ -69,8 +69,12 @@ fixtures: $(ENV_TEST)  ## re-record fixtures/ from the Ruby reference
 chaos: $(ENV_TEST)  ## the long chaos suite: real workers and redis-servers under repeated faults, a ledger table per scenario
 	$(PYTHON) -m chaos
 
-bench: $(ENV_BENCH)  ## resque-compat beside Ruby Resque, RQ and redis-benchmark, as ratios in one run
+bench: $(ENV_BENCH)  ## resque-compat beside Ruby Resque, RQ and redis-benchmark, as ratios in one run; then bench-dashboard
 	$(PYTHON) -m bench
+	$(PYTHON) -m bench.dashboard
+
+bench-dashboard: $(ENV_BENCH)  ## only the dashboard's page times: big data beside small data, in one run
+	$(PYTHON) -m bench.dashboard
 
 dist: $(ENV_DEV)  ## the sdist and the wheel in dist/ (tests/test_wheel.py installs and runs them)
 	$(PYTHON) -m build --outdir dist
@@ -85,7 +89,7 @@ EXTRAS_dev := dev
 EXTRAS_test := cli,hiredis,test
 EXTRAS_demo := cli,web,demo
 EXTRAS_compat := dev
-EXTRAS_bench := cli,hiredis,test,bench
+EXTRAS_bench := cli,hiredis,test,bench,web,metrics
 
 $(VENV)/.installed-%: pyproject.toml
 	@command -v $(BOOTSTRAP_PYTHON) >/dev/null 2>&1 || { \

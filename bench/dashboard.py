@@ -5,7 +5,10 @@ with the data. Each page must stay within ``GOAL`` times its small-data time.
 Big: 1,000,000 queued jobs (999,001 in one queue, the rest over 999 others: 1,000 queues),
 200,000 failures, 500 workers, a 1,000,000-entry hash. Small: 100 jobs, 10 failures, 2 workers,
 a 100-entry hash. Each side is served by its own real ``resque-compat web`` process; every path
-is fetched ``--runs`` times and the median taken.
+is fetched ``--runs`` times and the median taken. A ``{queue_last}`` or ``{failed_last}`` in a
+path is that side's last page (the big queue's or failed list's length less 20), so both sides
+show the same page of their own data. The sides are timed in turn, path by path, so a burst of
+load on the shared machine hits both.
 """
 
 from __future__ import annotations
@@ -33,13 +36,13 @@ PATHS = [
     "/overview",
     "/queues",
     "/queues/bulk",
-    "/queues/bulk?start=999980",
+    "/queues/bulk?start={queue_last}",
     "/queues/bulk/job/0",
     "/working",
     "/workers",
     "/workers/all",
     "/failed",
-    "/failed?start=199980",
+    "/failed?start={failed_last}",
     "/failed?class=Nope",
     "/failed?queue=nope",
     "/failed?q=nothing-like-this",
@@ -50,11 +53,13 @@ PATHS = [
     "/stats/keys",
     "/stats/keys/big_hash",
     "/stats/keys/big_hash?start=99999999999",
-    "/stats/keys/queue:bulk?start=999980",
+    "/stats/keys/queue:bulk?start={queue_last}",
     "/metrics",
+    "/delayed",
+    "/schedule",
     "/api/stats",
     "/api/queues",
-    "/api/queues/bulk?start=999980",
+    "/api/queues/bulk?start={queue_last}",
     "/api/workers",
     "/api/failed",
     "/api/failed?class=Nope",
@@ -113,10 +118,19 @@ def populate(
         client.hset(f"{ns}:big_hash", mapping={f"field{i}": i for i in range(lo, min(hash_size, lo + BATCH))})
 
 
-class Web:
-    """One ``resque-compat web`` process on a namespace."""
+def last_pages(client: redis.Redis, ns: str) -> dict[str, int]:
+    """The placeholders of ``PATHS`` for one side: where its last page of 20 starts."""
+    return {
+        "queue_last": max(0, int(client.llen(f"{ns}:queue:bulk")) - 20),
+        "failed_last": max(0, int(client.llen(f"{ns}:failed")) - 20),
+    }
 
-    def __init__(self, url: str, namespace: str) -> None:
+
+class Web:
+    """One ``resque-compat web`` process on a namespace; ``fill`` fills a path's placeholders."""
+
+    def __init__(self, url: str, namespace: str, fill: dict[str, int] | None = None) -> None:
+        self.fill = fill or {}
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         cmd = [sys.executable, "-m", "resque_compat.cli", "-r", url, "web", "-N", namespace,
@@ -131,6 +145,7 @@ class Web:
     def time(self, path: str, runs: int) -> tuple[float, int]:
         """Median seconds over ``runs`` GETs of ``path``, and the last status."""
         times, status = [], 0
+        path = path.format(**self.fill)
         for _ in range(runs):
             start = time.perf_counter()
             try:
@@ -152,7 +167,7 @@ class Web:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__)
-    parser.add_argument("--runs", type=int, default=7, help="GETs per path and side (default 7)")
+    parser.add_argument("--runs", type=int, default=15, help="GETs per path and side (default 15)")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the big data set (default 1.0)")
     parser.add_argument("--json", default="bench/results/dashboard.json", help="where to write the numbers")
     opts = parser.parse_args()
@@ -164,20 +179,22 @@ def main() -> int:
     with RedisServer(cpu=0) as server:
         client = redis.Redis.from_url(server.url)
         started = time.monotonic()
-        populate(client, "small", 100, 2, 10, 2, 100)
-        populate(client, "big", n(1_000_000), 1_000, n(200_000), 500, n(1_000_000))
+        sides = {"small": (100, 2, 10, 2, 100), "big": (n(1_000_000), 1_000, n(200_000), 500, n(1_000_000))}
+        for ns, (jobs, queues, failures, workers, hash_size) in sides.items():
+            populate(client, ns, jobs, queues, failures, workers, hash_size)
         memory = client.info()["used_memory_human"]
         print(f"data written in {time.monotonic() - started:.0f}s; Redis uses {memory}")
-        small, big = Web(server.url, "small"), Web(server.url, "big")
+        small, big = (Web(server.url, ns, last_pages(client, ns)) for ns in sides)
         try:
             for path in PATHS:  # warm both (templates compiled, connections open)
                 small.time(path, 1)
                 big.time(path, 1)
             for path in PATHS:
-                s, s_status = small.time(path, opts.runs)
-                b, b_status = big.time(path, opts.runs)
+                runs = [(small.time(path, 1), big.time(path, 1)) for _ in range(opts.runs)]
+                s = statistics.median(r[0][0] for r in runs)
+                b = statistics.median(r[1][0] for r in runs)
                 results[path] = {"small_ms": s * 1000, "big_ms": b * 1000, "ratio": b / s,
-                                 "small_status": s_status, "big_status": b_status}  # fmt: skip
+                                 "small_status": runs[-1][0][1], "big_status": runs[-1][1][1]}  # fmt: skip
         finally:
             small.stop()
             big.stop()

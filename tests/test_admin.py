@@ -224,6 +224,22 @@ def test_a_python_worker_is_told_by_its_named_redis_connection(resque: Resque, r
     assert "inferred" in views["elsewhere:4999999:q"].language_source
 
 
+def test_a_worker_is_told_python_by_a_connection_named_for_its_pid_or_its_id() -> None:
+    now = from_redis_time(int(time.time()))
+    names = [
+        "resque-compat:4100",
+        "resque-compat:worker:elsewhere:4200:q",
+        "resque-compat:web:4300",
+        "other:4400",
+    ]
+    fleet = Fleet.build(names, now, "this-host")
+    told = {pid: language(WorkerName.of(f"elsewhere:{pid}:q"), fleet) for pid in (4100, 4200, 4300, 4400)}
+    assert told[4100] == ("python", "Redis connection resque-compat:4100")
+    assert told[4200] == ("python", "Redis connection resque-compat:worker:elsewhere:4200:q")
+    assert told[4300] == ("python", "Redis connection resque-compat:web:4300")
+    assert told[4400][0] == "ruby"  # a name outside resque-compat's prefix says nothing
+
+
 def test_a_local_process_is_told_by_its_interpreter() -> None:
     fleet = Fleet.build([], from_redis_time(int(time.time())), socket.gethostname())
     name = WorkerName.of(f"{socket.gethostname()}:{os.getpid()}:q")
@@ -247,7 +263,7 @@ def test_stats_txt_and_keys_match_resque_web(resque: Resque) -> None:
         "queues.high=1",
         "queues.low=2",
     ]
-    keys = {k.name: (k.type, k.size) for k in admin.namespace_keys()}
+    keys = {k.name: (k.type, k.size) for k in admin.namespace_keys()[0]}
     assert keys["queue:low"] == ("list", 2)
     assert keys["queues"] == ("set", 2)
     assert keys["workers:heartbeat"] == ("hash", 1)

@@ -44,6 +44,16 @@ def seed(resque: Resque) -> None:
     reg = resque.worker_registry
     reg.register_worker("vm:101:high", "2026-11-27 16:56:53 +0000")
     reg.heartbeat_now("vm:101:high", "2020-01-01T00:00:00+00:00")
+    seed_scheduler(resque)
+
+
+def seed_scheduler(resque: Resque) -> None:
+    """Three delayed jobs over two timestamps, a persisted schedule, a master lock."""
+    resque.enqueue_at_with_queue("later", 4_000_000_000, "Archive", 1)
+    resque.enqueue_at_with_queue("later", 4_000_000_000, "Archive", 2)
+    resque.enqueue_at_with_queue("later", 4_000_000_100, "Archive", 3)
+    resque.set_schedule("nightly", {"class": "Archive", "cron": "0 3 * * *", "persist": True}, reload=False)
+    resque.redis.set(resque.keys.scheduler_master_lock(), "sched-host:77", ex=180)
 
 
 def test_metrics_report_queues_failures_totals_and_workers(resque: Resque) -> None:
@@ -62,6 +72,54 @@ def test_metrics_report_queues_failures_totals_and_workers(resque: Resque) -> No
     assert got[("resque_workers", (("language", "ruby"), ("state", "idle")))] == 1
     assert got[("resque_worker_heartbeat_age_seconds", (("worker", "vm:101:high"),))] > 86400
     assert got[("resque_workers_stale", ())] == 1
+
+
+def test_metrics_report_the_delayed_queue_the_schedules_and_the_master_lock(resque: Resque) -> None:
+    seed(resque)
+    with TestClient(create_app(admin=Admin(resque), web=WebSettings(history=False))) as c:
+        got = samples(c.get("/metrics").text)
+        resque.redis.delete(resque.keys.scheduler_master_lock())
+        resque.delayed_store.reset()
+        after = samples(c.get("/metrics").text)
+    assert got[("resque_delayed_timestamps", ())] == 2
+    assert got[("resque_delayed_jobs", ())] == 3
+    assert got[("resque_delayed_timestamps_counted", ())] == 2
+    assert got[("resque_delayed_next_timestamp_seconds", ())] == 4_000_000_000
+    assert got[("resque_schedules", ())] == 1
+    assert got[("resque_scheduler_master", (("holder", "sched-host:77"),))] == 1
+    assert 0 < got[("resque_scheduler_master_lock_ttl_seconds", ())] <= 180
+    assert after[("resque_delayed_jobs", ())] == 0
+    assert ("resque_delayed_next_timestamp_seconds", ()) not in after
+    assert not any(name == "resque_scheduler_master" for name, _ in after)
+
+
+def test_a_scrape_caps_its_queue_and_heartbeat_series_but_counts_everything(resque: Resque) -> None:
+    pipe = resque.redis.pipeline()
+    for i in range(130):
+        pipe.sadd(resque.keys.queues(), f"q{i:03d}")
+        pipe.rpush(resque.keys.queue(f"q{i:03d}"), *([b"{}"] * (1 + i % 7)))
+    for i in range(60):
+        wid = f"vm:{1000 + i}:q000"
+        pipe.sadd(resque.keys.workers(), wid)
+        pipe.hset(resque.keys.heartbeats(), wid, f"2020-01-01T00:{i:02d}:00+00:00")
+    pipe.execute()
+    with TestClient(create_app(admin=Admin(resque), web=WebSettings(history=False))) as c:
+        got = samples(c.get("/metrics").text)
+    sizes = {dict(labels)["queue"]: v for (name, labels), v in got.items() if name == "resque_queue_size"}
+    assert len(sizes) == 100
+    everything = {f"q{i:03d}": 1 + i % 7 for i in range(130)}
+    longest = sorted(everything.items(), key=lambda kv: (-kv[1], kv[0]))[:100]
+    assert sizes == dict(longest)
+    assert got[("resque_queues", ())] == 130
+    assert got[("resque_jobs_pending", ())] == sum(everything.values())
+    ages = {
+        dict(labels)["worker"]
+        for (name, labels), _ in got.items()
+        if name == "resque_worker_heartbeat_age_seconds"
+    }
+    assert ages == {f"vm:{1000 + i}:q000" for i in range(50)}  # the 50 oldest beats
+    assert got[("resque_workers_stale", ())] == 60
+    assert got[("resque_workers", (("language", "ruby"), ("state", "idle")))] == 60
 
 
 def test_metrics_sit_behind_the_dashboards_auth_and_mount_alone(resque: Resque) -> None:

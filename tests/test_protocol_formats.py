@@ -104,6 +104,7 @@ def test_times_are_written_in_the_local_zone(monkeypatch: pytest.MonkeyPatch) ->
         ("2026/11/27 16:56:53", 0),
         ("2026-11-27 11:56:53 -0500", -5),
         ("2026-11-27T11:56:53-05:00", -5),
+        ("2026-11-27T22:26:53+05:30", 5.5),
         ("2026-11-27T16:56:53Z", 0),
         ("2026-11-27T16:56:53.123456789Z", 0),
     ],
@@ -115,7 +116,14 @@ def test_every_resque_time_format_parses_to_the_same_instant(text: str, offset_h
 
 
 @pytest.mark.parametrize(
-    "bad", ["not a time", "1700000000", "2026/13/45 10:00:00 UTC", "2026-11-27 10:00 XYZT"]
+    "bad",
+    [
+        "not a time",
+        "1700000000",
+        "2026/13/45 10:00:00 UTC",
+        "2026-11-27 10:00 XYZT",
+        "2026-13-27T16:56:53+00:00",
+    ],
 )
 def test_unparseable_times_raise_a_clear_error(bad: str) -> None:
     with pytest.raises(TimeFormatError):

@@ -212,3 +212,19 @@ def test_queues_and_workers_are_listed_a_page_at_a_time(client: TestClient, resq
     assert "33 Workers" in workers and "(showing 1–25)" in workers and "?start=25" in workers
     assert len(client.get("/api/workers?count=10").json()) == 10
     assert "more queues or failed lists were not counted" in client.get("/classes").text
+
+
+def test_the_keys_page_lists_a_page_of_keys_and_continues_from_the_scan_cursor(
+    client: TestClient, resque: Resque
+) -> None:
+    resque.redis.mset({resque.keys.physical(f"k{i:03d}"): "x" for i in range(120)})
+    seen: set[str] = set()
+    html = client.get("/stats/keys").text
+    for _ in range(20):
+        seen |= set(re.findall(r'href="/stats/keys/(k\d{3})"', html))
+        found = re.search(r'href="/stats/keys\?cursor=(\d+)"', html)
+        if found is None:
+            break
+        html = client.get(f"/stats/keys?cursor={found.group(1)}").text
+    assert seen == {f"k{i:03d}" for i in range(120)}
+    assert len(re.findall(r'href="/stats/keys/k\d{3}"', client.get("/stats/keys").text)) < 120

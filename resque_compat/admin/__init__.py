@@ -34,12 +34,13 @@ from .views import (
     WorkerView,
     job_from_raw,
     processing_view,
+    worker_name,
 )
 from .windows import Overview, Windows
 from .workers import STALE_AFTER, Fleet, heartbeat_state, language, worker_hosts
 
 KEY_PAGE = 20
-KEYS_SHOWN = 200
+KEYS_SHOWN = 50
 
 
 class WorkerRefusedError(ResqueError):
@@ -179,7 +180,7 @@ class Admin:
         return worker_hosts(self.resque.workers())
 
     def view(self, worker_id: str, payload: bytes | None, beat: bytes | None, fleet: Fleet) -> WorkerView:
-        name = WorkerName.of(worker_id)
+        name = worker_name(worker_id)
         heartbeat = TimeValue.of(beat)
         state, age = heartbeat_state(heartbeat, fleet.server_now, self.stale_after)
         lang, source = language(name, fleet)
@@ -210,13 +211,13 @@ class Admin:
         """``redis.info``: the server's ``INFO``."""
         return self.inspector.info()
 
-    def namespace_keys(self, limit: int = KEYS_SHOWN) -> list[KeyView]:
-        """``Resque.keys`` with each key's ``TYPE`` and size (``redis_get_size``): the first
-        ``limit`` a ``SCAN`` finds, sorted."""
-        names = self.inspector.key_names(limit)
-        return [
-            KeyView(n, t, s) for n, (t, s) in zip(names, self.inspector.types_and_sizes(names), strict=True)
-        ]
+    def namespace_keys(self, cursor: int = 0, want: int = KEYS_SHOWN) -> tuple[list[KeyView], int]:
+        """``Resque.keys`` with each key's ``TYPE`` and size (``redis_get_size``), a page at a
+        time: about ``want`` keys a ``SCAN`` from ``cursor`` finds, sorted, and the cursor of the
+        next page (0 after the last)."""
+        names, after = self.inspector.key_names_page(max(0, cursor), want)
+        sized = self.inspector.types_and_sizes(names)
+        return [KeyView(n, t, s) for n, (t, s) in zip(names, sized, strict=True)], after
 
     def key(self, name: str, at: str = "0", per_page: int = KEY_PAGE) -> KeyContents:
         """One key's type, size and a window of its contents as text (``/stats/keys/:key``),

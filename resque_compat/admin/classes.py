@@ -10,20 +10,17 @@ does not grow with the data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING
 
 from ..protocol.records import json_object, record_payload
-from ..store import FailedQueueAccess
-from .views import JobView, job_from_raw, job_view
-from .workers import queue_watchers
+from .views import JobView, job_from_raw, job_view, worker_name
+from .workers import language, queue_watchers
 
 if TYPE_CHECKING:
     from . import Admin
+    from .windows import Windows
 
-CHUNK = 1000
 MAX_QUEUES = 20
 MAX_FAILED = 10
 MAX_WORKERS = 200
@@ -66,23 +63,22 @@ class ClassReport:
 
 def class_report(admin: Admin, limit: int) -> ClassReport:
     """Count classes in every queue and failed list (see the module docstring)."""
-    store = admin.store
-    queued: dict[str, Counter[Key]] = {}
-    truncated: dict[str, int] = {}
     from .windows import Windows
 
+    store = admin.store
     windows = Windows(admin)
     queue_page = windows.queues(0, MAX_QUEUES)
     failed_sizes = admin.failed_sizes()
     left = queue_page.total - len(queue_page.items) + max(0, len(failed_sizes) - MAX_FAILED)
-    for queue, size in queue_page.items:
-        key = store.keys.queue(queue)
-        queued[queue] = _count(partial(store.queues.list_range, key), limit)
-        if size > limit:
-            truncated[queue] = limit
+    lists = [(q, store.keys.queue(q), n, False) for q, n in queue_page.items]
+    lists += [(f, store.keys.failed_list(f), n, True) for f, n in failed_sizes[:MAX_FAILED]]
+    heads = store.queues.list_heads([key for _, key, _, _ in lists], limit)
+    queued: dict[str, Counter[Key]] = {}
     failed: dict[str, Counter[Key]] = {}
-    for name, size in failed_sizes[:MAX_FAILED]:
-        failed[name] = _count(partial(_failed_items, store.failed, name), limit, failures=True)
+    truncated: dict[str, int] = {}
+    for (name, _, size, is_failure), raws in zip(lists, heads, strict=True):
+        read = _failure_class if is_failure else _queued_class
+        (failed if is_failure else queued)[name] = Counter(read(raw) for raw in raws)
         if size > limit:
             truncated[name] = limit
     names = sorted({c for counts in (*queued.values(), *failed.values()) for c in counts})
@@ -95,28 +91,33 @@ def class_report(admin: Admin, limit: int) -> ClassReport:
         )
         for cls, via in names
     ]
-    workers = windows.workers(0, MAX_WORKERS).items
-    specs = {w.id: w.name.queues for w in workers}
-    langs = {w.id: w.language for w in workers}
-    listeners = {q: Counter(langs[w] for w in queue_watchers(q, specs)) for q in queued}
-    return ClassReport(list(queued), list(failed), rows, truncated, listeners, left, len(workers))
+    seen, listeners = _listeners(windows, list(queued))
+    return ClassReport(list(queued), list(failed), rows, truncated, listeners, left, seen)
 
 
-def _count(read: Callable[[int, int], list[bytes]], limit: int, failures: bool = False) -> Counter[Key]:
-    counts: Counter[Key] = Counter()
-    offset = 0
-    while offset < limit:
-        raws = read(offset, min(CHUNK, limit - offset))
-        for raw in raws:
-            counts[_failure_class(raw) if failures else _job_class(job_from_raw(raw))] += 1
-        if len(raws) < CHUNK:
-            break
-        offset += CHUNK
-    return counts
+def _listeners(windows: Windows, queues: list[str]) -> tuple[int, dict[str, Counter[str]]]:
+    """Languages of the workers listening on each queue, over the first ``MAX_WORKERS``
+    workers; workers with the same queue list and language are matched once."""
+    admin = windows.admin
+    ids = windows.store.worker_ids()[:MAX_WORKERS]
+    fleet = admin.fleet()
+    kinds: Counter[tuple[tuple[str, ...], str]] = Counter()
+    for wid in ids:
+        name = worker_name(wid)
+        kinds[(name.queues, language(name, fleet)[0])] += 1
+    specs = {str(i): spec for i, (spec, _) in enumerate(kinds)}
+    langs = {str(i): (lang, n) for i, ((_, lang), n) in enumerate(kinds.items())}
+    out: dict[str, Counter[str]] = {}
+    for q in queues:
+        counts: Counter[str] = Counter()
+        for i in queue_watchers(q, specs):
+            counts[langs[i][0]] += langs[i][1]
+        out[q] = counts
+    return len(ids), out
 
 
-def _failed_items(store: FailedQueueAccess, name: str, offset: int, count: int) -> list[bytes]:
-    return store.items(offset, count, name)
+def _queued_class(raw: bytes) -> Key:
+    return _job_class(job_from_raw(raw))
 
 
 def _job_class(view: JobView) -> Key:

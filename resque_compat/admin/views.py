@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from ..errors import ResqueError
@@ -124,6 +125,13 @@ class WorkerName:
         except ResqueError as exc:
             return cls(worker_id, ruby_split(worker_id)[0], None, (), unreadable=str(exc))
         return cls(worker_id, wid.hostname, wid.pid, wid.queues)
+
+
+@lru_cache(maxsize=8192)
+def worker_name(worker_id: str) -> WorkerName:
+    """``WorkerName.of``, remembered: an id always splits the same way, and a census of many
+    workers splits the same ids on every request."""
+    return WorkerName.of(worker_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,17 @@ worker languages from the latest History sample (the sampler does that walk off 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ResqueError
+from ..protocol.times import parse_time
 from ..store import CountsAccess
 from .history import Sampler
-from .views import Page, WorkerView
+from .views import Page, WorkerView, worker_name
+from .workers import language
 
 if TYPE_CHECKING:
     from . import Admin
@@ -19,6 +24,15 @@ OVERVIEW_QUEUES = 20
 PER_PAGE = 25
 """Workers a page lists."""
 QUEUES_PER_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Census:
+    """Every registered worker counted by language and state, without a view per worker."""
+
+    by: Counter[tuple[str, str]]  # (language, state) -> workers
+    stale: int
+    stalest: list[tuple[str, int]]  # (worker id, heartbeat age in seconds), oldest beat first
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +97,38 @@ class Windows:
         fleet = self.admin.fleet()
         return [self.admin.view(w, payloads.get(w), beats.get(w), fleet) for w in ids]
 
+    def largest_queues(self, limit: int) -> tuple[int, int, list[tuple[str, int]]]:
+        """Pending jobs, queues, and the ``limit`` longest queues (longest first), measured
+        server-side."""
+        return self.store.largest_queues(limit)
+
+    def census(self, stalest: int) -> Census:
+        """Workers by language and state, how many are stale, and the ``stalest`` oldest
+        heartbeats: a few lookups per worker (no payload is read or decoded)."""
+        working = self.store.working_ids()
+        ids = self.store.worker_ids()
+        beats = self.store.all_heartbeats()
+        fleet = self.admin.fleet()
+        by: Counter[tuple[str, str]] = Counter()
+        ages: list[tuple[int, str]] = []
+        stale = 0
+        now, stale_after = fleet.server_now, self.admin.stale_after
+        for wid in ids:
+            lang, _ = language(worker_name(wid), fleet)
+            by[(lang, "working" if wid in working else "idle")] += 1
+            age = _age(beats.get(wid), now)
+            if age is not None:
+                stale += age > stale_after  # heartbeat_state's rule
+                ages.append((age, wid))
+        ages.sort(key=lambda a: (-a[0], a[1]))
+        return Census(by, stale, [(wid, age) for age, wid in ages[:stalest]])
+
     def working(self, limit: int = OVERVIEW_QUEUES) -> tuple[list[WorkerView], int, int]:
         """The first ``limit`` working workers (by ``run_at``), how many work, how many there are."""
-        c = self.store.counts(limit)
-        views = self.views(c.working_ids)
+        busy = sorted(self.store.working_ids())
+        views = self.views(busy[:limit])
         views.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
-        return views, c.working, c.workers
+        return views, len(busy), self.store.worker_count()
 
     def overview(self) -> Overview:
         c = self.store.counts(OVERVIEW_QUEUES)
@@ -107,3 +147,14 @@ class Windows:
             latest.languages if latest else None,
             latest.stale if latest else None,
         )
+
+
+def _age(beat: bytes | None, now: datetime) -> int | None:
+    """Whole seconds since a stored heartbeat (``heartbeat_state``'s age), ``None`` when there is
+    none or it is unreadable."""
+    if beat is None:
+        return None
+    try:
+        return int((now - parse_time(beat)).total_seconds())
+    except ResqueError:
+        return None

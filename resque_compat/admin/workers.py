@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..protocol.keys import client_name_matches
+from ..protocol.keys import client_name_matches, worker_client_name
 from .views import TimeValue, WorkerName
 
 STALE_AFTER = 300
@@ -36,16 +36,22 @@ class Fleet:
     server_now: datetime
     hostname: str
     proc_root: Path = Path("/proc")
+    by_pid: Mapping[int, str] = field(default_factory=dict)
+    """Connection names that end in ``:<pid>``, by that pid: one lookup per worker instead of a
+    walk of every connection."""
 
     @classmethod
     def build(
         cls, client_names: Iterable[str] | None, server_now: datetime, hostname: str | None = None
     ) -> Fleet:
+        names = frozenset(client_names or ())
+        by_pid: dict[int, str] = {}
+        for client in sorted(names):
+            head, _, tail = client.rpartition(":")
+            if head and tail.isdigit() and client_name_matches(client, int(tail), ""):
+                by_pid.setdefault(int(tail), client)
         return cls(
-            frozenset(client_names or ()),
-            client_names is not None,
-            server_now,
-            hostname or socket.gethostname(),
+            names, client_names is not None, server_now, hostname or socket.gethostname(), by_pid=by_pid
         )
 
 
@@ -66,7 +72,7 @@ def language(name: WorkerName, fleet: Fleet) -> tuple[str, str]:
     """``(language, how it was told)`` for one worker; see the module docstring."""
     if name.pid is None:
         return "unknown", "the worker id has no pid"
-    named = _named_connection(name, fleet.client_names)
+    named = _named_connection(name, fleet)
     if named:
         return "python", f"Redis connection {named}"
     if name.host == fleet.hostname:
@@ -78,11 +84,13 @@ def language(name: WorkerName, fleet: Fleet) -> tuple[str, str]:
     return "unknown", "Redis refused CLIENT LIST"
 
 
-def _named_connection(name: WorkerName, client_names: frozenset[str]) -> str | None:
-    for client in client_names:
-        if name.pid is not None and client_name_matches(client, name.pid, name.id):
-            return client
-    return None
+def _named_connection(name: WorkerName, fleet: Fleet) -> str | None:
+    if name.pid is None:
+        return None
+    by_worker = worker_client_name(name.id)
+    if by_worker in fleet.client_names:
+        return by_worker
+    return fleet.by_pid.get(name.pid)
 
 
 def _local_process(pid: int, proc_root: Path) -> tuple[str, str] | None:

@@ -80,3 +80,8 @@ class SchedulerSettings:
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)
+
+
+def master_lock_prefix(env: Env | None = None) -> str:
+    """``RESQUE_SCHEDULER_MASTER_LOCK_PREFIX`` alone, for readers of the lock (the dashboard)."""
+    return (os.environ if env is None else env).get("RESQUE_SCHEDULER_MASTER_LOCK_PREFIX", "")

@@ -277,10 +277,15 @@ def client_name(pid: int) -> str:
     return f"{PROJECT_PREFIX}{pid}"
 
 
+def worker_client_name(worker_id: str) -> str:
+    """A connection name naming the worker ``worker_id`` itself."""
+    return f"{PROJECT_PREFIX}{_WORKER}{worker_id}"
+
+
 def client_name_matches(name: str, pid: int, worker_id: str) -> bool:
     """Whether a connection name is one resque-compat gives to the process ``pid`` (or to the
     worker ``worker_id``)."""
-    if name in (client_name(pid), f"{PROJECT_PREFIX}{_WORKER}{worker_id}"):
+    if name in (client_name(pid), worker_client_name(worker_id)):
         return True
     return name.startswith(PROJECT_PREFIX) and name.endswith(f":{pid}")
 

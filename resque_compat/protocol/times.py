@@ -108,6 +108,11 @@ def parse_time(text: str | bytes) -> datetime:
     else, including bare epoch numbers, which crash Ruby's pruning (spec section 8).
     """
     s = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if len(s) == 25 and s[10] == "T" and s[19] in "+-" and s[22] == ":" and s[:4].isdigit():
+        try:  # the ISO 8601 form heartbeats are written in: the C parser, same result
+            return datetime.fromisoformat(s)
+        except ValueError:
+            pass
     m = _TIME_RE.match(s)
     if not m:
         raise TimeFormatError(f"not a Resque time: {s!r}")

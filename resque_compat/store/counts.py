@@ -22,19 +22,68 @@ for _, q in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   pending = pending + n
   queues = queues + 1
 end
-local workers, working, ids = 0, 0, {}
-local ordered = redis.call('SMEMBERS', KEYS[2])
-table.sort(ordered)
-for _, w in ipairs(ordered) do
-  workers = workers + 1
+local members = redis.call('SMEMBERS', KEYS[2])
+local working, busy = 0, {}
+for _, w in ipairs(members) do
   local size = redis.pcall('STRLEN', ARGV[2] .. w)
   if type(size) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[2] .. w) end
   if size > 0 then
     working = working + 1
-    if #ids < tonumber(ARGV[3]) then ids[#ids + 1] = w end
+    busy[#busy + 1] = w
   end
 end
-return {pending, queues, workers, working, ids}
+local ids = {}
+if tonumber(ARGV[3]) > 0 then
+  table.sort(busy)
+  for i = 1, math.min(#busy, tonumber(ARGV[3])) do ids[i] = busy[i] end
+end
+return {pending, queues, #members, working, ids}
+"""
+
+
+# KEYS: queues set. ARGV: queue key prefix, how many of the largest queues to return.
+_LARGEST = """
+local names, sizes, pending = redis.call('SMEMBERS', KEYS[1]), {}, 0
+for i, q in ipairs(names) do
+  local n = redis.pcall('LLEN', ARGV[1] .. q)
+  if type(n) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[1] .. q) end
+  sizes[i] = n
+  pending = pending + n
+end
+local limit = math.min(#names, tonumber(ARGV[2]))
+local out = {pending, #names}
+if limit == 0 then return out end
+local sorted = {}
+for i, n in ipairs(sizes) do sorted[i] = n end
+table.sort(sorted)
+local cut = sorted[#sorted - limit + 1]
+local top, ties = {}, {}
+for i, q in ipairs(names) do
+  if sizes[i] > cut then top[#top + 1] = {q, sizes[i]} elseif sizes[i] == cut then ties[#ties + 1] = q end
+end
+table.sort(top, function(a, b) if a[2] ~= b[2] then return a[2] > b[2] end return a[1] < b[1] end)
+table.sort(ties)
+for _, e in ipairs(top) do
+  out[#out + 1] = e[1]
+  out[#out + 1] = e[2]
+end
+for i = 1, limit - #top do
+  out[#out + 1] = ties[i]
+  out[#out + 1] = cut
+end
+return out
+"""
+
+
+# KEYS: workers set. ARGV: worker key prefix.
+_WORKING = """
+local busy = {}
+for _, w in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local size = redis.pcall('STRLEN', ARGV[1] .. w)
+  if type(size) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[1] .. w) end
+  if size > 0 then busy[#busy + 1] = w end
+end
+return busy
 """
 
 
@@ -54,6 +103,8 @@ class CountsAccess:
         self.keys = keys
         self._client = client
         self._counts = client.register_script(_COUNTS)
+        self._largest = client.register_script(_LARGEST)
+        self._working = client.register_script(_WORKING)
 
     def counts(self, limit: int = 20) -> Counts:
         """Pending jobs, queues, workers, working workers (``Resque.working``: a non-empty
@@ -64,12 +115,35 @@ class CountsAccess:
         )
         return Counts(int(pending), int(queues), int(workers), int(working), [i.decode() for i in ids])
 
+    def largest_queues(self, limit: int) -> tuple[int, int, list[tuple[str, int]]]:
+        """Pending jobs, queues, and the ``limit`` longest queues with their lengths, longest
+        first (ties by name), measured server-side: the reply is ``limit`` pairs however many
+        queues there are."""
+        flat = self._largest(keys=[self.keys.queues()], args=[self.keys.queue(""), limit])
+        pairs = [(flat[i].decode("utf-8", "replace"), int(flat[i + 1])) for i in range(2, len(flat), 2)]
+        return int(flat[0]), int(flat[1]), pairs
+
+    def working_ids(self) -> set[str]:
+        """Every registered worker whose ``worker:<id>`` is non-empty (``Resque.working``),
+        found server-side: no payload crosses the wire."""
+        ids = self._working(keys=[self.keys.workers()], args=[self.keys.worker("")])
+        return {i.decode("utf-8", "replace") for i in ids}
+
+    def all_heartbeats(self) -> dict[str, bytes]:
+        """``HGETALL workers:heartbeat``."""
+        raw = cast("dict[bytes, bytes]", self._client.hgetall(self.keys.heartbeats()))
+        return {k.decode("utf-8", "replace"): v for k, v in raw.items()}
+
     def heartbeats(self, worker_ids: list[str]) -> dict[str, bytes]:
         """``HMGET workers:heartbeat`` of just these workers."""
         if not worker_ids:
             return {}
         values = cast("list[bytes | None]", self._client.hmget(self.keys.heartbeats(), worker_ids))
         return {w: v for w, v in zip(worker_ids, values, strict=True) if v is not None}
+
+    def worker_count(self) -> int:
+        """``SCARD workers``."""
+        return int(self._client.scard(self.keys.workers()))
 
     def worker_ids(self) -> list[str]:
         """``SMEMBERS workers``, sorted."""

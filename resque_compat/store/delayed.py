@@ -143,6 +143,21 @@ class DelayedQueueAccess:
         """``SMEMBERS timestamps:<item>``: the ``delayed:<ts>`` names it is listed under."""
         return sorted(self.client.smembers(self.keys.timestamps(item)))  # type: ignore[arg-type]
 
+    def summary(self, limit: int) -> tuple[int, int, int, float | None]:
+        """``(timestamps, jobs, counted, earliest)``: ``ZCARD``, the ``LLEN`` sum of the
+        ``counted`` (at most ``limit``) earliest timestamps, and the earliest one's score; two
+        round trips whatever the schedule's size (exact when ``counted == timestamps``)."""
+        schedule = self.keys.delayed_queue_schedule()
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zcard(schedule)
+        pipe.zrange(schedule, 0, max(0, limit) - 1, withscores=True)
+        size, first = pipe.execute()
+        pipe = self.client.pipeline(transaction=False)
+        for member, _ in first:
+            pipe.llen(self.keys.delayed_member(member))
+        jobs = sum(int(n) for n in pipe.execute()) if first else 0
+        return int(size), jobs, len(first), float(first[0][1]) if first else None
+
     def count_all(self) -> int:
         """``count_all_scheduled_jobs``: ``LLEN`` of every listed timestamp (pipelined here)."""
         members = self.all_timestamps()

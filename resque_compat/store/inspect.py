@@ -53,6 +53,21 @@ class KeyInspector:
                 break
         return sorted(out)
 
+    def key_names_page(self, cursor: int, want: int, calls: int = SCAN_CALLS) -> tuple[list[str], int]:
+        """One page of the namespace's keys: ``SCAN`` from ``cursor`` until ``want`` names or
+        ``calls`` calls (``COUNT`` twice ``want``); the names sorted, and the cursor to go on from
+        (0: done)."""
+        out: list[str] = []
+        for _ in range(calls):
+            cursor, found = cast(
+                "tuple[int, list[bytes]]",
+                self.client.scan(cursor, match=self.keys.all_pattern(), count=2 * want),
+            )
+            out += [self.keys.strip(p.decode("utf-8", "replace")) for p in found]
+            if cursor == 0 or len(out) >= want:
+                break
+        return sorted(out), int(cursor)
+
     def types_and_sizes(self, logical: Sequence[str]) -> list[tuple[str, int]]:
         """``TYPE`` then the size command of each key (``redis_get_size``), in two pipelines."""
         pipe = self.client.pipeline(transaction=False)

@@ -79,6 +79,13 @@ class QueueAccess:
         """``LRANGE key start start+count-1``: ``list_range`` with ``count != 1``."""
         return list(bytes_list(self.client.lrange(key, start, start + count - 1)))
 
+    def list_heads(self, keys: Sequence[str], count: int) -> list[list[bytes]]:
+        """The first ``count`` entries of each list, one pipelined ``LRANGE`` per key."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.lrange(key, 0, count - 1)
+        return [list(bytes_list(r)) for r in pipe.execute()] if keys else []
+
     def queue_names(self) -> list[str]:
         """``SMEMBERS queues`` (unordered)."""
         return texts(self.client.smembers(self.keys.queues()))

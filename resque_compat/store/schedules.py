@@ -35,8 +35,20 @@ class ScheduleAccess:
         """``HGETALL persistent_schedules``."""
         return dict(self.client.hgetall(self.keys.persistent_schedules()))  # type: ignore[arg-type]
 
+    def persistent_count(self) -> int:
+        """``HLEN persistent_schedules``."""
+        return int(self.client.hlen(self.keys.persistent_schedules()))
+
     def persistent_one(self, name: str) -> bytes | None:
         return self.client.hget(self.keys.persistent_schedules(), name)  # type: ignore[return-value]
+
+    def lock_state(self, key: str) -> tuple[bytes | None, int]:
+        """``GET`` and ``TTL`` of a master lock key (physical), in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.ttl(key)
+        holder, ttl = pipe.execute()
+        return holder, int(ttl)
 
     def changed_count(self) -> int:
         """``SCARD schedules_changed``."""

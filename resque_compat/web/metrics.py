@@ -2,25 +2,34 @@
 (the ``metrics`` extra: ``pip install 'resque-compat[metrics]'``).
 
 Read fresh from Redis on every scrape (a custom collector: nothing is cached or kept in this
-process), so any number of dashboards may be scraped and agree:
+process), so any number of dashboards may be scraped and agree. A scrape's cost does not follow
+the number of jobs, failures or delayed items: the queue and heartbeat series are capped, and
+the delayed-job count covers the earliest ``DELAYED_COUNTED`` timestamps (it says how many):
 
-====================================  =======  ==========================================
-``resque_jobs_processed_total``       counter  ``stat:processed``
-``resque_jobs_failed_total``          counter  ``stat:failed``
-``resque_queue_size``                 gauge    jobs waiting, per ``queue``
-``resque_failed_list_size``           gauge    records, per failed list (``failed_queue``)
-``resque_workers``                    gauge    registered workers per ``language`` and ``state``
-``resque_worker_heartbeat_age_seconds``  gauge  per ``worker`` (absent: no readable heartbeat)
-``resque_workers_stale``              gauge    workers whose heartbeat is older than the prune
-                                               interval
-====================================  =======  ==========================================
+==============================================  =======  =====================================
+``resque_jobs_processed_total``                 counter  ``stat:processed``
+``resque_jobs_failed_total``                    counter  ``stat:failed``
+``resque_jobs_pending``                         gauge    jobs waiting, every queue (exact)
+``resque_queues``                               gauge    queues (exact)
+``resque_queue_size``                           gauge    per ``queue``: the ``TOP_QUEUES`` longest
+``resque_failed_list_size``                     gauge    records, per failed list (``failed_queue``)
+``resque_workers``                              gauge    registered workers per ``language``, ``state``
+``resque_workers_stale``                        gauge    heartbeat older than the prune interval
+``resque_worker_heartbeat_age_seconds``         gauge    per ``worker``: the ``STALEST`` oldest beats
+``resque_delayed_timestamps``                   gauge    ``delayed_queue_schedule`` size (exact)
+``resque_delayed_jobs``                         gauge    delayed jobs in the counted timestamps
+``resque_delayed_timestamps_counted``           gauge    how many timestamps that count covers
+``resque_delayed_next_timestamp_seconds``       gauge    the earliest delayed timestamp (absent: none)
+``resque_schedules``                            gauge    ``persistent_schedules`` entries
+``resque_scheduler_master``                     gauge    1 per ``holder`` of the master lock
+``resque_scheduler_master_lock_ttl_seconds``    gauge    seconds the master lock has left
+==============================================  =======  =====================================
 
 It sits behind the dashboard's basic auth; ``metrics_app`` serves it alone (mount it anywhere).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,9 +40,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..admin import Admin
+from ..admin.windows import Windows
+from ..config.scheduler import master_lock_prefix
 from ..config.web import WebSettings
 from .security import BasicAuth, SecurityHeaders
 
+TOP_QUEUES = 100
+"""Queues ``resque_queue_size`` reports (the longest; ``resque_queues`` counts them all)."""
+STALEST = 50
+"""Workers ``resque_worker_heartbeat_age_seconds`` reports (the oldest heartbeats)."""
+DELAYED_COUNTED = 1000
+"""Timestamps (the earliest) whose jobs ``resque_delayed_jobs`` counts."""
 MISSING = "GET /metrics needs prometheus_client: pip install 'resque-compat[metrics]'"
 
 
@@ -48,14 +65,16 @@ def available() -> bool:
 class Metrics:
     """The ``/metrics`` endpoint over one ``Admin``."""
 
-    def __init__(self, admin: Admin) -> None:
+    def __init__(self, admin: Admin, lock_prefix: str | None = None) -> None:
         self.admin = admin
         self.registry: Any = None
+        if lock_prefix is None:
+            lock_prefix = master_lock_prefix()
         if available():
             from prometheus_client import CollectorRegistry
 
             self.registry = CollectorRegistry(auto_describe=False)
-            self.registry.register(_Collector(admin))
+            self.registry.register(_Collector(admin, lock_prefix))
 
     def endpoint(self, request: Request) -> Response:
         if self.registry is None:
@@ -66,20 +85,33 @@ class Metrics:
 
 
 class _Collector:
-    def __init__(self, admin: Admin) -> None:
+    def __init__(self, admin: Admin, lock_prefix: str) -> None:
         self.admin = admin
+        self.lock_prefix = lock_prefix
 
     def collect(self) -> Iterator[Any]:
+        yield from self._jobs()
+        yield from self._workers()
+        yield from self._scheduler()
+
+    def _jobs(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         admin = self.admin
-        info = admin.info()
+        resque = admin.resque
+        pending, count, longest = Windows(admin).largest_queues(TOP_QUEUES)
         yield CounterMetricFamily(
-            "resque_jobs_processed", "Jobs processed (Resque.info processed)", info["processed"]
+            "resque_jobs_processed", "Jobs processed (Resque.info processed)", resque.stat("processed")
         )
-        yield CounterMetricFamily("resque_jobs_failed", "Jobs failed (Resque.info failed)", info["failed"])
-        queues = GaugeMetricFamily("resque_queue_size", "Jobs waiting in a queue", labels=["queue"])
-        for name, size in admin.queue_sizes():
+        yield CounterMetricFamily(
+            "resque_jobs_failed", "Jobs failed (Resque.info failed)", resque.failed_store.num_failed()
+        )
+        yield GaugeMetricFamily("resque_jobs_pending", "Jobs waiting in every queue", pending)
+        yield GaugeMetricFamily("resque_queues", "Queues (Resque.queues)", count)
+        queues = GaugeMetricFamily(
+            "resque_queue_size", f"Jobs waiting in a queue (the {TOP_QUEUES} longest)", labels=["queue"]
+        )
+        for name, size in longest:
             queues.add_metric([name], size)
         yield queues
         failed = GaugeMetricFamily(
@@ -88,24 +120,61 @@ class _Collector:
         for name, size in admin.failed_sizes():
             failed.add_metric([name], size)
         yield failed
-        workers = admin.workers()
-        by = Counter((w.language, w.state) for w in workers)
+
+    def _workers(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        census = Windows(self.admin).census(STALEST)
         fleet = GaugeMetricFamily("resque_workers", "Registered workers", labels=["language", "state"])
         for lang in ("ruby", "python", "unknown"):
             for state in ("working", "idle"):
-                fleet.add_metric([lang, state], by.get((lang, state), 0))
+                fleet.add_metric([lang, state], census.by.get((lang, state), 0))
         yield fleet
         ages = GaugeMetricFamily(
-            "resque_worker_heartbeat_age_seconds", "Seconds since a worker's heartbeat", labels=["worker"]
+            "resque_worker_heartbeat_age_seconds",
+            f"Seconds since a worker's heartbeat (the {STALEST} oldest)",
+            labels=["worker"],
         )
-        for w in workers:
-            if w.heartbeat_age is not None:
-                ages.add_metric([w.id], w.heartbeat_age)
+        for wid, age in census.stalest:
+            ages.add_metric([wid], age)
         yield ages
-        stale = sum(1 for w in workers if w.heartbeat_state == "stale")
         yield GaugeMetricFamily(
-            "resque_workers_stale", "Workers with a heartbeat past the prune interval", stale
+            "resque_workers_stale", "Workers with a heartbeat past the prune interval", census.stale
         )
+
+    def _scheduler(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        resque = self.admin.resque
+        stamps, jobs, counted, earliest = resque.delayed_store.summary(DELAYED_COUNTED)
+        yield GaugeMetricFamily("resque_delayed_timestamps", "Timestamps with delayed jobs", stamps)
+        yield GaugeMetricFamily(
+            "resque_delayed_jobs",
+            f"Delayed jobs in the earliest {DELAYED_COUNTED} timestamps (all of them when "
+            "resque_delayed_timestamps_counted equals resque_delayed_timestamps)",
+            jobs,
+        )
+        yield GaugeMetricFamily(
+            "resque_delayed_timestamps_counted", "Timestamps resque_delayed_jobs counts", counted
+        )
+        due = GaugeMetricFamily("resque_delayed_next_timestamp_seconds", "The earliest delayed timestamp")
+        if earliest is not None:
+            due.add_metric([], earliest)
+        yield due
+        store = resque.schedule_store
+        yield GaugeMetricFamily("resque_schedules", "Schedules persisted in Redis", store.persistent_count())
+        holder, ttl = store.lock_state(resque.keys.scheduler_master_lock(self.lock_prefix))
+        master = GaugeMetricFamily(
+            "resque_scheduler_master", "The scheduler holding the master lock", labels=["holder"]
+        )
+        lock_ttl = GaugeMetricFamily(
+            "resque_scheduler_master_lock_ttl_seconds", "Seconds before the master lock expires"
+        )
+        if holder is not None:
+            master.add_metric([holder.decode("utf-8", "replace")], 1)
+            lock_ttl.add_metric([], max(ttl, 0))
+        yield master
+        yield lock_ttl
 
 
 def metrics_app(admin: Admin, web: WebSettings | None = None) -> Starlette:

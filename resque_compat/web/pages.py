@@ -187,7 +187,9 @@ class Pages:
         elif section == "redis":
             ctx["info"] = sorted(self.admin.redis_info().items())
         elif section == "keys":
-            ctx["keys"] = self.admin.namespace_keys()
+            cursor = int_param(request, "cursor", 0)
+            ctx["keys"], ctx["next_cursor"] = self.admin.namespace_keys(cursor)
+            ctx["cursor"] = cursor
         else:
             return self.r.page(request, "missing.html", "stats", status=404, what=f"stats page {section!r}")
         return self.r.page(request, "stats.html", "stats", **ctx)
