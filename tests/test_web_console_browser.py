@@ -79,7 +79,7 @@ PAGES = [
     "/failed", "/failed?q=declined", "/failed/job/0", "/workers", "/workers/all", "/workers/vm",
     "/workers/vm:101:high", "/classes", "/history", "/history?range=week", "/stats/resque",
     "/stats/redis", "/stats/keys", "/stats/keys/queue:high", "/delayed", "/delayed/unmovable", "/schedule",
-    "/nope",
+    "/search", "/search?q=declined", "/nope",
 ]  # fmt: skip
 
 
@@ -179,6 +179,37 @@ def test_search_then_retry_only_the_chosen_failures(site: tuple[Dashboard, Resqu
     )
     page.check("input.pick-all")
     assert page.locator("input[name=pick]:checked").count() == 3
+    assert page.errors == []
+
+
+def test_search_everywhere_from_the_overview_then_remove_one_chosen_failure(
+    site: tuple[Dashboard, Resque], page: Any
+) -> None:
+    dash, resque = site
+    resque.enqueue_to("low", "Billing::Notice", "card declined soon")
+    page.goto(dash.url("/overview"))
+    page.fill("form.search-everywhere input[name=q]", "DECLINED")
+    page.press("form.search-everywhere input[name=q]", "Enter")
+    page.wait_for_url("**/search?q=DECLINED*")
+    rows = page.locator("tr.hit")
+    assert rows.count() == 4 and "4 matching, everything" in page.inner_text("p.searched")
+    assert page.locator("tr.hit-failed").count() == 3 and page.locator("tr.hit-queue").count() == 1
+    assert "queue 'low'" in page.inner_text("tr.hit-queue td.where")
+    chosen = page.locator("tr.hit-failed").nth(1)
+    error = chosen.locator("td.error").inner_text().removeprefix("RuntimeError").strip()
+    assert error.startswith("card declined ")
+    chosen.locator("input[name=pick]").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button.pick-remove")
+    page.wait_for_selector(".flash-success")
+    assert page.inner_text(".flash-success") == "Removed 1 selected failure."
+    assert page.url.endswith("/search?q=DECLINED")  # back on the same search
+    assert page.locator("tr.hit-failed").count() == 2
+    left = resque.redis.lrange(resque.keys.failed(), 0, -1)
+    assert len(left) == 5 and not any(f'"error":"{error}"'.encode() in r for r in left)
+    page.click("tr.hit-queue td.num a")
+    page.wait_for_url("**/queues/low/job/0")
+    assert "card declined soon" in page.inner_text("main")
     assert page.errors == []
 
 

@@ -22,6 +22,7 @@ from .classes import ClassReport, class_report
 from .failures import FailureAdmin, FailureFilter, StaleRecordError
 from .search import Needle, queue_check, search
 from .search import Window as SearchWindow
+from .sweep import Place, Sweep, sweep
 from .views import (
     FailureView,
     JobView,
@@ -97,6 +98,11 @@ class Admin:
 
         size = self.resque.size(queue)
         return search(read, size, position, per_page, False, queue_check(needle), needle.screen())
+
+    def search_everywhere(self, text: str, start: Place | None = None, per_page: int = 50) -> Sweep:
+        """Jobs and failures whose class, arguments or error contain ``text``, across every
+        failed list and queue, a bounded stretch a request from ``start`` (see ``admin.sweep``)."""
+        return sweep(self, Needle(None, None, text), start, per_page)
 
     def queued_job(self, queue: str, index: int) -> JobView | None:
         """``Resque.peek(queue, index)`` as a view; ``None`` past the end."""
@@ -278,7 +284,9 @@ __all__ = [
     "KeyView",
     "Overview",
     "Page",
+    "Place",
     "StaleRecordError",
+    "Sweep",
     "TimeValue",
     "WorkerName",
     "WorkerRefusedError",

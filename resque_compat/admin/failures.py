@@ -139,9 +139,12 @@ class FailureAdmin:
         return dict(sorted(counts.items()))
 
     @staticmethod
-    def _view(failed_queue: str, index: int, raw: bytes) -> FailureView:
+    def view(failed_queue: str, index: int, raw: bytes) -> FailureView:
+        """One record's view from its raw bytes, as the pages show it."""
         entry = read_entry(index, raw)
         return failure_view(failed_queue, index, raw, entry.record)
+
+    _view = view
 
     # acting
     def _check(self, failed_queue: str, index: int, expected: str | None) -> bytes:

@@ -86,6 +86,22 @@ class QueueAccess:
             pipe.lrange(key, 0, count - 1)
         return [list(bytes_list(r)) for r in pipe.execute()] if keys else []
 
+    def list_lengths(self, keys: Sequence[str]) -> list[int]:
+        """``LLEN`` of each key, pipelined."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.llen(key)
+        return [int(n) for n in pipe.execute()] if keys else []
+
+    def list_slices(self, ranges: Sequence[tuple[str, int, int]]) -> list[list[bytes]]:
+        """``LRANGE key lo hi`` of each ``(key, lo, hi)``, pipelined (an empty list for ``hi < lo``)."""
+        pipe = self.client.pipeline(transaction=False)
+        wanted = [(key, lo, hi) for key, lo, hi in ranges if hi >= lo]
+        for key, lo, hi in wanted:
+            pipe.lrange(key, lo, hi)
+        got = iter(pipe.execute() if wanted else [])
+        return [list(bytes_list(next(got))) if hi >= lo else [] for _, lo, hi in ranges]
+
     def queue_names(self) -> list[str]:
         """``SMEMBERS queues`` (unordered)."""
         return texts(self.client.smembers(self.keys.queues()))

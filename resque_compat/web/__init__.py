@@ -158,6 +158,8 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/stats/keys/{key:path}", p.key, methods=get),
         Route("/stats/{section}", p.stats, methods=get),
         Route("/classes", p.classes, methods=get),
+        Route("/search", p.search, methods=get),
+        Route("/search/selected", a.search_selected, methods=post),
         *scheduler_routes(SchedulerTabs(admin, renderer, a)),
         Route("/history.poll", h.page, methods=get),
         Route("/history", h.page, methods=get),
@@ -173,6 +175,7 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/api/failed/{failed_queue}/{verb}", api.act, methods=post),
         Route("/api/failed/{failed_queue}", api.failed, methods=get),
         Route("/api/classes", api.classes, methods=get),
+        Route("/api/search", api.search, methods=get),
         *plugin_routes(admin, renderer, a),
     ]
 

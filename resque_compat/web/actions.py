@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -147,6 +148,36 @@ class Actions:
 
         return await self._run(request, act, _failed_page(fq))
 
+    async def search_selected(self, request: Request) -> Response:
+        """Retry or remove the failures ticked on the search page, from any failed lists (each
+        checked by its digest)."""
+
+        def act(form: FormData) -> Done:
+            action = _field(form, "action") or ""
+            by_list: dict[str, list[tuple[int, str]]] = {}
+            for value in form.getlist("pick"):
+                ref, _, fq = str(value).partition("@")
+                if not fq:
+                    raise ValueError(f"not a failure reference: {str(value)[:40]!r}")
+                by_list.setdefault(fq, []).extend(_picks_of([ref]))
+            if not by_list:
+                raise ValueError("select at least one failure first")
+            done = skipped = 0
+            for fq, picks in sorted(by_list.items()):
+                if not self.admin.failures.exists(fq):
+                    skipped += len(picks)
+                    continue
+                d, s = self.admin.failures.chosen(action, fq, picks)
+                done, skipped = done + d, skipped + s
+            verb = "Retried" if action == "retry" else "Removed"
+            was = "was" if skipped == 1 else "were"
+            note = (
+                f"; {_plural(skipped, 'failure')} had changed or gone and {was} left alone" if skipped else ""
+            )
+            return Done(f"{verb} {_plural(done, 'selected failure')}{note}.")
+
+        return await self._run(request, act, "search")
+
     async def bulk(self, request: Request) -> Response:
         """Retry or remove every record of a failed list matching the class/queue filter."""
         fq = _failed_queue(request)
@@ -164,14 +195,19 @@ class Actions:
 
 def _picks(form: FormData) -> list[tuple[int, str]]:
     """The checked ``pick`` boxes: ``<index>:<digest>`` each."""
+    out = _picks_of(form.getlist("pick"))
+    if not out:
+        raise ValueError("select at least one failure first")
+    return out
+
+
+def _picks_of(values: list[Any]) -> list[tuple[int, str]]:
     out = []
-    for value in form.getlist("pick"):
+    for value in values:
         index, _, dig = str(value).partition(":")
         if not index.isdigit() or len(dig) != 16:
             raise ValueError(f"not a failure reference: {str(value)[:40]!r}")
         out.append((int(index), dig))
-    if not out:
-        raise ValueError("select at least one failure first")
     return out
 
 

@@ -4,7 +4,8 @@ GET ``api/stats``, ``api/queues``, ``api/queues/<name>?start=&count=``, ``api/wo
 ``api/workers/<id>``, ``api/failed[/<failed queue>]?start=&count=&order=``; with ``class=``,
 ``queue=`` or ``q=`` (search text) it is a bounded search from ``at=`` that says how far it got
 (``scanned_from``, ``scanned_to``, ``next_at``),
-``api/classes``. POST (JSON body, ``Content-Type: application/json``; refused in read-only mode)
+``api/classes``, ``api/search?q=&from=&at=`` (every failed list and queue, bounded). POST (JSON
+body, ``Content-Type: application/json``; refused in read-only mode)
 ``api/failed[/<failed queue>]/retry`` and ``/remove`` with ``{"index": i, "digest": "..."}``, and
 ``/bulk`` with ``{"action": "retry"|"remove", "class": ..., "queue": ...}``.
 Raw values that could not be read are returned as text with an ``unreadable`` reason.
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..admin import FAILED, Admin, FailureFilter, StaleRecordError
+from ..admin import FAILED, Admin, FailureFilter, Place, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
 from ..admin.windows import Windows
 from ..errors import ResqueError
@@ -146,6 +147,34 @@ class Api:
                 "scanned_to": found.scanned_to,
                 "next_at": found.next_position,
                 "failures": [failure_json(f) for f in found.items],
+            }
+        )
+
+    def search(self, request: Request) -> Response:
+        """``api/search?q=&from=&at=``: the search page's bounded search across every failed
+        list and queue, as JSON; ``next`` (``{"from": ..., "at": ...}``) continues it."""
+        text = (request.query_params.get("q") or "").strip()[:200]
+        if not text:
+            return JSONResponse({"error": "q= (the text to search for) is required"}, 400)
+        start = Place.parse(request.query_params.get("from"), int_param(request, "at", 0))
+        found = self.admin.search_everywhere(text, start, min(count_param(request, 50), 200))
+        nxt = found.next
+        return JSONResponse(
+            {
+                "q": text,
+                "lists": found.lists,
+                "records": found.records,
+                "read": found.read,
+                "searched": [
+                    {"kind": s.kind, "list": s.list, "from": s.start, "to": s.stop, "size": s.size}
+                    for s in found.stretches
+                ],
+                "next": {"from": nxt.ref, "at": nxt.position} if nxt else None,
+                "hits": [
+                    {"kind": h.kind, "list": h.list, "index": h.index}
+                    | ({"failure": failure_json(h.failure)} if h.failure else {"job": _job(h.job)})
+                    for h in found.hits
+                ],
             }
         )
 

@@ -10,8 +10,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from ..admin import FAILED, Admin, FailureFilter
-from ..admin.search import Needle
+from ..admin import FAILED, Admin, FailureFilter, Place
+from ..admin.search import BUDGET, Needle
 from ..admin.windows import PER_PAGE, Windows
 from .params import int_param
 from .params import start_param as _start
@@ -207,6 +207,23 @@ class Pages:
     def stats_txt(self, request: Request) -> Response:
         # resque-web answers text/html; plain text is what the body is.
         return PlainTextResponse(self.admin.stats_txt())
+
+    def search(self, request: Request) -> Response:
+        """Search every failed list and queue at once, a bounded stretch a request."""
+        text = (request.query_params.get("q") or "").strip()[:200]
+        found = None
+        if text:
+            start = Place.parse(request.query_params.get("from"), int_param(request, "at", 0))
+            found = self.admin.search_everywhere(text, start)
+        return self.r.page(
+            request,
+            "search.html",
+            "search",
+            text=text,
+            found=found,
+            multi=self.admin.failures.multiple_queues(),
+            budget=BUDGET,
+        )
 
     def classes(self, request: Request) -> Response:
         return self.r.page(request, "classes.html", "classes", report=self.admin.job_classes())
