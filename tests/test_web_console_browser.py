@@ -54,6 +54,7 @@ def seed(resque: Resque) -> None:
             exception="RuntimeError", error=f"card declined {i}" if i % 2 else "smtp down",
             backtrace=[f"jobs.rb:{i}:in `perform'", "worker.rb:9"], worker="vm:101:high", queue="high",
         ))  # fmt: skip
+    resque.enqueue_at_with_queue("high", 4_000_000_000, "Archive", "later")
     store = HistoryAccess(resque.redis, resque.keys)
     now = store.server_seconds()
     for i, total in enumerate((0, 40, 90, 150)):
@@ -78,8 +79,9 @@ PAGES = [
     "/overview", "/working", "/working/vm:101:high", "/queues", "/queues/high", "/queues/high/job/0",
     "/failed", "/failed?q=declined", "/failed/job/0", "/workers", "/workers/all", "/workers/vm",
     "/workers/vm:101:high", "/classes", "/history", "/history?range=week", "/stats/resque",
-    "/stats/redis", "/stats/keys", "/stats/keys/queue:high", "/delayed", "/delayed/unmovable", "/schedule",
-    "/search", "/search?q=declined", "/nope",
+    "/stats/redis", "/stats/keys", "/stats/keys/queue:high", "/delayed", "/delayed/4000000000",
+    "/delayed/unmovable", "/schedule", "/search", "/search?q=declined", "/queues/high?q=masterbrew",
+    "/nope",
 ]  # fmt: skip
 
 
