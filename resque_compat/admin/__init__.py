@@ -102,7 +102,7 @@ class Admin:
     def search_everywhere(self, text: str, start: Place | None = None, per_page: int = 50) -> Sweep:
         """Jobs and failures whose class, arguments or error contain ``text``, across every
         failed list and queue, a bounded stretch a request from ``start`` (see ``admin.sweep``)."""
-        return sweep(self, Needle(None, None, text), start, per_page)
+        return sweep(self, self.store.queues, Needle(None, None, text), start, per_page)
 
     def queued_job(self, queue: str, index: int) -> JobView | None:
         """``Resque.peek(queue, index)`` as a view; ``None`` past the end."""

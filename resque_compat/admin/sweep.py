@@ -22,6 +22,7 @@ from .search import BUDGET, Needle, queue_check
 from .views import FailureView, JobView
 
 if TYPE_CHECKING:
+    from ..store import QueueAccess
     from . import Admin
 
 LISTS = 100
@@ -96,17 +97,18 @@ class Sweep:
         return self.started is None and self.next is None
 
 
-def sweep(admin: Admin, needle: Needle, start: Place | None, per_page: int = 50) -> Sweep:
-    """Matches of ``needle`` from ``start`` (the beginning of the walk when ``None``)."""
+def sweep(admin: Admin, lists: QueueAccess, needle: Needle, start: Place | None, per_page: int = 50) -> Sweep:
+    """Matches of ``needle`` from ``start`` (the beginning of the walk when ``None``); ``lists``
+    reads the queues' and failed lists' entries."""
     resque = admin.resque
     failed_lists = admin.failures.queues()
     walk = [("failed", f) for f in failed_lists] + [("queue", q) for q in resque.queues()]
     at = bisect_left([_order(p) for p in walk], _order((start.kind, start.name))) if start else 0
     first = walk[at : at + LISTS]
     keys = [_key(admin, kind, name) for kind, name in first]
-    sizes = resque.queue_store.list_lengths(keys)
+    sizes = lists.list_lengths(keys)
     plan = _plan(first, sizes, start)
-    raws = resque.queue_store.list_slices([(keys[i], lo, hi) for i, (_, lo, hi) in enumerate(plan)])
+    raws = lists.list_slices([(keys[i], lo, hi) for i, (_, lo, hi) in enumerate(plan)])
     hits, stretches = _scan(admin.failures, needle, [p[0] for p in plan], raws, per_page)
     pending = _pending(admin)
     failed_total = sum(admin.failures.count(f) for f in failed_lists)
@@ -124,7 +126,7 @@ def _pending(admin: Admin) -> int:
 
 
 def _key(admin: Admin, kind: str, name: str) -> str:
-    keys = admin.resque.keys
+    keys = admin.store.keys
     return keys.failed_list(name) if kind == "failed" else keys.queue(name)
 
 
