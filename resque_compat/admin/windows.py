@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ResqueError
@@ -152,9 +153,15 @@ class Windows:
 def _age(beat: bytes | None, now: datetime) -> int | None:
     """Whole seconds since a stored heartbeat (``heartbeat_state``'s age), ``None`` when there is
     none or it is unreadable."""
-    if beat is None:
-        return None
+    at = None if beat is None else _beat_at(beat)
+    return None if at is None else int((now - at).total_seconds())
+
+
+@lru_cache(maxsize=8192)
+def _beat_at(beat: bytes) -> datetime | None:
+    """A heartbeat's time, remembered: a worker writes a new one each beat, and a scrape in
+    between finds the same bytes again."""
     try:
-        return int((now - parse_time(beat)).total_seconds())
+        return parse_time(beat)
     except ResqueError:
         return None
