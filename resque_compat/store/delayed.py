@@ -97,6 +97,22 @@ class DelayedQueueAccess:
             return []
         return list(self.client.zrange(self.keys.delayed_queue_schedule(), start, start + count - 1))  # type: ignore[arg-type]
 
+    def schedule_page(self, start: int, count: int) -> tuple[list[bytes], list[int], int]:
+        """One page of the Delayed tab: ``ZRANGE delayed_queue_schedule start start+count-1`` and
+        ``ZCARD`` in one round trip, then one pipelined ``LLEN delayed:<member>`` per member
+        shown. ``(members, sizes, total)``: two round trips whatever the schedule's size."""
+        schedule = self.keys.delayed_queue_schedule()
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zrange(schedule, start, start + max(0, count) - 1)
+        pipe.zcard(schedule)
+        members, total = pipe.execute() if count > 0 else ([], self.client.zcard(schedule))
+        if not members:
+            return [], [], int(total)
+        pipe = self.client.pipeline(transaction=False)
+        for member in members:
+            pipe.llen(self.keys.delayed_member(member))
+        return list(members), [int(n) for n in pipe.execute()], int(total)
+
     def all_timestamps(self) -> list[bytes]:
         """``ZRANGE delayed_queue_schedule 0 -1``."""
         return list(self.client.zrange(self.keys.delayed_queue_schedule(), 0, -1))  # type: ignore[arg-type]
@@ -116,19 +132,29 @@ class DelayedQueueAccess:
             pipe.llen(self.keys.delayed(ts))
         return [int(n) for n in pipe.execute()]
 
+    def timestamp_window(self, timestamp: int, start: int, count: int) -> tuple[list[bytes], int]:
+        """``LRANGE delayed:<ts> start start+count-1`` and ``LLEN`` in one round trip."""
+        key = self.keys.delayed(timestamp)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lrange(key, start, start + max(1, count) - 1)
+        pipe.llen(key)
+        items, total = pipe.execute()
+        return list(items), int(total)
+
     def timestamp_items(self, timestamp: int, start: int = 0, count: int = -1) -> list[bytes]:
         """``LRANGE delayed:<ts> start start+count-1`` (``delayed_timestamp_peek``); all for -1."""
         stop = -1 if count < 0 else start + count - 1
         return list(self.client.lrange(self.keys.delayed(timestamp), start, stop))  # type: ignore[arg-type]
 
-    def lists_of(self, timestamps: Sequence[bytes]) -> list[list[bytes]]:
-        """Every item of each ``delayed:<member>``, pipelined 100 lists at a time
-        (``find_delayed_selection``)."""
+    def lists_of(self, timestamps: Sequence[bytes], per_list: int = -1) -> list[list[bytes]]:
+        """Every item of each ``delayed:<member>`` (or its first ``per_list``), pipelined 100
+        lists at a time (``find_delayed_selection``)."""
         out: list[list[bytes]] = []
+        stop = -1 if per_list < 0 else per_list - 1
         for i in range(0, len(timestamps), _LIST_GROUP):
             pipe = self.client.pipeline(transaction=False)
             for member in timestamps[i : i + _LIST_GROUP]:
-                pipe.lrange(self.keys.delayed_member(member), 0, -1)
+                pipe.lrange(self.keys.delayed_member(member), 0, stop)
             out.extend(list(r) for r in pipe.execute())
         return out
 
@@ -357,3 +383,9 @@ class DelayedQueueAccess:
     def last_enqueued_at(self, name: str) -> bytes | None:
         """``get_last_enqueued_at``."""
         return self.client.hget(self.keys.delayed_last_enqueued_at(), name)  # type: ignore[return-value]
+
+    def last_enqueued_of(self, names: Sequence[str]) -> list[bytes | None]:
+        """``get_last_enqueued_at`` of each name, in one ``HMGET``."""
+        if not names:
+            return []
+        return list(self.client.hmget(self.keys.delayed_last_enqueued_at(), list(names)))  # type: ignore[arg-type]

@@ -3,10 +3,13 @@
 kept raw), their POST actions (CSRF-checked like every other) and
 their JSON (``/api/delayed``, ``/api/schedule``).
 
-Every page reads a window: a page of ``delayed_queue_schedule`` (``ZRANGE``) with one pipelined
-``LLEN`` per shown timestamp, a page of one timestamp's list (``LRANGE``); the class search
-looks through the first ``SEARCH_TIMESTAMPS`` timestamps only and says so. Nothing reads the
-whole zset.
+Every page reads a window, in a fixed number of round trips whatever the delayed queue's size:
+a page of ``delayed_queue_schedule`` (``ZRANGE`` with ``ZCARD``) then one pipelined ``LLEN`` per
+shown timestamp; a page of one timestamp's list (``LRANGE`` with ``LLEN``); the class search
+looks through the first ``SEARCH_PER_TIMESTAMP`` items of the first ``SEARCH_TIMESTAMPS``
+timestamps only and says so; the Schedule tab reads the schedules and their last runs (one
+``HMGET``), never a delayed key. Nothing reads the whole zset or a whole list
+(``tests/test_web_scheduler_bounded.py`` holds each page to its commands).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from ..admin import Admin
 from ..errors import DecodeError
 from ..protocol.cron import ScheduleSyntaxError
-from ..protocol.delayed import decode_delayed_item
+from ..protocol.delayed import decode_delayed_item, parse_timestamp_member
 from ..protocol.keys import UNMOVABLE
 from ..protocol.schedule import load_recurring
 from .actions import Actions, Done, _plural
@@ -31,6 +34,7 @@ from .render import Renderer
 
 PER_PAGE = 50
 SEARCH_TIMESTAMPS = 1000
+SEARCH_PER_TIMESTAMP = 100
 
 
 def _when(ts: int) -> str:
@@ -53,6 +57,12 @@ def _item(raw: bytes) -> dict[str, Any]:
         "queue": item.queue,
         "args": item.args,
     }
+
+
+def _member_int(member: bytes) -> int:
+    """A ``delayed_queue_schedule`` member as the second ``Resque.delayed_queue_peek`` gives."""
+    found = parse_timestamp_member(member)
+    return 0 if found is None else found
 
 
 def _unmovable(raw: bytes) -> dict[str, Any]:
@@ -87,21 +97,21 @@ class SchedulerTabs:
 
     # reading
     def timestamps(self, start: int, count: int) -> dict[str, Any]:
-        store = self.resque.delayed_store
-        stamps = self.resque.delayed_queue_peek(max(0, start), count)
-        sizes = store.timestamp_sizes(stamps) if stamps else []
-        rows = [{"timestamp": ts, "at": _when(ts), "size": n} for ts, n in zip(stamps, sizes, strict=True)]
-        return {"start": max(0, start), "per_page": count, "total": store.schedule_size(), "items": rows}
+        members, sizes, total = self.resque.delayed_store.schedule_page(max(0, start), count)
+        rows = []
+        for member, n in zip(members, sizes, strict=True):
+            ts = _member_int(member)
+            rows.append({"timestamp": ts, "at": _when(ts), "size": n})
+        return {"start": max(0, start), "per_page": count, "total": total, "items": rows}
 
     def timestamp_items(self, ts: int, start: int, count: int) -> dict[str, Any]:
-        store = self.resque.delayed_store
-        raws = store.timestamp_items(ts, max(0, start), count)
+        raws, total = self.resque.delayed_store.timestamp_window(ts, max(0, start), count)
         return {
             "timestamp": ts,
             "at": _when(ts),
             "start": max(0, start),
             "per_page": count,
-            "total": store.timestamp_size(ts),
+            "total": total,
             "items": [_item(raw) for raw in raws],
         }
 
@@ -121,17 +131,21 @@ class SchedulerTabs:
         store = self.resque.delayed_store
         members = store.schedule_window(0, SEARCH_TIMESTAMPS)
         found = []
-        for member, items in zip(members, store.lists_of(members), strict=True):
+        lists = store.lists_of(members, per_list=SEARCH_PER_TIMESTAMP)
+        for member, items in zip(members, lists, strict=True):
             for raw in items:
                 row = _item(raw)
                 if row.get("class") == class_name:
-                    found.append({**row, "timestamp": int(member), "at": _when(int(member))})
+                    ts = _member_int(member)
+                    found.append({**row, "timestamp": ts, "at": _when(ts)})
         return found
 
     def schedules(self) -> list[dict[str, Any]]:
         now = datetime.now(timezone.utc)
         out = []
-        for name, config in sorted(self.resque.all_schedules().items()):
+        schedules = sorted(self.resque.all_schedules().items())
+        lasts = self.resque.delayed_store.last_enqueued_of([name for name, _ in schedules])
+        for (name, config), last in zip(schedules, lasts, strict=True):
             row: dict[str, Any] = dict.fromkeys(("class", "queue", "args", "description", "cron", "every"))
             row.update(
                 name=name, config=config if isinstance(config, dict) else None, next=None, problem=None
@@ -149,7 +163,7 @@ class SchedulerTabs:
                         row["next"] = job.next_at.isoformat(timespec="seconds") if job.next_at else None
                 except ScheduleSyntaxError as exc:
                     row["problem"] = str(exc)
-            row["last"] = self.resque.get_last_enqueued_at(name)
+            row["last"] = None if last is None else last.decode("utf-8", "replace")
             out.append(row)
         return out
 
@@ -161,6 +175,7 @@ class SchedulerTabs:
         if wanted:
             ctx["found"] = self.search(wanted)
             ctx["search_limit"] = SEARCH_TIMESTAMPS
+            ctx["search_per_timestamp"] = SEARCH_PER_TIMESTAMP
         ctx["unmovable"] = self.resque.delayed_store.unmovable_size()
         return self.r.page(request, "delayed.html", "delayed", **ctx)
 

@@ -1,0 +1,156 @@
+"""The Delayed and Schedule tabs do bounded work: each page sends the same Redis commands on a
+delayed queue of 100,000 timestamps (one of them holding 100,000 jobs) as on one of 1,100
+timestamps, and every read is a window, never the whole zset or a whole list. Counted with
+``MONITOR`` on a private redis-server, so no other test's commands are seen.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from resque_compat import Resque
+from resque_compat.admin import Admin
+from resque_compat.config.web import WebSettings
+from resque_compat.testing import RedisServer
+from resque_compat.web import create_app
+
+T0 = 4102444800  # 2100-01-01: never due
+SIDES = {"small": (1_100, 200), "big": (100_000, 100_000)}  # timestamps, jobs at the first one
+PAGES = [
+    "/delayed",
+    "/delayed?start={last}",
+    "/delayed?class=Nope",
+    f"/delayed/{T0}",
+    f"/delayed/{T0}?start={{first_last}}",
+    f"/delayed/{T0 + 1}",
+    "/api/delayed",
+    "/api/delayed?start={last}&count=1000",
+    f"/api/delayed/{T0}?start={{first_last}}&count=1000",
+    "/schedule",
+    "/api/schedule",
+]
+WINDOW_MAX = 1000
+"""No read may cover more entries of a zset or list than this (the API's largest page)."""
+WHOLE = {"keys", "scan", "smembers", "sscan", "zscan", "hscan", "dump", "sort", "lpos"}
+"""Commands that would read a key family or a whole key: never sent by these pages."""
+HANDSHAKE = {"hello", "client", "select", "auth"}
+"""What a new connection sends before its first command (the stop marker's own connection too)."""
+_ARG = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+
+
+def job(i: int) -> bytes:
+    return b'{"class":"Archive","args":[%d,"abcdefghijklmnopqrstuvwxy"],"queue":"files"}' % i
+
+
+def populate(client: redis.Redis, ns: str, timestamps: int, first: int) -> None:
+    """``timestamps`` seconds from ``T0`` with one job each, and ``first`` jobs at ``T0``."""
+    for lo in range(0, first, 10_000):
+        client.rpush(f"{ns}:delayed:{T0}", *[job(i) for i in range(lo, min(first, lo + 10_000))])
+    pipe = client.pipeline(transaction=False)
+    for ts in range(T0 + 1, T0 + timestamps):
+        pipe.rpush(f"{ns}:delayed:{ts}", job(ts))
+    pipe.execute()
+    for lo in range(0, timestamps, 10_000):
+        stamps = range(T0 + lo, T0 + min(timestamps, lo + 10_000))
+        client.zadd(f"{ns}:delayed_queue_schedule", {str(ts): ts for ts in stamps})
+
+
+class Monitor:
+    """Every command ``MONITOR`` shows, as (name, arguments), until the stop marker."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.sendall(b"MONITOR\r\n")
+        self.file = self.sock.makefile("rb")
+        assert self.file.readline().startswith(b"+OK")
+        self.seen: list[tuple[str, list[bytes]]] = []
+        self.marker = f"stop-{uuid.uuid4().hex}".encode()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for line in self.file:
+            args = _ARG.findall(line.partition(b"] ")[2])
+            if not args:
+                continue
+            name = args[0].decode().lower()
+            if name == "echo" and self.marker in args[1:]:
+                return
+            if name not in HANDSHAKE:
+                self.seen.append((name, args[1:]))
+
+    def stop(self) -> list[tuple[str, list[bytes]]]:
+        redis.Redis(port=self.port).echo(self.marker)
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "MONITOR never showed the stop marker"
+        self.sock.close()
+        return self.seen
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    with RedisServer() as srv:
+        client = redis.Redis.from_url(srv.url)
+        for ns, (timestamps, first) in SIDES.items():
+            populate(client, ns, timestamps, first)
+            resque = Resque(client, namespace=ns)
+            for n in range(3):
+                config = {"cron": f"{n} 3 * * * UTC", "class": "Cleanup", "queue": "maint", "persist": True}
+                resque.set_schedule(f"nightly-{n}", config)
+        client.close()
+        yield srv
+
+
+def commands_of(server: RedisServer, ns: str) -> dict[str, list[tuple[str, list[bytes]]]]:
+    """The commands each of ``PAGES`` sent on namespace ``ns``, after one warming request."""
+    client = redis.Redis.from_url(server.url)
+    fill = {
+        "last": int(client.zcard(f"{ns}:delayed_queue_schedule")) - 50,
+        "first_last": int(client.llen(f"{ns}:delayed:{T0}")) - 50,
+    }
+    web_settings = WebSettings(secret="s" * 64, history=False)
+    app = create_app(admin=Admin(Resque(client, namespace=ns)), web=web_settings)
+    out = {}
+    with TestClient(app) as web:
+        for page in PAGES:
+            path = page.format(**fill)
+            assert web.get(path).status_code == 200, path
+            monitor = Monitor(server.port)
+            response = web.get(path)
+            out[page] = monitor.stop()
+            assert response.status_code == 200, path
+    client.close()
+    return out
+
+
+def test_each_delayed_and_schedule_page_sends_the_same_commands_at_100000_timestamps_as_at_1100(
+    server: RedisServer,
+) -> None:
+    small, big = commands_of(server, "small"), commands_of(server, "big")
+    for page in PAGES:
+        assert big[page], page
+        assert Counter(name for name, _ in big[page]) == Counter(name for name, _ in small[page]), page
+    # The Delayed tab: ZRANGE + ZCARD, one LLEN per shown timestamp, and the unmovable count.
+    assert Counter(name for name, _ in big["/delayed"]) == Counter({"zrange": 1, "zcard": 1, "llen": 51})
+    assert Counter(name for name, _ in big[f"/delayed/{T0}"]) == Counter({"lrange": 1, "llen": 1})
+
+
+def test_no_delayed_or_schedule_page_reads_a_whole_zset_list_or_key_family(server: RedisServer) -> None:
+    for page, seen in commands_of(server, "big").items():
+        for name, args in seen:
+            assert name not in WHOLE, (page, name)
+            if name in ("zrange", "lrange"):
+                start, stop = int(args[1]), int(args[2])
+                assert 0 <= start <= stop and stop - start < WINDOW_MAX, (page, name, args)
+            if name == "hgetall":
+                assert args[0] == b"big:persistent_schedules", (page, args)
