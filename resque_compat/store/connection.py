@@ -21,6 +21,12 @@ from ..errors import ConfigError, RedisUnavailable
 from ..protocol import keys
 from .replies import is_wrong_type, unreadable_key
 
+_hiredis: Any
+try:
+    import hiredis as _hiredis
+except ImportError:  # the hiredis extra is optional: redis-py's own read path then
+    _hiredis = None
+
 DEFAULT_URL = "redis://localhost:6379/0"
 _TIMEOUTS: dict[str, Any] = {"socket_timeout": 30.0, "socket_connect_timeout": 5.0}
 _REDIS_LINE = tuple(int(part) for part in redis.__version__.split(".")[:2])
@@ -190,6 +196,23 @@ class CommandSender:
             self._local.pid = os.getpid()
         return conn
 
+    def _direct(self, conn: Any, sock: Any) -> DirectReplies | None:
+        """The connection's socket with a hiredis reader of this sender's own, or ``None``
+        (no hiredis, or a redis-py without the parser's ``parse_error``): redis-py's send and
+        read path then."""
+        if _hiredis is None:
+            return None
+        if sock is None:
+            conn.connect()
+            sock = self.socket_of(conn)
+        direct: DirectReplies | None = getattr(self._local, "direct", None)
+        if direct is None or direct.sock is not sock:
+            parse_error = getattr(getattr(conn, "_parser", None), "parse_error", None)
+            if sock is None or parse_error is None:
+                return None
+            direct = self._local.direct = DirectReplies(sock, parse_error)
+        return direct
+
     def send(self, commands: tuple[tuple[Any, ...], ...], *, raise_on_error: bool = True) -> list[Any]:
         return self._exchange(None, commands, len(commands), raise_on_error)
 
@@ -207,10 +230,15 @@ class CommandSender:
         # call; redis-py's can_read costs several system calls.
         if sock is not None and select.select([sock], [], [], 0)[0]:
             conn.disconnect()
+            sock = None
         try:
             chunks = [packed] if packed is not None else conn.pack_commands(commands)
-            conn.send_packed_command(chunks, check_health=False)
-            got = [_read_reply(conn) for _ in range(replies)]
+            direct = self._direct(conn, sock)
+            if direct is None:
+                conn.send_packed_command(chunks, check_health=False)
+                got = [_read_reply(conn) for _ in range(replies)]
+            else:
+                got = direct.exchange(chunks, replies)
         except UNAVAILABLE as exc:
             conn.disconnect()
             raise project_error((), exc, self.pool) from exc
@@ -227,6 +255,44 @@ class CommandSender:
                         raise reply
                     raise mapped from reply
         return got
+
+
+class DirectReplies:
+    """One connected socket and a hiredis reader: ``exchange`` writes the commands and reads
+    their replies with no redis-py frames in between (a reserve or an enqueue is one write and
+    one read; redis-py's own path is about ten Python calls around them). Error replies are
+    the exceptions redis-py's parser builds (its ``parse_error``), returned in their place;
+    a lost or timed-out socket raises redis-py's ``ConnectionError`` / ``TimeoutError``, and
+    the sender drops the connection."""
+
+    __slots__ = ("buffer", "reader", "sock")
+
+    def __init__(self, sock: Any, parse_error: Callable[[str], Exception]) -> None:
+        assert _hiredis is not None
+        self.sock = sock
+        self.reader = _hiredis.Reader(protocolError=redis.exceptions.InvalidResponse, replyError=parse_error)
+        self.buffer = bytearray(65536)
+
+    def exchange(self, chunks: list[bytes], replies: int) -> list[Any]:
+        sock, reader = self.sock, self.reader
+        try:
+            for chunk in chunks:
+                sock.sendall(chunk)
+            got: list[Any] = []
+            while len(got) < replies:
+                reply = reader.gets()
+                if reply is False:  # not enough data (a RESP2 reply is never False)
+                    size = sock.recv_into(self.buffer)
+                    if not size:
+                        raise redis.ConnectionError("Connection closed by server.")
+                    reader.feed(self.buffer, 0, size)
+                else:
+                    got.append(reply)
+            return got
+        except TimeoutError as exc:
+            raise redis.TimeoutError("Timeout talking to Redis") from exc
+        except OSError as exc:
+            raise redis.ConnectionError(f"Error while talking to Redis: {exc!r}") from exc
 
 
 def encoder_of(client: redis.Redis) -> Callable[[Any], bytes]:
