@@ -77,7 +77,9 @@ def perform_hookless(performer: Any, args: list[Any], run: Run = run_detached) -
     """``perform`` for a performer without perform hooks (``registry.hookless``): the same
     result and failure hooks, without looking the hooks up again."""
     try:
-        _settle(perform_callable(performer)(*args), run)
+        result = perform_callable(performer)(*args)
+        if result is not None:
+            _settle(result, run)
     except BaseException as exc:
         run_failure_hooks(performer, exc, args, run)
         raise

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import JobTimeout
 from ..jobs import hookless, is_coroutine_performer, perform, perform_async, perform_hookless
+from ..plugins.loner import is_loner
 from ..protocol import Job
 from .aio import JobLoop
 
@@ -30,17 +31,24 @@ def job_timeout(performer: Any, default: float | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class PerformPlan:
-    """How a performer's jobs run, worked out once per job in the worker (before a fork, so a
-    child reads it instead of looking its hooks up again): as a coroutine, and whether it has
-    no perform hooks."""
+    """How a performer's jobs run, worked out once per performer in the worker (before any
+    fork, so a child reads it instead of looking its hooks up again): as a coroutine, with no
+    perform hooks, as a resque-loner job, and its timeout."""
 
     coroutine: bool
     hookless: bool
+    loner: bool = False
+    timeout: float | None = None
 
     @classmethod
-    def of(cls, performer: Any) -> PerformPlan:
+    def of(cls, performer: Any, default_timeout: float | None = None) -> PerformPlan:
         coroutine = is_coroutine_performer(performer)
-        return cls(coroutine, not coroutine and hookless(performer))
+        return cls(
+            coroutine,
+            not coroutine and hookless(performer),
+            is_loner(performer),
+            job_timeout(performer, default_timeout),
+        )
 
 
 def run_perform(

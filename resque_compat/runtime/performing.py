@@ -16,7 +16,7 @@ from .. import tracing
 from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
-from ..jobs import is_coroutine_performer, run_failure_hooks
+from ..jobs import run_failure_hooks
 from ..plugins import loner
 from ..protocol import Job, decode_job
 from ..protocol.failure import UNREADABLE_CLASS
@@ -26,7 +26,7 @@ from .aio import JobLoop
 from .app import find_performer
 from .failures import FailureReporter
 from .hooks import WorkerHooks
-from .jobrun import PerformPlan, job_timeout, run_perform, timeout_on_term
+from .jobrun import PerformPlan, run_perform, timeout_on_term
 from .logs import JobContext
 from .procline import Procline, forked, processing
 from .registry import Heartbeat
@@ -54,6 +54,7 @@ class JobProcessing:
     pending_done: bool
     _pushed_back: set[bytes]
     _untimed: set[str]
+    _plans: dict[Any, PerformPlan]
 
     if TYPE_CHECKING:  # provided by Worker
 
@@ -76,12 +77,13 @@ class JobProcessing:
             return self.unknown_class(job)
         self.last_state = "working"
         self._pushed_back.clear()
-        loner.taken(self.resque, job.queue, performer, job.payload)
+        plan = self.plan(performer)
+        if plan.loner:
+            loner.taken(self.resque, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
         self.log_context.start(job.queue, job.class_name, job.payload)
         if self.log.isEnabledFor(logging.INFO):
             self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
-        plan = PerformPlan.of(performer)
         try:
             if self.settings.fork_per_job:
                 self.perform_with_fork(job, performer, plan)
@@ -95,6 +97,16 @@ class JobProcessing:
             self.log_context.clear()
         self.pending_done = True
         return True
+
+    def plan(self, performer: Any) -> PerformPlan:
+        """The performer's ``PerformPlan``, worked out on its first job."""
+        try:
+            found = self._plans.get(performer)
+            if found is None:
+                found = self._plans[performer] = PerformPlan.of(performer, self.settings.job_timeout)
+            return found
+        except TypeError:  # an unhashable performer: every time
+            return PerformPlan.of(performer, self.settings.job_timeout)
 
     def unknown_class(self, job: Job) -> bool:
         """No performer: push the job back (``RESQUE_UNKNOWN_CLASS=requeue``) or fail it with
@@ -125,7 +137,7 @@ class JobProcessing:
             if in_child and self.hooks.has("after_fork"):
                 self.run_hook("after_fork", job)
             hooks_ran = True  # from here on jobs.perform runs the failure hooks itself
-            timeout = None if in_child else self.in_process_timeout(performer, job)
+            timeout = None if in_child else self.in_process_timeout(performer, job, plan)
             traced = tracing.active()
             if traced is None:
                 run_perform(performer, job, self.aio, timeout, plan)
@@ -150,7 +162,7 @@ class JobProcessing:
         """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
         ``DirtyExit`` failure when a signal ended the child."""
         self.run_hook("before_fork", job)
-        limit = job_timeout(performer, self.settings.job_timeout)
+        limit = plan.timeout
         deadline = None if limit is None else time.monotonic() + limit
         # A USR1 (or TERM/INT) handled before this fork found no child to kill, as in Ruby: it
         # must not kill this one.
@@ -205,15 +217,11 @@ class JobProcessing:
             self.maybe_heartbeat()
             self.waker.wait(wait)
 
-    def in_process_timeout(self, performer: Any, job: Job) -> float | None:
+    def in_process_timeout(self, performer: Any, job: Job, plan: PerformPlan) -> float | None:
         """The timeout of a job run in this process: coroutines are cancelled at it; a plain
         function cannot be interrupted without a fork (said once per class)."""
-        limit = job_timeout(performer, self.settings.job_timeout)
-        if (
-            limit is not None
-            and not is_coroutine_performer(performer)
-            and job.class_name not in self._untimed
-        ):
+        limit = plan.timeout
+        if limit is not None and not plan.coroutine and job.class_name not in self._untimed:
             self._untimed.add(job.class_name)
             self.log.error(
                 f"{job.class_name}: its {limit:g} s timeout is not enforced in this process "

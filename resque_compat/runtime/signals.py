@@ -99,8 +99,10 @@ class Waker:
         return True
 
     def drain(self) -> None:
+        """Empty the pipe; one read when it held less than a buffer (no ``BlockingIOError``
+        built and caught after every signal: a fork job's ``SIGCHLD`` is one)."""
         try:
-            while os.read(self.read_fd, 512):
+            while len(os.read(self.read_fd, 512)) == 512:
                 pass
         except BlockingIOError:
             pass

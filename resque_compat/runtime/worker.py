@@ -34,6 +34,7 @@ from ..store.reserve import REDIS_UNAVAILABLE, Popped, WorkingOnPrefixes
 from . import aio, child, signals
 from .failures import FailureReporter
 from .hooks import WorkerHooks
+from .jobrun import PerformPlan
 from .logs import JobContext, worker_logger
 from .performing import JobProcessing
 from .procline import PAUSED as PAUSED_TITLE
@@ -104,6 +105,7 @@ class Worker(JobProcessing):
         self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
         self.aio = aio.JobLoop()  # coroutine jobs and hooks; made on first use
         self._untimed: set[str] = set()
+        self._plans: dict[Any, PerformPlan] = {}
 
     def __repr__(self) -> str:
         return f"<Worker {self.worker_id}>"
