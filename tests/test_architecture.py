@@ -260,7 +260,7 @@ STILL_THROUGH_THE_CLIENT = {
     "plugins/retry_failure.py": 3,
     "plugins/status.py": 7,
     "runtime/pruning.py": 1,  # prune(resque, queues): the documented convenience
-    "runtime/registry.py": 2,  # Heartbeat and remove_worker, built from a client
+    "runtime/registry.py": 1,  # remove_worker(resque, ...), the thin convenience
     "runtime/scheduler.py": 4,
     "runtime/scheduler_main.py": 1,
     "runtime/worker.py": 1,  # its DataStore, read once in the constructor

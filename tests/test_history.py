@@ -14,7 +14,7 @@ from resque_compat.admin import Admin
 from resque_compat.admin.history import Sampler
 from resque_compat.config.web import WebSettings
 from resque_compat.protocol.history import RESOLUTIONS, Sample, series
-from resque_compat.runtime.registry import Heartbeat
+from resque_compat.runtime.registry import Heartbeat, history_sampler
 from resque_compat.store import HistoryAccess
 from resque_compat.web import create_app
 
@@ -54,7 +54,7 @@ def test_intervals_are_differences_of_totals_and_a_reset_starts_from_zero() -> N
 
 def test_a_python_workers_heartbeat_samples_the_history(resque: Resque) -> None:
     errors: list[str] = []
-    Heartbeat(resque, "vm:1:q", 60, errors.append).beat()
+    Heartbeat(resque.worker_registry, "vm:1:q", 60, errors.append, history_sampler(resque)).beat()
     assert errors == [] and sizes(resque) == [1, 1, 1]
 
 

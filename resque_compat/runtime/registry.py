@@ -101,16 +101,22 @@ class Heartbeat:
     be duplicated into children mid-command): its loops call ``beat_if_due`` instead.
     """
 
-    def __init__(self, resque: Resque, worker_id: str, interval: float, log: Log) -> None:
-        self.resque = resque
-        self.workers = resque.worker_registry
+    def __init__(
+        self,
+        workers: WorkerRegistry,
+        worker_id: str,
+        interval: float,
+        log: Log,
+        sample: Callable[[], object] | None = None,
+    ) -> None:
+        self.workers = workers
         self.worker_id = worker_id
         self.interval = interval
         self.log = log
+        self.sample = sample
         self.due = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._sampler: Any = None
 
     def start(self, threaded: bool) -> None:
         """``HDEL`` the old value, beat once, then every interval (thread or ``beat_if_due``)."""
@@ -130,13 +136,10 @@ class Heartbeat:
     def sample_history(self) -> None:
         """Offer the dashboard's History a sample (``admin.history``): any Python worker keeps
         it going while no dashboard runs; a bucket already sampled costs one ``ZCOUNT`` each."""
+        if self.sample is None:
+            return
         try:
-            if self._sampler is None:
-                from ..admin import Admin
-                from ..admin.history import Sampler
-
-                self._sampler = Sampler(Admin(self.resque))
-            self._sampler.sample()
+            self.sample()
         except Exception as exc:  # never let the history stop a worker
             self.log(f"history sample failed: {exc!r}")
 
@@ -165,6 +168,21 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join()
+
+
+def history_sampler(resque: Resque) -> Callable[[], object]:
+    """Take a sample of ``resque``'s History (``admin.history.Sampler``), built on first call."""
+    made: list[Any] = []
+
+    def sample() -> object:
+        if not made:
+            from ..admin import Admin
+            from ..admin.history import Sampler
+
+            made.append(Sampler(Admin(resque)))
+        return made[0].sample()
+
+    return sample
 
 
 def remove_worker(resque: Resque, performers: Mapping[str, Any], worker_id: str, log: Log) -> bool:

@@ -41,7 +41,7 @@ from .procline import PAUSED as PAUSED_TITLE
 from .procline import Procline, waiting
 from .pruning import prune_dead_workers
 from .queues import QueueSpec
-from .registry import Heartbeat, register, unregister_worker
+from .registry import Heartbeat, history_sampler, register, unregister_worker
 
 BLOCKING_SLICE = 1.0
 """Longest single blocking wait: signals are acted on, and queues after the first are looked
@@ -99,7 +99,9 @@ class Worker(JobProcessing):
         """The job this worker's working-on key holds until its ``done_working``."""
         self.child_pid: int | None = None
         self.queues: list[str] = []
-        self.heartbeat = Heartbeat(resque, self.worker_id, settings.heartbeat_interval, self.log.error)
+        self.heartbeat = Heartbeat(
+            self.workers, self.worker_id, settings.heartbeat_interval, self.log.error, history_sampler(resque)
+        )
         self.prefixes = WorkingOnPrefixes(resque.profile)
         self._pushed_back: set[bytes] = set()
         self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
