@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import redis
-from worker_harness import Workers, failures, push_raw, workers
+from worker_harness import Workers, failures, push_raw, registered, workers
 
 from resque_compat import Resque
 from resque_compat.protocol.times import format_heartbeat, from_redis_time
@@ -42,7 +42,8 @@ def test_a_killed_worker_on_this_host_is_pruned_and_a_live_one_is_kept(
     alive = workers.worker_id(workers.start(QUEUE="slow"))
     redis_client.delete(f"{namespace}:{LOCK}")  # the live worker's start-up lock has run out
     assert prune(resque, ["slow"]) == [dead]
-    assert set(resque.workers()) == {alive}
+    # the live one registers just after its before_first_fork hook said it was ready
+    assert registered(redis_client, namespace, 1) == {alive}
     (record,) = failures(redis_client, namespace)
     assert (record["worker"], record["exception"], record["payload"]["class"]) == (
         dead,
