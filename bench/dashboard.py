@@ -8,7 +8,10 @@ a 100-entry hash. Each side is served by its own real ``resque-compat web`` proc
 is fetched ``--runs`` times and the median taken. A ``{queue_last}`` or ``{failed_last}`` in a
 path is that side's last page (the big queue's or failed list's length less 20), so both sides
 show the same page of their own data. The sides are timed in turn, path by path, so a burst of
-load on the shared machine hits both.
+load on the shared machine hits both. The delayed queue's rows (``bench/dashboard_delayed.py``):
+1,000,000 delayed jobs over 100,000 timestamps beside 1,000 over 100 (so every page of the
+small side is full too). ``--only`` times the paths
+holding a text (repeat it for several).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import redis
 
 from resque_compat.testing import RedisServer, free_port
 
+from . import dashboard_delayed
 from .workloads import REPO
 
 GOAL = 2.0
@@ -170,7 +174,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15, help="GETs per path and side (default 15)")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the big data set (default 1.0)")
     parser.add_argument("--json", default="bench/results/dashboard.json", help="where to write the numbers")
+    parser.add_argument("--only", action="append", help="time only the paths holding this text")
     opts = parser.parse_args()
+    paths = [p for p in PATHS + dashboard_delayed.PATHS if not opts.only or any(t in p for t in opts.only)]
 
     def n(x: int) -> int:
         return max(2_000, int(x * opts.scale))
@@ -182,14 +188,18 @@ def main() -> int:
         sides = {"small": (100, 2, 10, 2, 100), "big": (n(1_000_000), 1_000, n(200_000), 500, n(1_000_000))}
         for ns, (jobs, queues, failures, workers, hash_size) in sides.items():
             populate(client, ns, jobs, queues, failures, workers, hash_size)
+        delayed = {"small": (1_000, 100), "big": (n(1_000_000), n(100_000))}
+        for ns, (jobs, timestamps) in delayed.items():
+            dashboard_delayed.populate(client, ns, jobs, timestamps)
         memory = client.info()["used_memory_human"]
         print(f"data written in {time.monotonic() - started:.0f}s; Redis uses {memory}")
-        small, big = (Web(server.url, ns, last_pages(client, ns)) for ns in sides)
+        fills = {ns: {**last_pages(client, ns), **dashboard_delayed.last_pages(client, ns)} for ns in sides}
+        small, big = (Web(server.url, ns, fills[ns]) for ns in sides)
         try:
-            for path in PATHS:  # warm both (templates compiled, connections open)
+            for path in paths:  # warm both (templates compiled, connections open)
                 small.time(path, 1)
                 big.time(path, 1)
-            for path in PATHS:
+            for path in paths:
                 runs = [(small.time(path, 1), big.time(path, 1)) for _ in range(opts.runs)]
                 s = statistics.median(r[0][0] for r in runs)
                 b = statistics.median(r[1][0] for r in runs)

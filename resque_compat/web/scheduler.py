@@ -15,6 +15,7 @@ timestamps only and says so; the Schedule tab reads the schedules and their last
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -35,6 +36,7 @@ from .render import Renderer
 PER_PAGE = 50
 SEARCH_TIMESTAMPS = 1000
 SEARCH_PER_TIMESTAMP = 100
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_:.]+")
 
 
 def _when(ts: int) -> str:
@@ -132,8 +134,13 @@ class SchedulerTabs:
         members = store.schedule_window(0, SEARCH_TIMESTAMPS)
         found = []
         lists = store.lists_of(members, per_list=SEARCH_PER_TIMESTAMP)
+        # A name JSON never escapes appears as its own bytes in every item naming it: only
+        # those items are decoded. Any other name is looked for in every item, decoded.
+        needle = class_name.encode() if _PLAIN_NAME.fullmatch(class_name) else b""
         for member, items in zip(members, lists, strict=True):
             for raw in items:
+                if needle not in raw:
+                    continue
                 row = _item(raw)
                 if row.get("class") == class_name:
                     ts = _member_int(member)
