@@ -91,7 +91,13 @@ def test_a_redis_restart_mid_run_loses_and_duplicates_nothing_and_the_scheduler_
         moved = [resque.decode(raw)["args"][0] for raw in resque.queue_store.everything_in_queue("q")]
         assert sorted(moved) == list(range(total + 1)), f"{len(moved)} moved, {len(set(moved))} distinct"
         assert sorted(resque.keys_in_namespace()) == sorted(
-            ["queue:q", "queues", f"{namespace}:resque_scheduler_master_lock"]
+            [
+                "queue:q",
+                "queues",
+                f"{namespace}:resque_scheduler_master_lock",
+                "resque_scheduler_leader_lock",  # node-resque's lock keys, held by the master
+                "resque_scheduler_master_lock",
+            ]
         )
         assert proc.poll() is None, log.read_text()
         lock = f"{namespace}:{namespace}:resque_scheduler_master_lock"

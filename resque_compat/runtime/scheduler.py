@@ -19,6 +19,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import FrameType
@@ -33,7 +34,7 @@ from ..protocol.cron import ScheduleSyntaxError
 from ..protocol.schedule import Recurring, configured_env, env_matches, load_recurring
 from ..protocol.times import format_started
 from ..store import REDIS_UNAVAILABLE as INTERMITTENT
-from ..store import MasterLock, foreign_holders, redis_supports_lua
+from ..store import MasterLock, NodeResqueLocks, redis_supports_lua
 from .delayed_mover import DelayedMover
 from .scheduler_lock import lock_value
 
@@ -58,6 +59,7 @@ class Scheduler:
         self.static_schedule = dict(schedule or {})
         self.performers = dict(performers or {})
         self.lock = self._build_lock()
+        self.node_locks = NodeResqueLocks(self.lock, resque.keys.node_resque_locks())
         self.mover = DelayedMover(
             resque.delayed_store,
             resque.profile,
@@ -73,10 +75,10 @@ class Scheduler:
         self._print = False
         self._wake = threading.Event()
         self._node: dict[str, bytes] = {}
+        self._claimed_at: float | None = None
 
     def _build_lock(self) -> MasterLock:
         keys, client = self.resque.keys, self.resque.redis
-        self._node_keys = keys.node_resque_locks()
         key = keys.scheduler_master_lock(self.settings.lock_prefix)
         basic = not redis_supports_lua(client)
         return MasterLock(client, key, lock_value(), self.settings.lock_timeout, basic=basic)
@@ -120,10 +122,7 @@ class Scheduler:
         try:
             while not self._shutdown:
                 try:
-                    if self.node_resque_leads():
-                        self.am_master = False
-                    else:
-                        self.am_master = self.lock.master(held=self.am_master)
+                    self.am_master = self.elect()
                     if self.am_master != was_master:
                         self.procline("Master scheduler" if self.am_master else "Child scheduler")
                         self.reload_schedule()
@@ -141,12 +140,47 @@ class Scheduler:
             self.log.info("Exiting")
             self._release()
 
+    def elect(self) -> bool:
+        """``master?``, with node-resque kept out: no node-resque scheduler leads, and the master
+        lock is ours (``acquire! || locked?``). A master holds node-resque's lock keys too, with
+        its value and the master lock's expiry, set when it becomes master and renewed every
+        ``renew_node_locks_every`` seconds (``claim``): node-resque's election then stands
+        aside. It lets them go with its lock."""
+        if self.node_resque_leads():
+            return False
+        held = self.am_master
+        master = self.lock.master(held=held)
+        if master and not held and self.node_locks.hold:
+            self.am_master = True
+            self._claimed_at = None
+            if self.node_resque_leads():  # one took its lock since our look: it leads
+                return False
+        elif held and not master:
+            self._release()
+        return master
+
+    @property
+    def renew_node_locks_every(self) -> float:
+        """A sixth of the lock's expiry (30 s by default): the keys never come near expiring,
+        and an idle master sends fewer commands than one renewing them every poll."""
+        return self.lock.timeout / 6
+
     def node_resque_leads(self) -> bool:
         """Whether a node-resque scheduler holds its own lock (``resque_scheduler_leader_lock``,
         before 7.0 ``resque_scheduler_master_lock`` with one prefix), which resque-scheduler's
-        lock does not see. While one does, this scheduler stands by (a master lets its lock go)
-        so the two never both move delayed jobs; it says so once, and again when that changes."""
-        found = foreign_holders(self.lock.client, self._node_keys)
+        lock does not see. A master asks when it claims both keys; between claims nothing can
+        take them (node-resque sets its lock only when absent). A scheduler standing by reads
+        them with the master lock each poll (a master of ours holds them too). While a
+        node-resque scheduler leads, this one stands by (a master lets its locks go) so the two
+        never both move delayed jobs; it says so once, and again when that changes."""
+        if self.am_master and self.node_locks.hold:
+            now = time.monotonic()
+            if self._claimed_at is not None and now - self._claimed_at < self.renew_node_locks_every:
+                return False
+            found = self.node_locks.claim()
+            self._claimed_at = now
+        else:
+            found = self.node_locks.holders()
         if found != self._node:
             for key, value in found.items():
                 self.log.warning(
@@ -194,8 +228,11 @@ class Scheduler:
             self.reload_schedule()
 
     def _release(self) -> None:
+        self._claimed_at = None
         with contextlib.suppress(*INTERMITTENT):
             self.lock.release()
+        with contextlib.suppress(*INTERMITTENT):
+            self.node_locks.release()
 
     # schedules
     def print_schedule(self) -> None:

@@ -15,7 +15,7 @@ from .pause import PauseAccess
 from .queues import QueueAccess
 from .reserve import REDIS_UNAVAILABLE
 from .retry import RetryAccess
-from .schedules import MasterLock, ScheduleAccess, foreign_holders, redis_supports_lua
+from .schedules import MasterLock, NodeResqueLocks, ScheduleAccess, redis_supports_lua
 from .stats import StatsAccess
 from .status import StatusAccess
 from .unique import UniqueAccess
@@ -35,6 +35,7 @@ __all__ = [
     "HistoryAccess",
     "KeyInspector",
     "MasterLock",
+    "NodeResqueLocks",
     "PauseAccess",
     "QueueAccess",
     "RetryAccess",
@@ -46,7 +47,6 @@ __all__ = [
     "Window",
     "WorkerRegistry",
     "connect",
-    "foreign_holders",
     "redis_supports_lua",
     "refuse_cluster",
 ]

@@ -146,12 +146,71 @@ class MasterLock:
         return int(self.client.ttl(self.key))
 
 
-def foreign_holders(client: redis.Redis, keys: tuple[str, ...]) -> dict[str, bytes]:
-    """``MGET`` of other schedulers' lock keys (node-resque's): each key held, with its value."""
-    if not keys:
-        return {}
-    values = cast("list[bytes | None]", client.mget(keys))
-    return {k: v for k, v in zip(keys, values, strict=True) if v is not None}
+# While the resque-scheduler-compatible master runs, it holds node-resque's lock keys too, with
+# its own ``host:pid``: node-resque's election (``Scheduler#tryForLeader``: ``SET key name EX t NX``,
+# else ``GET`` and renew only when the value is its own name) then stands aside. Claim: renew each
+# key that is ours, set each that is absent, report each held by another value (two commands a
+# key). Release: delete each still ours.
+_CLAIM = """local foreign = {}
+for _, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder == ARGV[1] then
+    redis.call('EXPIRE', key, ARGV[2])
+  elseif not holder then
+    redis.call('SET', key, ARGV[1], 'EX', ARGV[2])
+  else
+    table.insert(foreign, key)
+    table.insert(foreign, holder)
+  end
+end
+return foreign
+"""
+
+_RELEASE = """local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    n = n + redis.call('DEL', key)
+  end
+end
+return n
+"""
+
+
+class NodeResqueLocks:
+    """node-resque's leader lock keys (``keys``), held beside the master lock with its value and
+    expiry: ``claim`` when master (on becoming master, then now and then to renew them, in one
+    script), ``holders`` when not (one ``MGET`` with the master lock, so a standing-by scheduler
+    tells a node-resque leader from the master holding them), ``release`` on the way out
+    (compare-and-delete, in one script)."""
+
+    def __init__(self, lock: MasterLock, keys: tuple[str, ...]) -> None:
+        self.lock = lock
+        self.keys = keys
+        self.hold = not lock.basic
+        """Whether the keys are held at all: not on a Redis without Lua (``Lock::Basic``)."""
+        self._claim = lock.client.register_script(_CLAIM)
+        self._release = lock.client.register_script(_RELEASE)
+
+    def claim(self) -> dict[str, bytes]:
+        """Hold every key (set it or renew ours, expiring with the master lock); each key that
+        another holds, with its holder."""
+        found = self._claim(keys=list(self.keys), args=[self.lock.value, self.lock.timeout])
+        pairs = [bytes(x) for x in found]
+        return {k.decode(): v for k, v in zip(pairs[0::2], pairs[1::2], strict=True)}
+
+    def holders(self) -> dict[str, bytes]:
+        """Each key held by a node-resque scheduler: a value other than ours and other than the
+        resque-scheduler master's (a master of this kind holds these keys too)."""
+        values = cast("list[bytes | None]", self.lock.client.mget([*self.keys, self.lock.key]))
+        master, ours = values[-1], self.lock.value.encode()
+        held = zip(self.keys, values[:-1], strict=True)
+        return {k: v for k, v in held if v is not None and v not in (ours, master)}
+
+    def release(self) -> int:
+        """Delete each key whose value is still ours; how many were."""
+        if not self.hold:
+            return 0
+        return int(self._release(keys=list(self.keys), args=[self.lock.value]))
 
 
 def redis_supports_lua(client: redis.Redis) -> bool:
