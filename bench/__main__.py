@@ -19,7 +19,7 @@ from typing import Any
 
 from resque_compat.testing import RedisServer
 
-from . import curves, memory, others, production, ruby, scheduler, workloads
+from . import curves, memory, others, pause_check, production, ruby, scheduler, workloads
 from .report import report
 from .workloads import Context
 
@@ -48,6 +48,19 @@ def plan(jobs_scale: float) -> list[tuple[str, str, Workload, str | None]]:
         ("python worker fork", "jobs/s", workloads.py_worker(n(1500), fork=True), None),
         ("ruby worker fork", "jobs/s", workloads.rb_worker(n(1500), fork=True), "ruby"),
         ("rq Worker (fork)", "jobs/s", others.rq("fork", n(300)), "rq"),
+        (
+            "python worker in-process, pause check / none",
+            "x",
+            pause_check.paired(n(10000), fork=False),
+            None,
+        ),
+        ("python worker fork, pause check / none", "x", pause_check.paired(n(1500), fork=True), None),
+        (
+            "python worker in-process, pause check with another queue paused / none",
+            "x",
+            pause_check.paired(n(10000), fork=False, variant="paused-other"),
+            None,
+        ),
         ("python fork floor", "forks/s", others.py_floor(n(1500)), None),
         ("ruby fork floor", "forks/s", others.rb_floor(n(1500)), "ruby"),
         (

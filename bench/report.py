@@ -49,6 +49,12 @@ RATIOS: list[tuple[str, str, str, float | None, tuple[str, ...]]] = [
 
 FORK_GOALS = ("python/ruby worker fork", "python fork / python fork floor")
 
+PAIRED_GOALS = [
+    ("python worker in-process, pause check / none", 0.95),
+    ("python worker fork, pause check / none", 0.95),
+]
+"""Rows whose value is already a ratio of two interleaved variants (``bench/pause_check.py``)."""
+
 
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}"
@@ -105,6 +111,20 @@ def _ratios(results: dict[str, dict[str, Any]], placements: list[str]) -> dict[s
             goal_text = f">= {goal}" if applies else ""
             holds_text = "" if holds is None else ("yes" if holds else "NO")
             print(f"| {label} | {placement} | {value:.2f}x{spread} | {goal_text} | {holds_text} |")
+    for placement in placements:
+        for name, goal in PAIRED_GOALS:
+            row = results.get(f"{placement}/{name}", {})
+            if "median" in row:
+                value, v = row["median"], row["values"]
+                ratios[f"{placement}/{name}"] = {
+                    "value": value,
+                    "pairs": v,
+                    "goal": goal,
+                    "holds": value >= goal,
+                }
+                spread = f" ({min(v):.2f}-{max(v):.2f})" if len(v) > 1 else ""
+                holds = "yes" if value >= goal else "NO"
+                print(f"| {name} | {placement} | {value:.3f}x{spread} | >= {goal} | {holds} |")
     for placement in placements:
         held = [ratios.get(f"{placement}/{g}", {}).get("holds") for g in FORK_GOALS]
         if any(h is not None for h in held):

@@ -6,15 +6,12 @@ timestamps, and every read is a window, never the whole zset or a whole list. Co
 
 from __future__ import annotations
 
-import re
-import socket
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 import redis
+from monitor_harness import Monitor
 from starlette.testclient import TestClient
 
 from resque_compat import Resque
@@ -42,9 +39,6 @@ WINDOW_MAX = 1000
 """No read may cover more entries of a zset or list than this (the API's largest page)."""
 WHOLE = {"keys", "scan", "smembers", "sscan", "zscan", "hscan", "dump", "sort", "lpos"}
 """Commands that would read a key family or a whole key: never sent by these pages."""
-HANDSHAKE = {"hello", "client", "select", "auth"}
-"""What a new connection sends before its first command (the stop marker's own connection too)."""
-_ARG = re.compile(rb'"((?:[^"\\]|\\.)*)"')
 
 
 def job(i: int) -> bytes:
@@ -64,39 +58,6 @@ def populate(client: redis.Redis, ns: str, timestamps: int, first: int) -> None:
         client.zadd(f"{ns}:delayed_queue_schedule", {str(ts): ts for ts in stamps})
 
 
-class Monitor:
-    """Every command ``MONITOR`` shows, as (name, arguments), until the stop marker."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.sendall(b"MONITOR\r\n")
-        self.file = self.sock.makefile("rb")
-        assert self.file.readline().startswith(b"+OK")
-        self.seen: list[tuple[str, list[bytes]]] = []
-        self.marker = f"stop-{uuid.uuid4().hex}".encode()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        for line in self.file:
-            args = _ARG.findall(line.partition(b"] ")[2])
-            if not args:
-                continue
-            name = args[0].decode().lower()
-            if name == "echo" and self.marker in args[1:]:
-                return
-            if name not in HANDSHAKE:
-                self.seen.append((name, args[1:]))
-
-    def stop(self) -> list[tuple[str, list[bytes]]]:
-        redis.Redis(port=self.port).echo(self.marker)
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive(), "MONITOR never showed the stop marker"
-        self.sock.close()
-        return self.seen
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[RedisServer]:
     with RedisServer() as srv:
@@ -111,7 +72,7 @@ def server() -> Iterator[RedisServer]:
         yield srv
 
 
-def commands_of(server: RedisServer, ns: str) -> dict[str, list[tuple[str, list[bytes]]]]:
+def commands_of(server: RedisServer, ns: str) -> dict[str, list[tuple[str, list[bytes], bool]]]:
     """The commands each of ``PAGES`` sent on namespace ``ns``, after one warming request."""
     client = redis.Redis.from_url(server.url)
     fill = {
@@ -139,15 +100,15 @@ def test_each_delayed_and_schedule_page_sends_the_same_commands_at_100000_timest
     small, big = commands_of(server, "small"), commands_of(server, "big")
     for page in PAGES:
         assert big[page], page
-        assert Counter(name for name, _ in big[page]) == Counter(name for name, _ in small[page]), page
+        assert Counter(c[0] for c in big[page]) == Counter(c[0] for c in small[page]), page
     # The Delayed tab: ZRANGE + ZCARD, one LLEN per shown timestamp, and the unmovable count.
-    assert Counter(name for name, _ in big["/delayed"]) == Counter({"zrange": 1, "zcard": 1, "llen": 51})
-    assert Counter(name for name, _ in big[f"/delayed/{T0}"]) == Counter({"lrange": 1, "llen": 1})
+    assert Counter(c[0] for c in big["/delayed"]) == Counter({"zrange": 1, "zcard": 1, "llen": 51})
+    assert Counter(c[0] for c in big[f"/delayed/{T0}"]) == Counter({"lrange": 1, "llen": 1})
 
 
 def test_no_delayed_or_schedule_page_reads_a_whole_zset_list_or_key_family(server: RedisServer) -> None:
     for page, seen in commands_of(server, "big").items():
-        for name, args in seen:
+        for name, args, _ in seen:
             assert name not in WHOLE, (page, name)
             if name in ("zrange", "lrange"):
                 start, stop = int(args[1]), int(args[2])
