@@ -12,6 +12,7 @@ import uuid
 import pytest
 import redis
 
+from resque_compat.errors import RedisUnavailable
 from resque_compat.store import connect
 from resque_compat.store.connection import CommandSender, encoder_of, resp
 from resque_compat.testing import RedisServer
@@ -114,3 +115,18 @@ def test_each_thread_and_each_forked_child_sends_on_a_connection_of_its_own(
     assert sender.send((("CLIENT", "ID"),)) == [parent]  # the parent still has its own
     others = [int(v) for v in redis_client.lrange(ids, 0, -1)]
     assert len(others) == 2 and parent not in others and others[0] != others[1]
+
+
+def test_a_send_redis_does_not_answer_ends_at_the_socket_timeout_and_the_next_reconnects(
+    redis_url: str,
+) -> None:
+    client = connect(redis_url, socket_timeout=0.3)
+    sender = CommandSender(client)
+    assert sender.send_packed(resp(b"PING"), 1) == [b"PONG"]
+    redis.Redis.from_url(redis_url).execute_command("CLIENT", "PAUSE", "1500", "ALL")
+    with pytest.raises((redis.TimeoutError, RedisUnavailable)):
+        sender.send_packed(resp(b"PING"), 1)
+    # Answered once the pause is over (the server holds the command until then).
+    assert redis.Redis.from_url(redis_url, socket_timeout=10).ping()
+    assert sender.send_packed(resp(b"PING"), 1) == [b"PONG"]
+    client.close()

@@ -27,7 +27,11 @@ class Procline:
         return f"{self.prefix}resque-{RESQUE_VERSION}: {state}"
 
     def set(self, state: str) -> None:
-        setproctitle(f"{self.prefix}resque-{RESQUE_VERSION}: {state}")  # text(), one call fewer
+        """Set the title unless it already reads so (``Processing <q> since <second>`` repeats
+        within a second): each ``setproctitle`` is a system call (``prctl``)."""
+        title = f"{self.prefix}resque-{RESQUE_VERSION}: {state}"
+        if getproctitle() != title:
+            setproctitle(title)
 
     @staticmethod
     def starting() -> None:

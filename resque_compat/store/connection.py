@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import select
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -263,7 +265,12 @@ class DirectReplies:
     one read; redis-py's own path is about ten Python calls around them). Error replies are
     the exceptions redis-py's parser builds (its ``parse_error``), returned in their place;
     a lost or timed-out socket raises redis-py's ``ConnectionError`` / ``TimeoutError``, and
-    the sender drops the connection."""
+    the sender drops the connection.
+
+    The socket's timeout moves into the kernel (``SO_RCVTIMEO``/``SO_SNDTIMEO``) and the
+    socket becomes blocking: Python polls a socket with a timeout before every send and every
+    receive, two system calls a round trip that a blocking one does not make. The connection
+    is this sender's alone (checked out, never released to the pool)."""
 
     __slots__ = ("buffer", "reader", "sock")
 
@@ -272,6 +279,13 @@ class DirectReplies:
         self.sock = sock
         self.reader = _hiredis.Reader(protocolError=redis.exceptions.InvalidResponse, replyError=parse_error)
         self.buffer = bytearray(65536)
+        timeout = sock.gettimeout()
+        if timeout:
+            seconds = int(timeout)
+            limit = struct.pack("ll", seconds, int((timeout - seconds) * 1e6))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+            sock.settimeout(None)
 
     def exchange(self, chunks: list[bytes], replies: int) -> list[Any]:
         sock, reader = self.sock, self.reader
@@ -289,7 +303,7 @@ class DirectReplies:
                 else:
                     got.append(reply)
             return got
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: the kernel's timeout
             raise redis.TimeoutError("Timeout talking to Redis") from exc
         except OSError as exc:
             raise redis.ConnectionError(f"Error while talking to Redis: {exc!r}") from exc
