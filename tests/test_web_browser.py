@@ -197,3 +197,26 @@ def test_the_overview_is_live_by_default_and_a_pause_is_remembered(
         page.click("button.live")  # resumed: it polls again
     page.wait_for_selector("text=later_queue", timeout=15_000)
     assert page.get_attribute("button.live", "aria-pressed") == "true"
+
+
+def test_the_working_tab_pages_with_next_and_previous_and_labels_its_totals(
+    redis_url: str, page: Any
+) -> None:
+    with dashboard_over(redis_url, "browser-working") as (dash, resque):
+        reg = resque.worker_registry
+        for i in range(30):
+            wid = f"host:{1000 + i}:high"
+            reg.register_worker(wid, "2026-11-27 16:56:53 +0000")
+            payload = f'{{"queue":"high","run_at":"{RUN_AT}","payload":{{"class":"Archive","args":[{i}]}}}}'
+            reg.set_worker_payload(wid, payload.encode())
+        page.goto(dash.url("/working"))
+        assert page.locator("table.workers tbody tr").count() == 25
+        assert "Showing 1–25 of 30" in page.inner_text("main")
+        assert "Totals of jobs, queues and workers counted" in page.inner_text("main")
+        page.get_by_role("link", name="Next »").click()
+        page.wait_for_url(dash.url("/working?start=25"))
+        assert page.locator("table.workers tbody tr").count() == 5
+        assert "Showing 26–30 of 30" in page.inner_text("main")
+        page.get_by_role("link", name="« Previous").click()
+        page.wait_for_url(dash.url("/working?start=0"))
+        assert page.locator("table.workers tbody tr").count() == 25

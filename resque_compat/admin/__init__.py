@@ -20,6 +20,7 @@ from ..protocol.times import from_redis_time
 from ..store import FAILED, DataStore
 from .classes import ClassReport, class_report
 from .failures import FailureAdmin, FailureFilter, StaleRecordError
+from .recent import Recent
 from .search import Needle, queue_check, search
 from .search import Window as SearchWindow
 from .sweep import Place, Sweep, sweep
@@ -52,11 +53,18 @@ class Admin:
     """Read and administer one Resque deployment through ``resque``.
 
     ``stale_after`` is the heartbeat age (seconds) beyond which a worker shows as stale;
-    ``hostname`` is this machine's name as worker ids spell it (for local process checks).
+    ``hostname`` is this machine's name as worker ids spell it (for local process checks);
+    ``totals_ttl`` the seconds the totals over every queue and worker are kept (``admin.recent``;
+    0, the default, counts them on every call).
     """
 
     def __init__(
-        self, resque: Resque, *, stale_after: int = STALE_AFTER, hostname: str | None = None
+        self,
+        resque: Resque,
+        *,
+        stale_after: int = STALE_AFTER,
+        hostname: str | None = None,
+        totals_ttl: float = 0.0,
     ) -> None:
         self.resque = resque
         self.store: DataStore = resque.store  # the deployment's keys, read once here
@@ -64,6 +72,7 @@ class Admin:
         self.hostname = hostname
         self.failures = FailureAdmin(resque.failure, self.store.failed)
         self.inspector = self.store.inspector
+        self.recent = Recent(totals_ttl)
 
     @property
     def namespace(self) -> str:

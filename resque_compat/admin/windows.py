@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ResqueError
 from ..protocol.times import parse_time
-from ..store import CountsAccess
+from ..store import Counts, CountsAccess
 from .history import Sampler
 from .views import Page, WorkerView, worker_name
 from .workers import language
@@ -25,6 +25,8 @@ OVERVIEW_QUEUES = 20
 PER_PAGE = 25
 """Workers a page lists."""
 QUEUES_PER_PAGE = 50
+WORKING_IDS = 100_000
+"""At most this many working worker ids are read for the Working tab's pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Overview:
     working_total: int = 0
     languages: dict[str, int] | None = field(default=None)  # from the latest History sample
     stale: int | None = None
+    counted_ago: float = 0.0  # age of pending, queues_total, workers and working_total (seconds)
 
 
 class Windows:
@@ -63,7 +66,7 @@ class Windows:
     def info(self) -> dict[str, Any]:
         """``Resque.info``, the same keys, counted server-side in one script."""
         resque = self.admin.resque
-        c = self.store.counts(0)
+        c, ago = self.counts()
         return {
             "pending": c.pending,
             "processed": resque.stat("processed"),
@@ -73,7 +76,13 @@ class Windows:
             "failed": self.admin.store.failed.num_failed(),
             "servers": [resque.redis_id()],
             "environment": resque.environment,
+            "counted_seconds_ago": round(ago, 1),  # pending, queues, workers, working
         }
+
+    def counts(self) -> tuple[Counts, float]:
+        """The counting script's totals (and the first working ids), kept ``admin.recent.ttl``
+        seconds, with their age."""
+        return self.admin.recent.get("counts", lambda: self.store.counts(OVERVIEW_QUEUES))
 
     def queues(self, start: int = 0, per_page: int = QUEUES_PER_PAGE) -> Page[tuple[str, int]]:
         """Queues sorted by name, ``per_page`` from ``start``, each with its size."""
@@ -124,15 +133,17 @@ class Windows:
         ages.sort(key=lambda a: (-a[0], a[1]))
         return Census(by, stale, [(wid, age) for age, wid in ages[:stalest]])
 
-    def working(self, limit: int = OVERVIEW_QUEUES) -> tuple[list[WorkerView], int, int]:
-        """The first ``limit`` working workers (by ``run_at``), how many work, how many there are."""
-        busy = sorted(self.store.working_ids())
-        views = self.views(busy[:limit])
+    def working(self, start: int = 0, per_page: int = PER_PAGE) -> tuple[Page[WorkerView], int, float]:
+        """Working workers by id, ``per_page`` from ``start`` (shown oldest job first), how many
+        workers there are, and the age of the counts (kept ``admin.recent.ttl`` seconds)."""
+        c, ago = self.admin.recent.get("working", lambda: self.store.counts(WORKING_IDS))
+        start = max(0, min(start, len(c.working_ids)))
+        views = self.views(c.working_ids[start : start + per_page])
         views.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
-        return views, len(busy), self.store.worker_count()
+        return Page(views, start, c.working, per_page), c.workers, ago
 
     def overview(self) -> Overview:
-        c = self.store.counts(OVERVIEW_QUEUES)
+        c, ago = self.counts()
         working = self.views(c.working_ids)
         working.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
         latest = self.sampler.latest()
@@ -147,6 +158,7 @@ class Windows:
             c.working,
             latest.languages if latest else None,
             latest.stale if latest else None,
+            ago,
         )
 
 

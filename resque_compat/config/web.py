@@ -10,6 +10,9 @@
 ``RESQUE_WEB_POLL_INTERVAL``    seconds between live-poll refreshes (default 2, as resque-web)
 ``RESQUE_WEB_HISTORY``          ``0``/``false``: do not sample the History tab's counters from
                                 this process (workers and other dashboards still may)
+``RESQUE_WEB_TOTALS_TTL``       seconds the totals over every queue and worker (pending jobs,
+                                queues, workers, working) are kept between counts; the pages
+                                show their age (default 5; ``0``: count on every request)
 ``RESQUE_WEB_FRAME_ANCESTORS``  who may embed the pages in a frame: the CSP ``frame-ancestors``
                                 sources (default ``'none'``; e.g. ``'self' https://ops.example``)
 ==============================  ========================================================
@@ -48,6 +51,7 @@ class WebSettings:
     poll_interval: float = 2.0
     frame_ancestors: str = "'none'"
     history: bool = True
+    totals_ttl: float = 5.0
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -63,8 +67,11 @@ class WebSettings:
         try:
             port = int(e.get("RESQUE_WEB_PORT") or DEFAULT_PORT)
             poll = float(e.get("RESQUE_WEB_POLL_INTERVAL") or 2.0)
+            ttl = float(e.get("RESQUE_WEB_TOTALS_TTL") or 5.0)
         except ValueError as exc:
-            raise ConfigError(f"RESQUE_WEB_PORT and RESQUE_WEB_POLL_INTERVAL must be numbers: {exc}") from exc
+            raise ConfigError(
+                f"RESQUE_WEB_PORT, RESQUE_WEB_POLL_INTERVAL and RESQUE_WEB_TOTALS_TTL must be numbers: {exc}"
+            ) from exc
         base = cls(
             host=e.get("RESQUE_WEB_HOST") or DEFAULT_HOST,
             port=port,
@@ -75,6 +82,7 @@ class WebSettings:
             poll_interval=poll,
             frame_ancestors=(e.get("RESQUE_WEB_FRAME_ANCESTORS") or "'none'").strip(),
             history=(e.get("RESQUE_WEB_HISTORY") or "1").strip().lower() not in ("0", "false", "no", "off"),
+            totals_ttl=max(0.0, ttl),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         result = replace(base, **given)

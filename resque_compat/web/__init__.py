@@ -51,11 +51,12 @@ def create_app(
     """Build the dashboard for ``settings`` (the library's connection settings).
 
     ``web`` holds auth, read-only mode and the CSRF key (defaults: no auth, writable, a random
-    key); ``admin`` may be given instead of settings to reuse an existing ``Resque`` client.
+    key); ``admin`` may be given instead of settings to reuse an existing ``Resque`` client (it
+    keeps its own ``totals_ttl``).
     """
     web = web or WebSettings()
     if admin is None:
-        admin = Admin(Resque.from_settings(settings or Settings()))
+        admin = Admin(Resque.from_settings(settings or Settings()), totals_ttl=web.totals_ttl)
     renderer = Renderer(web, admin.namespace, admin.redis_id())
     middleware = [
         Middleware(SecurityHeaders, frame_ancestors=web.frame_ancestors, no_store=web.auth is not None)

@@ -52,6 +52,7 @@ class Actions:
             return self._refuse(request, xhr, 403, f"Refused: {problem}", target)
         try:
             done = await run_in_threadpool(act, form)
+            self.admin.recent.clear()  # the next page counts what the action changed
         except (StaleRecordError, WorkerRefusedError) as exc:
             return self._refuse(request, xhr, 409, f"Nothing done: {exc}", target)
         except (ResqueError, IndexError, ValueError) as exc:

@@ -46,6 +46,8 @@ class Pages:
             working_total=ov.working_total,
             workers_total=ov.workers,
             overview=ov,
+            counted_ago=ov.counted_ago,
+            totals_ttl=self.admin.recent.ttl,
         )
 
     def working(self, request: Request) -> Response:
@@ -54,16 +56,19 @@ class Pages:
         if wid:
             worker = self.admin.worker(wid)
             return self.r.page(request, "working_one.html", "working", worker=worker, worker_id=wid)
-        busy, working_total, workers_total = Windows(self.admin).working(PER_PAGE)
+        page, workers_total, ago = Windows(self.admin).working(_start(request), PER_PAGE)
         return self.r.page(
             request,
             "working.html",
             "working",
             polling=polling,
             poll_path="working.poll",
-            working=busy,
-            working_total=working_total,
+            page=page,
+            working=page.items,
+            working_total=page.total,
             workers_total=workers_total,
+            counted_ago=ago,
+            totals_ttl=self.admin.recent.ttl,
         )
 
     def queues(self, request: Request) -> Response:

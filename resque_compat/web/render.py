@@ -141,9 +141,10 @@ class Renderer:
             flash = self.flash.decode(request.cookies.get(FLASH_COOKIE))
             shown = flash is not None
         cookie, fresh = self.csrf.cookie_value(request)
+        base = base_path(request)
         html = self.env.get_template(template).render(
             request=request,
-            u=lambda path="": url(request, path),
+            u=lambda path="": base + "/" + path.lstrip("/"),
             section=section,
             tabs=TABS + PLUGIN_TABS,
             layout="bare.html" if polling else "layout.html",
