@@ -92,3 +92,14 @@ def test_the_overview_links_to_the_working_tab_when_it_shows_only_the_first(resq
     html = TestClient(create_app(admin=Admin(resque))).get("/overview").text
     assert "22 of 22 Workers Working" in html and "Showing the 20 first by id" in html
     assert "all working workers</a>" in html
+
+
+def test_the_workers_api_answers_a_page_of_25_by_default_and_says_how_many_there_are(
+    resque: Resque,
+) -> None:
+    busy_workers(resque, 30)
+    client = TestClient(create_app(admin=Admin(resque)))
+    first = client.get("/api/workers")
+    assert len(first.json()) == 25 and first.headers["x-total-count"] == "30"
+    assert [w["id"] for w in client.get("/api/workers?start=25").json()][-1] == "host:1029:high"
+    assert len(client.get("/api/workers?count=30").json()) == 30

@@ -20,8 +20,9 @@ from typing import Any, Generic, TypeVar
 
 from .views import FailureView, JobView, job_from_raw
 
-BUDGET = 1_000
-"""Records one request reads at most."""
+BUDGET = 500
+"""Records one request reads at most (one ``SLICE``): a filter's cost is one window whatever
+the list's length, and the page links to the next stretch."""
 SLICE = 500
 """Records one ``LRANGE`` reads."""
 SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.- ")

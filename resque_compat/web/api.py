@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..admin import FAILED, Admin, FailureFilter, Place, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
-from ..admin.windows import Windows
+from ..admin.windows import PER_PAGE, Windows
 from ..errors import ResqueError
 from .params import count_param, int_param, start_param
 from .security import json_post_allowed
@@ -108,8 +108,9 @@ class Api:
         )
 
     def workers(self, request: Request) -> Response:
-        """``count`` (100) workers by id from ``start``; ``X-Total-Count`` says how many there are."""
-        page = Windows(self.admin).workers(start_param(request), count_param(request, 100))
+        """``count`` (25, as a page of the Workers tab) workers by id from ``start``;
+        ``X-Total-Count`` says how many there are."""
+        page = Windows(self.admin).workers(start_param(request), count_param(request, PER_PAGE))
         return JSONResponse([worker_json(w) for w in page.items], headers={"X-Total-Count": str(page.total)})
 
     def worker(self, request: Request) -> Response:

@@ -169,7 +169,8 @@ class Pages:
             return self.r.page(request, "missing.html", "workers", status=404, what=f"worker {target!r}")
         # Unlike resque-web, several hosts still get the table of every worker (hosts as tabs),
         # a page at a time.
-        ids = hosts.get(target, []) if target and target != "all" else None
+        # worker_hosts groups the sorted ids by host, so its groups in order are every id sorted.
+        ids = hosts.get(target, []) if target and target != "all" else [w for g in hosts.values() for w in g]
         page = Windows(self.admin).workers(_start(request), PER_PAGE, ids)
         poll_path = f"workers/{quote(target, safe='')}.poll" if target else "workers.poll"
         back = f"/workers/{quote(target, safe='')}" if target else "/workers"
