@@ -414,7 +414,12 @@ PLACEHOLDERS: Json = {
     "<resque_lib>": "the Resque lib/ directory in backtraces",
     **{f"<time:{name}>": fmt for name, _, fmt in TIME_PATTERNS},
     "expires": "true when the key has a TTL (pruning_dead_workers_in_progress: EX 60)",
+    "<uuid:N>": "a resque-status job id (random), numbered by its status's contents",
+    "<time:epoch>": 'a resque-status time (Time.now.to_i): its status\'s "time" and its _statuses score',
 }
+
+_STATUS_KEY = re.compile(r"^status:([0-9a-f]{32})$")
+_STATUS_TIME = re.compile(r'"time":\d+')
 
 
 class Normaliser:
@@ -451,7 +456,50 @@ class Normaliser:
                 "value": value,
                 "expires": entry["ttl"] >= 0,
             }
-        return dict(sorted(out.items()))
+        return dict(sorted(_statuses_normalised(out).items()))
+
+
+def _statuses_normalised(keys: Json) -> Json:
+    """resque-status's volatile parts as placeholders: each job id (a random UUID, in
+    ``status:<uuid>``, in its status, in its job's payload, in ``_statuses``) becomes
+    ``<uuid:N>``, numbered in the order of the statuses' contents with ids and times left out,
+    and each status's ``"time"`` and ``_statuses`` score becomes ``<time:epoch>``."""
+    ids = _status_ids(keys)
+    if not ids:
+        return keys
+    out: Json = {}
+    for key, entry in keys.items():
+        value = _swap(entry["value"], ids)
+        if _STATUS_KEY.match(key) and isinstance(value, str):
+            value = _STATUS_TIME.sub('"time":<time:epoch>', value)
+        elif key == "_statuses" and entry["type"] == "zset":
+            value = sorted([member, "<time:epoch>"] for member, _ in value)
+        elif entry["type"] == "set":
+            value = sorted(value)
+        out[_swap(key, ids)] = {**entry, "value": value}
+    return out
+
+
+def _status_ids(keys: Json) -> dict[str, str]:
+    bodies = []
+    for key, entry in keys.items():
+        found = _STATUS_KEY.match(key)
+        if found and entry["type"] == "string" and isinstance(entry["value"], str):
+            body = _STATUS_TIME.sub('"time":0', entry["value"].replace(found.group(1), ""))
+            bodies.append((body, found.group(1)))
+    return {uuid: f"<uuid:{n}>" for n, (_, uuid) in enumerate(sorted(bodies), 1)}
+
+
+def _swap(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for uuid, placeholder in ids.items():
+            value = value.replace(uuid, placeholder)
+        return value
+    if isinstance(value, list):
+        return [_swap(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {_swap(k, ids): _swap(v, ids) for k, v in value.items()}
+    return value
 
 
 KEYSPACE_SCENARIOS: dict[str, str] = {

@@ -39,6 +39,10 @@ PLUGIN_KEYSPACE: dict[str, str] = {
     "plugin_lock_timeout_loner": "resque-lock-timeout with @loner = true: enqueued twice (the "
     "second refused); loner:lock:<Class>:<args.join('-')> holds 'true'.",
     "plugin_lock_timeout_performed": "plugin_lock_timeout_loner, then a burst worker: no lock left.",
+    "plugin_status_queued": "resque-status: two Status::Export jobs created (Klass.create) with "
+    "different options; no worker has run.",
+    "plugin_status_completed": "plugin_status_queued, then a burst worker: both statuses completed "
+    "(at 1 of 4, a tick, an extra field, then completed).",
 }
 
 
@@ -102,3 +106,16 @@ def record_plugin_keyspace(fresh: Callable[[str], Any], snap: Callable[[str, str
         snap("plugin_lock_timeout_loner", PLUGIN_KEYSPACE["plugin_lock_timeout_loner"], sc)
         sc("work", queues=["lt"], interval=0)
         snap("plugin_lock_timeout_performed", PLUGIN_KEYSPACE["plugin_lock_timeout_performed"], sc)
+    with fresh("rec_ks_status") as sc:
+        sc("plugin_load", name="status")
+        sc("define_job", name="Status::Export", queue="st", plugin={"name": "status"})
+        sc(
+            "status",
+            op="create",
+            options={"file": "a.pdf", "n": 2, "tags": ["x", None]},
+            **{"class": "Status::Export"},
+        )
+        sc("status", op="create", options={"file": "b.pdf"}, **{"class": "Status::Export"})
+        snap("plugin_status_queued", PLUGIN_KEYSPACE["plugin_status_queued"], sc)
+        sc("work", queues=["st"], interval=0)
+        snap("plugin_status_completed", PLUGIN_KEYSPACE["plugin_status_completed"], sc)
