@@ -111,20 +111,7 @@ def _ratios(results: dict[str, dict[str, Any]], placements: list[str]) -> dict[s
             goal_text = f">= {goal}" if applies else ""
             holds_text = "" if holds is None else ("yes" if holds else "NO")
             print(f"| {label} | {placement} | {value:.2f}x{spread} | {goal_text} | {holds_text} |")
-    for placement in placements:
-        for name, goal in PAIRED_GOALS:
-            row = results.get(f"{placement}/{name}", {})
-            if "median" in row:
-                value, v = row["median"], row["values"]
-                ratios[f"{placement}/{name}"] = {
-                    "value": value,
-                    "pairs": v,
-                    "goal": goal,
-                    "holds": value >= goal,
-                }
-                spread = f" ({min(v):.2f}-{max(v):.2f})" if len(v) > 1 else ""
-                holds = "yes" if value >= goal else "NO"
-                print(f"| {name} | {placement} | {value:.3f}x{spread} | >= {goal} | {holds} |")
+    _paired(results, placements, ratios)
     for placement in placements:
         held = [ratios.get(f"{placement}/{g}", {}).get("holds") for g in FORK_GOALS]
         if any(h is not None for h in held):
@@ -144,6 +131,27 @@ def _ratios(results: dict[str, dict[str, Any]], placements: list[str]) -> dict[s
                 f"<= {limit:.2f} (3 c1P1 round trips) | {'yes' if ok else 'NO'} |"
             )
     return ratios
+
+
+def _paired(results: dict[str, dict[str, Any]], placements: list[str], ratios: dict[str, Any]) -> None:
+    """The rows of ``PAIRED_GOALS``, with the redis-server CPU per job each variant costs."""
+    for placement in placements:
+        for name, goal in PAIRED_GOALS:
+            row = results.get(f"{placement}/{name}", {})
+            if "median" not in row:
+                continue
+            value, v = row["median"], row["values"]
+            ratios[f"{placement}/{name}"] = {"value": value, "pairs": v, "goal": goal, "holds": value >= goal}
+            spread = f" ({min(v):.2f}-{max(v):.2f})" if len(v) > 1 else ""
+            holds = "yes" if value >= goal else "NO"
+            print(f"| {name} | {placement} | {value:.3f}x{spread} | >= {goal} | {holds} |")
+            cpu, share = sorted(row.get("server_cpu_ratio") or []), sorted(row.get("added_cpu_share") or [])
+            if cpu and share:
+                mid = len(cpu) // 2
+                cpu_text = f"{cpu[mid]:.3f}x ({cpu[0]:.2f}-{cpu[-1]:.2f})"
+                print(f"| {name}: redis-server CPU per job | {placement} | {cpu_text} | | |")
+                shown = f"{share[mid]:.1%} ({share[0]:.1%} to {share[-1]:.1%})"
+                print(f"| {name}: the CPU it adds, of a job's time | {placement} | {shown} | <= 5% | |")
 
 
 def _commands(results: dict[str, dict[str, Any]], ratios: dict[str, Any]) -> None:
