@@ -3,8 +3,9 @@
 
 ``python -m bench.faults --jobs 1500 --pairs 4`` runs the floor and the fork worker four times
 each, interleaved, on one private redis-server pinned to CPU 0 with the measured process on
-CPU 1; ``--mode inproc`` runs the in-process worker beside ``redis-benchmark -c 1 -P 1``
-instead, with the reserve script's and RPUSH's ``usec_per_call`` from ``INFO commandstats``.
+CPU 1 (``--placement shared``: on CPU 0 too); ``--mode inproc`` runs the in-process worker
+beside ``redis-benchmark -c 1 -P 1`` instead, with the reserve script's and RPUSH's
+``usec_per_call`` from ``INFO commandstats``.
 ``--against DIR`` adds the same worker from another checkout (``git archive REV | tar -x -C
 DIR``), so a lever's before and after are paired in one run. The worker runs inside the
 measuring process (``Worker.work`` with ``INTERVAL=0``), so ``RUSAGE_SELF`` is the worker and
@@ -82,8 +83,8 @@ def _cpu(row: dict[str, float]) -> float:
     return row["parent_user_us"] + row["parent_sys_us"] + row["child_cpu_us"]
 
 
-def _rpush(port: int, requests: int) -> float:
-    argv = ["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-c", "1", "-n", str(requests)]
+def _rpush(port: int, requests: int, cpu: str) -> float:
+    argv = ["taskset", "-c", cpu, "redis-benchmark", "-p", str(port), "-c", "1", "-n", str(requests)]
     out = subprocess.run([*argv, "-t", "rpush", "-P", "1", "-q"], capture_output=True, text=True).stdout
     found = re.search(r"RPUSH:\s*([\d.]+)", out.replace("\r", "\n"))
     if not found:
@@ -97,9 +98,11 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--mode", choices=["fork", "inproc"], default="fork")
     parser.add_argument("--against", help="another checkout whose worker runs in the same turns")
+    parser.add_argument("--placement", choices=["split", "shared"], default="split")
     opts = parser.parse_args()
     from resque_compat.testing import RedisServer
 
+    cpu = "1" if opts.placement == "split" else "0"
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sides = [("floor", "floor", here)] if opts.mode == "fork" else [("redis-benchmark", "", here)]
     if opts.against:
@@ -112,9 +115,9 @@ def main() -> int:
             for name, mode, tree in sides:
                 client.config_resetstat()
                 if not mode:
-                    row = {"rate": _rpush(server.port, opts.jobs * 2)}
+                    row = {"rate": _rpush(server.port, opts.jobs * 2, cpu)}
                 else:
-                    argv = ["taskset", "-c", "1", sys.executable, os.path.abspath(__file__), "--one"]
+                    argv = ["taskset", "-c", cpu, sys.executable, os.path.abspath(__file__), "--one"]
                     argv += [server.url, f"faults-{uuid.uuid4().hex[:8]}", str(opts.jobs), mode]
                     done = subprocess.run(argv, capture_output=True, text=True, cwd=tree, timeout=600)
                     if done.returncode != 0:
