@@ -28,7 +28,11 @@ def ledger() -> redis.Redis:
 
 @registry.job("Chaos::Ledger")
 def ledger_job(job_id: str, millis: int = 0, *_rest: Any) -> None:
-    """Counts its run, then takes ``millis`` (so kills and signals land mid-job too)."""
-    ledger().hincrby("performed", job_id, 1)
+    """Counts its run and keeps the time of its first, then takes ``millis`` (so kills and
+    signals land mid-job too)."""
+    pipe = ledger().pipeline(transaction=False)
+    pipe.hincrby("performed", job_id, 1)
+    pipe.hsetnx("first_run", job_id, f"{time.time():.6f}")
+    pipe.execute()
     if millis:
         time.sleep(millis / 1000)

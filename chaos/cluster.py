@@ -32,13 +32,15 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 class Server:
     """A redis-server for one scenario; ``aof`` keeps data across ``kill9_restart``."""
 
-    def __init__(self, aof: bool = False) -> None:
+    def __init__(self, aof: bool = False, args: tuple[str, ...] = ()) -> None:
         found = shutil.which("redis-server")
         if not found:
             raise RedisServerError("redis-server is not installed (Debian: apt-get install redis-server)")
         self.executable = found
         self.port = free_port()
         self.aof = aof
+        self.args = args
+        """Further redis-server arguments (``--replicaof host port``)."""
         self.dir = tempfile.mkdtemp(prefix="resque-compat-chaos-")
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -50,7 +52,7 @@ class Server:
         cmd = [
             self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
             *persistence, "--dir", self.dir, "--maxmemory-policy", "noeviction",
-            "--logfile", str(Path(self.dir) / "redis.log"),
+            "--logfile", str(Path(self.dir) / "redis.log"), *self.args,
         ]  # fmt: skip
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20

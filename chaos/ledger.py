@@ -82,6 +82,8 @@ class Ledger:
         self.ids: list[str] = []
         self.garbage: dict[bytes, str] = {}
         self.queues: set[str] = set()
+        self.lost: list[str] = []
+        self.duplicated: list[str] = []
         self._next = 0
 
     def enqueue(self, queues: list[str], count: int, max_millis: int = 20, garbage_every: int = 0) -> None:
@@ -117,8 +119,10 @@ class Ledger:
             row.jobs += 1
             if p == 0 and r == 0 and q == 0:
                 row.lost += 1
+                self.lost.append(job_id)
             elif p >= 2 or r >= 2 or q >= 2 or (q and (p or r)):
                 row.duplicated += 1
+                self.duplicated.append(job_id)
             elif r:
                 row.failed += 1
             elif q:

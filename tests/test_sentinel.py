@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from chaos.cluster import Server
+from chaos.failover import Sentinels, wait_until
 from resque_compat import Resque
+from resque_compat.errors import RedisUnavailable
+from resque_compat.store.reserve import WorkingOnPrefixes
 from resque_compat.testing import RedisServer, free_port
 
 
@@ -33,7 +37,7 @@ def sentinel_url(tmp_path: Path) -> Iterator[str]:
             deadline = time.monotonic() + 10
             while True:  # the sentinel is starting: wait until it answers for the master
                 try:
-                    if sentinel.sentinel_get_master_addr_by_name("mymaster"):
+                    if sentinel.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"):
                         break
                 except redis.ConnectionError:
                     pass
@@ -51,3 +55,48 @@ def test_a_sentinel_url_enqueues_on_the_master_it_names(sentinel_url: str, names
     resque.enqueue_to("q", "Archive", 44)
     assert resque.peek("q") == {"class": "Archive", "args": [44]}
     assert resque.redis.connection_pool.get_master_address()[0] == "127.0.0.1"  # type: ignore[attr-defined]
+
+
+def test_enqueues_and_reserves_follow_the_master_a_sentinel_failover_elects(namespace: str) -> None:
+    # The enqueue and reserve sends keep a connection of their own; after a failover it must
+    # ask the sentinels for the new master, not reconnect to the old one for ever.
+    master = Server(args=("--repl-diskless-sync-delay", "0")).start()
+    replica = Server(args=("--replicaof", "127.0.0.1", str(master.port))).start()
+    sentinels = Sentinels(master.port, replica.port)
+    try:
+        follower = replica.client()
+        assert wait_until(lambda: follower.info("replication")["master_link_status"] == "up", 30)
+        assert wait_until(sentinels.ready, 30), "the sentinels did not see the replica"
+        resque = Resque.from_url(sentinels.url, namespace=namespace)
+        resque.enqueue_to("q", "Archive", 1)
+        source = resque.store.job_source("host:1:q")
+        prefixes = WorkingOnPrefixes(resque.profile)
+        first = source.reserve(["q"], prefixes(["q"]), check_pause=False, settle=None).popped
+        assert first is not None
+        assert master.process is not None
+        master.process.kill()
+        master.process.wait()
+        assert wait_until(lambda: sentinels.master_port() == replica.port, 30), "no failover"
+        attempts = 0
+        while True:  # refused until the connection learns where the master is now
+            attempts += 1
+            try:
+                resque.enqueue_to("q", "Archive", 2)
+                break
+            except RedisUnavailable:
+                assert attempts < 50, "the enqueue never reached the new master"
+        assert follower.lrange(f"{namespace}:queue:q", 0, -1) == [b'{"class":"Archive","args":[2]}']
+        for _ in range(50):  # the reserve's own connection may meet the old master once
+            try:
+                popped = source.reserve(["q"], prefixes(["q"]), check_pause=False, settle=first).popped
+                break
+            except RedisUnavailable:
+                continue
+        assert popped is not None and popped.raw == b'{"class":"Archive","args":[2]}'
+        assert not popped.recovered
+        follower.close()
+        resque.redis.close()
+    finally:
+        sentinels.stop()
+        replica.stop()
+        master.stop()

@@ -226,14 +226,20 @@ class CommandSender:
         self, packed: bytes | None, commands: tuple[tuple[Any, ...], ...], replies: int, raise_on_error: bool
     ) -> list[Any]:
         conn = self._connection()
-        sock = self.socket_of(conn)
-        # A socket the server closed (a restart, an idle timeout) polls readable: reconnect
-        # before sending rather than fail after, so a restart costs no enqueue. One poll(2)
-        # call; redis-py's can_read costs several system calls.
-        if sock is not None and select.select([sock], [], [], 0)[0]:
-            conn.disconnect()
-            sock = None
         try:
+            sock = self.socket_of(conn)
+            # A socket the server closed (a restart, an idle timeout) polls readable: reconnect
+            # before sending rather than fail after, so a restart costs no enqueue. One poll(2)
+            # call; redis-py's can_read costs several system calls.
+            if sock is not None and select.select([sock], [], [], 0)[0]:
+                conn.disconnect()
+                sock = None
+            if sock is None:
+                # Through the connection's own connect: one Sentinel manages asks the sentinels
+                # where the master is now. (redis-py 8's send_packed_command reconnects below
+                # that, to the address it had: the old master, for as long as the process ran.)
+                conn.connect()
+                sock = self.socket_of(conn)
             chunks = [packed] if packed is not None else conn.pack_commands(commands)
             direct = self._direct(conn, sock)
             if direct is None:
