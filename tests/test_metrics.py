@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -98,8 +99,11 @@ def test_a_scrape_caps_its_queue_and_heartbeat_series_but_counts_everything(resq
     for i in range(130):
         pipe.sadd(resque.keys.queues(), f"q{i:03d}")
         pipe.rpush(resque.keys.queue(f"q{i:03d}"), *([b"{}"] * (1 + i % 7)))
+    # Another host's workers: pids on this machine's host name would be looked up in /proc,
+    # where a live process with one of them is told apart by what it runs.
+    host = f"not-{socket.gethostname()}"
     for i in range(60):
-        wid = f"vm:{1000 + i}:q000"
+        wid = f"{host}:{1000 + i}:q000"
         pipe.sadd(resque.keys.workers(), wid)
         pipe.hset(resque.keys.heartbeats(), wid, f"2020-01-01T00:{i:02d}:00+00:00")
     pipe.execute()
@@ -117,7 +121,7 @@ def test_a_scrape_caps_its_queue_and_heartbeat_series_but_counts_everything(resq
         for (name, labels), _ in got.items()
         if name == "resque_worker_heartbeat_age_seconds"
     }
-    assert ages == {f"vm:{1000 + i}:q000" for i in range(50)}  # the 50 oldest beats
+    assert ages == {f"{host}:{1000 + i}:q000" for i in range(50)}  # the 50 oldest beats
     assert got[("resque_workers_stale", ())] == 60
     assert got[("resque_workers", (("language", "ruby"), ("state", "idle")))] == 60
 
