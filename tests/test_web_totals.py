@@ -103,3 +103,29 @@ def test_the_workers_api_answers_a_page_of_25_by_default_and_says_how_many_there
     assert len(first.json()) == 25 and first.headers["x-total-count"] == "30"
     assert [w["id"] for w in client.get("/api/workers?start=25").json()][-1] == "host:1029:high"
     assert len(client.get("/api/workers?count=30").json()) == 30
+
+
+def test_the_queue_list_is_kept_with_its_age_and_its_sizes_are_read_on_every_request(
+    resque: Resque,
+) -> None:
+    resque.enqueue_to("high", "Archive", 1)
+    client = TestClient(create_app(admin=Admin(resque, totals_ttl=60)))
+    assert "The list of queue names was read just now" in client.get("/queues").text
+    resque.enqueue_to("high", "Archive", 2)
+    resque.enqueue_to("brand-new", "Archive", 1)
+    api = client.get("/api/queues")
+    assert api.json() == {"high": 2} and float(api.headers["x-counted-seconds-ago"]) >= 0
+    html = client.get("/queues").text
+    assert "brand-new" not in html and "at most every 60 s" in html
+
+
+def test_metrics_say_how_old_their_kept_totals_are(resque: Resque) -> None:
+    resque.enqueue_to("high", "Archive", 1)
+    client = TestClient(create_app(admin=Admin(resque, totals_ttl=60)))
+    assert "resque_jobs_pending 1.0" in client.get("/metrics").text
+    resque.enqueue_to("high", "Archive", 2)
+    text = client.get("/metrics").text
+    assert "resque_jobs_pending 1.0" in text  # kept
+    assert "resque_totals_age_seconds " in text and "resque_workers_census_age_seconds " in text
+    fresh = TestClient(create_app(admin=Admin(resque))).get("/metrics").text
+    assert "resque_jobs_pending 2.0" in fresh and "resque_totals_age_seconds 0.0" in fresh

@@ -86,11 +86,18 @@ class Windows:
 
     def queues(self, start: int = 0, per_page: int = QUEUES_PER_PAGE) -> Page[tuple[str, int]]:
         """Queues sorted by name, ``per_page`` from ``start``, each with its size."""
-        names = self.admin.resque.queues()
+        return self.queues_listed(start, per_page)[0]
+
+    def queues_listed(
+        self, start: int = 0, per_page: int = QUEUES_PER_PAGE
+    ) -> tuple[Page[tuple[str, int]], float]:
+        """``queues``, and the age of the list of names (``Resque.queues`` sorted, kept
+        ``admin.recent.ttl`` seconds); the sizes are read now."""
+        names, ago = self.admin.recent.get("queue names", self.admin.resque.queues)
         start = max(0, min(start, len(names)))
         window = names[start : start + per_page]
         sizes = self.admin.store.queues.queue_sizes(window)
-        return Page(list(zip(window, sizes, strict=True)), start, len(names), per_page)
+        return Page(list(zip(window, sizes, strict=True)), start, len(names), per_page), ago
 
     def workers(
         self, start: int = 0, per_page: int = PER_PAGE, ids: list[str] | None = None
@@ -111,6 +118,14 @@ class Windows:
         """Pending jobs, queues, and the ``limit`` longest queues (longest first), measured
         server-side."""
         return self.store.largest_queues(limit)
+
+    def largest_queues_kept(self, limit: int) -> tuple[tuple[int, int, list[tuple[str, int]]], float]:
+        """``largest_queues``, kept ``admin.recent.ttl`` seconds, and its age."""
+        return self.admin.recent.get(f"largest {limit}", lambda: self.largest_queues(limit))
+
+    def census_kept(self, stalest: int) -> tuple[Census, float]:
+        """``census``, kept ``admin.recent.ttl`` seconds, and its age."""
+        return self.admin.recent.get(f"census {stalest}", lambda: self.census(stalest))
 
     def census(self, stalest: int) -> Census:
         """Workers by language and state, how many are stale, and the ``stalest`` oldest
@@ -147,8 +162,9 @@ class Windows:
         working = self.views(c.working_ids)
         working.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
         latest = self.sampler.latest()
+        queues, names_ago = self.queues_listed(0, OVERVIEW_QUEUES)
         return Overview(
-            self.queues(0, OVERVIEW_QUEUES).items,
+            queues.items,
             self.admin.failed_sizes(),
             working,
             c.workers,
@@ -158,7 +174,7 @@ class Windows:
             c.working,
             latest.languages if latest else None,
             latest.stale if latest else None,
-            ago,
+            max(ago, names_ago),
         )
 
 

@@ -96,9 +96,10 @@ class Api:
 
     def queues(self, request: Request) -> Response:
         """Queue -> size, ``count`` (100) queues by name from ``start``; ``X-Total-Count`` says
-        how many there are."""
-        page = Windows(self.admin).queues(start_param(request), count_param(request, 100))
-        return JSONResponse(dict(page.items), headers={"X-Total-Count": str(page.total)})
+        how many there are, ``X-Counted-Seconds-Ago`` how old the list of names is."""
+        page, ago = Windows(self.admin).queues_listed(start_param(request), count_param(request, 100))
+        headers = {"X-Total-Count": str(page.total), "X-Counted-Seconds-Ago": f"{ago:.1f}"}
+        return JSONResponse(dict(page.items), headers=headers)
 
     def queue(self, request: Request) -> Response:
         name = request.path_params["name"]

@@ -1,8 +1,11 @@
 """``GET /metrics``: the deployment in Prometheus' text format, through ``prometheus_client``
 (the ``metrics`` extra: ``pip install 'resque-compat[metrics]'``).
 
-Read fresh from Redis on every scrape (a custom collector: nothing is cached or kept in this
-process), so any number of dashboards may be scraped and agree. A scrape's cost does not follow
+Read from Redis at the scrape (a custom collector), but the totals over every queue and every
+worker, whose cost follows their number (an ``LLEN`` per queue, a lookup per worker), are kept
+``RESQUE_WEB_TOTALS_TTL`` seconds (5; ``0``: every scrape counts), so several scrapers or a
+short scrape interval pay for them once per interval; ``resque_totals_age_seconds`` and
+``resque_workers_census_age_seconds`` say how old they are. A scrape's cost does not follow
 the number of jobs, failures or delayed items: the queue and heartbeat series are capped, and
 the delayed-job count covers the earliest ``DELAYED_COUNTED`` timestamps (it says how many):
 
@@ -16,6 +19,8 @@ the delayed-job count covers the earliest ``DELAYED_COUNTED`` timestamps (it say
 ``resque_workers``                              gauge    registered workers per ``language``, ``state``
 ``resque_workers_stale``                        gauge    heartbeat older than the prune interval
 ``resque_worker_heartbeat_age_seconds``         gauge    per ``worker``: the ``STALEST`` oldest beats
+``resque_totals_age_seconds``                   gauge    age of the queue totals and sizes above
+``resque_workers_census_age_seconds``           gauge    age of the worker counts and beat ages
 ``resque_delayed_timestamps``                   gauge    ``delayed_queue_schedule`` size (exact)
 ``resque_delayed_jobs``                         gauge    delayed jobs in the counted timestamps
 ``resque_delayed_timestamps_counted``           gauge    how many timestamps that count covers
@@ -99,7 +104,7 @@ class _Collector:
 
         admin = self.admin
         resque = admin.resque
-        pending, count, longest = Windows(admin).largest_queues(TOP_QUEUES)
+        (pending, count, longest), ago = Windows(admin).largest_queues_kept(TOP_QUEUES)
         yield CounterMetricFamily(
             "resque_jobs_processed", "Jobs processed (Resque.info processed)", resque.stat("processed")
         )
@@ -120,11 +125,16 @@ class _Collector:
         for name, size in admin.failed_sizes():
             failed.add_metric([name], size)
         yield failed
+        yield GaugeMetricFamily(
+            "resque_totals_age_seconds",
+            "Age of the totals over every queue (pending, queues, queue sizes); RESQUE_WEB_TOTALS_TTL",
+            round(ago, 3),
+        )
 
     def _workers(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        census = Windows(self.admin).census(STALEST)
+        census, ago = Windows(self.admin).census_kept(STALEST)
         fleet = GaugeMetricFamily("resque_workers", "Registered workers", labels=["language", "state"])
         for lang in ("ruby", "python", "unknown"):
             for state in ("working", "idle"):
@@ -140,6 +150,11 @@ class _Collector:
         yield ages
         yield GaugeMetricFamily(
             "resque_workers_stale", "Workers with a heartbeat past the prune interval", census.stale
+        )
+        yield GaugeMetricFamily(
+            "resque_workers_census_age_seconds",
+            "Age of the worker counts and heartbeat ages above; RESQUE_WEB_TOTALS_TTL",
+            round(ago, 3),
         )
 
     def _scheduler(self) -> Iterator[Any]:

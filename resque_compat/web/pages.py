@@ -74,13 +74,15 @@ class Pages:
     def queues(self, request: Request) -> Response:
         name = request.path_params.get("name")
         if name is None:
-            window = Windows(self.admin).queues(_start(request))
+            window, ago = Windows(self.admin).queues_listed(_start(request))
             return self.r.page(
                 request,
                 "queues.html",
                 "queues",
                 page=window,
                 queues=window.items,
+                counted_ago=ago,
+                totals_ttl=self.admin.recent.ttl,
                 failed=self.admin.failed_sizes(),
                 multi=self.admin.failures.multiple_queues(),
             )
