@@ -31,6 +31,7 @@ from ..jobs import Registry, perform_callable
 from ..protocol import Profile, encode
 from ..protocol.delayed import epoch_seconds
 from ..protocol.records import WRAPPER_CLASS
+from ..store import DataStore
 from .arguments import Codec
 from .errors import ActiveJobPerformError, UnknownActiveJobClass
 from .payload import DEFAULT_QUEUE, JobData, build_job_data, encode_wrapped, job_data
@@ -157,7 +158,7 @@ def active_job_classes(registry: Mapping[str, Any]) -> list[str]:
 
 
 def enqueue(
-    resque: Resque,
+    resque: Resque | DataStore,
     job_class: str | ActiveJobPerformer,
     args: Sequence[Any] = (),
     kwargs: Mapping[str, Any] | None = None,
@@ -184,6 +185,7 @@ def enqueue(
 
     ``job_class`` is a Ruby class name or a registered ``ActiveJobPerformer`` (its queue is the
     default). Bytes follow ``profile`` (a Rails process: ``Profile.RAILS``). Returns the job_id.
+    ``resque`` is a ``Resque`` client or the ``DataStore`` to push through.
     Raises ``ArgumentEncodeError`` for a value ActiveJob cannot carry; nothing is pushed then.
     """
     name = job_class.job_class if isinstance(job_class, ActiveJobPerformer) else job_class
@@ -202,14 +204,15 @@ def enqueue(
         codec=codec or Codec(),
     )
     at = _scheduled_at(wait, wait_until)
+    store = resque if isinstance(resque, DataStore) else resque.store
     if at is None:
-        resque.queue_store.push_to_queue(target_queue, encode_wrapped(data, profile))
+        store.queues.push_to_queue(target_queue, encode_wrapped(data, profile))
     else:
         item = {"class": WRAPPER_CLASS, "args": [dict(data)], "queue": target_queue}
         if int(at) <= int(time.time()):
-            resque.queue_store.push_to_queue(target_queue, encode_wrapped(data, profile))
+            store.queues.push_to_queue(target_queue, encode_wrapped(data, profile))
         else:
-            resque.delayed_store.delayed_push(int(at), encode(item, profile, "args"))
+            store.delayed.delayed_push(int(at), encode(item, profile, "args"))
     return str(data["job_id"])
 
 

@@ -32,7 +32,7 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     resque = connect(ctx)
     store = access(resque)
     snap = doctor_run.snapshot(store)
-    findings = examine(snap) + doctor_plugins.findings(resque)
+    findings = examine(snap) + doctor_plugins.findings(resque.store, resque.profile)
     if not no_payloads:
         with progress(doctor_run.list_total(store, snap), "reading", as_json) as advance:
             findings += doctor_run.scan_lists(store, snap, advance)
@@ -41,7 +41,7 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     if repair:
         multi = isinstance(resque.failure, RedisMultiQueueFailure)
         fixed = doctor_run.repair(store, findings, resque.profile, multi)
-        doctor_plugins.repair(resque, store, findings, fixed)
+        doctor_plugins.repair(resque.store.unique, store, findings, fixed)
     remaining = _remaining_errors(findings, fixed)
     if as_json:
         echo_json(_doctor_json(findings, fixed))

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 from ..plugins.loner import loner_digest
 from ..protocol import Profile
 from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, lock_of_loner_lock, lock_prefixes, loner_of_key
-from ..protocol.records import json_object, payload_class, record_payload
+from ..protocol.records import decode_or_error, json_object, payload_class, record_payload
 from .doctor import Finding
 from .doctor_run import RepairReport, _keep
 
 if TYPE_CHECKING:
-    from ..client import Resque
+    from ..store import DataStore
     from ..store.migration import MigrationAccess
+    from ..store.unique import UniqueAccess
 
 REMOVE_LOCK = "remove-lock"
 Entry = tuple[str, bytes | None, int]  # logical name, value, ttl
@@ -71,21 +72,31 @@ def examine(
     return out
 
 
-def findings(resque: Resque) -> list[Finding]:
-    """Read the plugins' keys, the queues that hold loner keys and the jobs in flight."""
-    loners = list(resque.unique.scan(LONER_GLOB))
-    locks = [e for glob in LOCK_GLOBS for e in resque.unique.scan(glob)]
+def findings(store: DataStore, profile: Profile) -> list[Finding]:
+    """Read the plugins' keys, the queues that hold loner keys and the jobs in flight (the
+    queues' jobs digested as ``profile`` encodes them)."""
+    loners = list(store.unique.scan(LONER_GLOB))
+    locks = [e for glob in LOCK_GLOBS for e in store.unique.scan(glob)]
     if not loners and not locks:
         return []
     queued: dict[str, set[str]] = {}
     classes: set[str] = set()
     wanted = {q for q, _ in filter(None, (loner_of_key(n) for n, _, _ in loners))}
     if any(lock_of_loner_lock(n) is not None for n, _, _ in locks):
-        wanted |= set(resque.queues())
+        wanted |= set(store.queues.queue_names())
     for queue in wanted:
-        queued[queue] = _digests(resque.queue_store.everything_in_queue(queue), resque.profile, classes)
-    working = {cls for w in resque.working() if w.data and (cls := payload_class(record_payload(w.data)))}
-    return examine(int(time.time()), loners, locks, queued, classes, working)
+        queued[queue] = _digests(store.queues.everything_in_queue(queue), profile, classes)
+    return examine(int(time.time()), loners, locks, queued, classes, _working_classes(store))
+
+
+def _working_classes(store: DataStore) -> set[str]:
+    """The classes of the jobs registered workers are working on (``Resque.working``)."""
+    out = set()
+    for raw in store.workers.workers_map(store.workers.worker_ids()).values():
+        data = decode_or_error(raw) if raw else None
+        if isinstance(data, dict) and data and (cls := payload_class(record_payload(data))):
+            out.add(cls)
+    return out
 
 
 def _digests(raws: Sequence[bytes], profile: Profile, classes: set[str]) -> set[str]:
@@ -99,13 +110,15 @@ def _digests(raws: Sequence[bytes], profile: Profile, classes: set[str]) -> set[
     return out
 
 
-def repair(resque: Resque, store: MigrationAccess, found: Sequence[Finding], report: RepairReport) -> None:
+def repair(
+    unique: UniqueAccess, store: MigrationAccess, found: Sequence[Finding], report: RepairReport
+) -> None:
     """Delete each lock finding's key while it still holds the value seen; keep a copy first."""
     for f in found:
         if f.repair != REMOVE_LOCK or f.raw is None:
             continue
         _keep(store, report, f, f.key, f.raw)
-        if resque.unique.delete_if_equal(f.key, f.raw):
+        if unique.delete_if_equal(f.key, f.raw):
             report.repaired[f.check] += 1
         else:
             report.missed.append((f, "the key changed meanwhile: left alone"))

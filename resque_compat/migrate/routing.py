@@ -29,6 +29,7 @@ from ..jobs import class_name
 from ..protocol import Profile, decode, encode
 from ..protocol.keys import ROUTES
 from ..store.migration import MigrationAccess
+from . import access
 from .move import MoveReport, Selector, Source, run_move
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class Router:
         self, resque: Resque, refresh: float = 5.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.resque = resque
-        self.store = resque.store.migration
+        self.store = access(resque)
         self.refresh = refresh
         self.clock = clock
         self._table: RoutingTable | None = None
