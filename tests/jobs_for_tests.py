@@ -136,6 +136,8 @@ def _ready() -> None:
 @hooks.before_fork
 def _before_fork(job: Any) -> None:
     tell("hooks", f"before_fork {job.class_name}")
+    if os.environ.get("BEFORE_FORK_PRINTS"):
+        print("before-fork-mark", end=" ")  # left in stdout's buffer: the fork must not copy it
 
 
 @hooks.after_fork

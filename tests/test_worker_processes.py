@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -49,6 +50,20 @@ def test_a_forked_job_shows_ruby_what_a_ruby_worker_shows(
         "shutdown",
         "worker_exit",
     ]
+
+
+def test_what_a_before_fork_hook_leaves_in_stdouts_buffer_is_written_once_not_again_by_each_child(
+    workers: Workers, redis_client: redis.Redis, namespace: str, tmp_path: Path
+) -> None:
+    # As Ruby's Process.fork, the worker flushes stdout and stderr before it forks, so a child
+    # does not inherit and write again what the parent had buffered.
+    out = tmp_path / "stdout"
+    with out.open("wb") as sink:
+        proc = workers.start(QUEUE="echo", stdout=sink, BEFORE_FORK_PRINTS="1", PYTHONUNBUFFERED="")
+        push_raw(redis_client, namespace, "echo", *[b'{"class":"Echo","args":[%d]}' % i for i in range(3)])
+        assert [workers.next("echo") for _ in range(3)] == ["[0]", "[1]", "[2]"]
+        assert workers.stop(proc) == 0
+    assert out.read_text().count("before-fork-mark") == 3, out.read_text()
 
 
 def test_quit_lets_the_job_finish_then_the_worker_exits(

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import async_jobs_for_tests
 import pytest
@@ -51,10 +51,12 @@ class Workers:
         env.update(extra)
         return env
 
-    def start(self, *args: str, wait_ready: bool = True, **env: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, *args: str, wait_ready: bool = True, stdout: IO[bytes] | None = None, **env: str
+    ) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "resque_compat.cli", "work", "--app", "jobs_for_tests", *args]
         # A session of its own: teardown can end the worker and everything it forked at once.
-        proc = subprocess.Popen(cmd, env=self.env(**env), start_new_session=True)
+        proc = subprocess.Popen(cmd, env=self.env(**env), start_new_session=True, stdout=stdout)
         self.procs.append(proc)
         self.queues[proc.pid] = env.get("QUEUE", "")
         if wait_ready:

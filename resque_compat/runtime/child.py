@@ -51,7 +51,12 @@ def fork(
     run_at_exit_hooks: bool,
     on_term: Callable[[], bool] | None = None,
 ) -> int:
-    """Fork; the child runs ``body`` and exits without unwinding into the parent's frames."""
+    """Fork; the child runs ``body`` and exits without unwinding into the parent's frames.
+
+    stdout and stderr are flushed first, as Ruby's ``Process.fork`` does, so a child does not
+    inherit and write again what the parent (a ``before_fork`` hook, say) left buffered."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     pid = os.fork()
     if pid:
         return pid
