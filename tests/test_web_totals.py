@@ -127,5 +127,6 @@ def test_metrics_say_how_old_their_kept_totals_are(resque: Resque) -> None:
     text = client.get("/metrics").text
     assert "resque_jobs_pending 1.0" in text  # kept
     assert "resque_totals_age_seconds " in text and "resque_workers_census_age_seconds " in text
+    assert "resque_delayed_age_seconds " in text
     fresh = TestClient(create_app(admin=Admin(resque))).get("/metrics").text
     assert "resque_jobs_pending 2.0" in fresh and "resque_totals_age_seconds 0.0" in fresh

@@ -5,7 +5,8 @@ Read from Redis at the scrape (a custom collector), but the totals over every qu
 worker, whose cost follows their number (an ``LLEN`` per queue, a lookup per worker), are kept
 ``RESQUE_WEB_TOTALS_TTL`` seconds (5; ``0``: every scrape counts), so several scrapers or a
 short scrape interval pay for them once per interval; ``resque_totals_age_seconds`` and
-``resque_workers_census_age_seconds`` say how old they are. A scrape's cost does not follow
+``resque_workers_census_age_seconds`` say how old they are (``resque_delayed_age_seconds`` for
+the delayed counts, which cost a ``LLEN`` per counted timestamp). A scrape's cost does not follow
 the number of jobs, failures or delayed items: the queue and heartbeat series are capped, and
 the delayed-job count covers the earliest ``DELAYED_COUNTED`` timestamps (it says how many):
 
@@ -21,6 +22,7 @@ the delayed-job count covers the earliest ``DELAYED_COUNTED`` timestamps (it say
 ``resque_worker_heartbeat_age_seconds``         gauge    per ``worker``: the ``STALEST`` oldest beats
 ``resque_totals_age_seconds``                   gauge    age of the queue totals and sizes above
 ``resque_workers_census_age_seconds``           gauge    age of the worker counts and beat ages
+``resque_delayed_age_seconds``                  gauge    age of the four delayed gauges below
 ``resque_delayed_timestamps``                   gauge    ``delayed_queue_schedule`` size (exact)
 ``resque_delayed_jobs``                         gauge    delayed jobs in the counted timestamps
 ``resque_delayed_timestamps_counted``           gauge    how many timestamps that count covers
@@ -161,8 +163,15 @@ class _Collector:
         from prometheus_client.core import GaugeMetricFamily
 
         resque = self.admin.resque
-        stamps, jobs, counted, earliest = resque.delayed_store.summary(DELAYED_COUNTED)
+        (stamps, jobs, counted, earliest), ago = self.admin.recent.get(
+            "delayed summary", lambda: resque.delayed_store.summary(DELAYED_COUNTED)
+        )
         yield GaugeMetricFamily("resque_delayed_timestamps", "Timestamps with delayed jobs", stamps)
+        yield GaugeMetricFamily(
+            "resque_delayed_age_seconds",
+            "Age of the delayed counts (a LLEN per counted timestamp); RESQUE_WEB_TOTALS_TTL",
+            round(ago, 3),
+        )
         yield GaugeMetricFamily(
             "resque_delayed_jobs",
             f"Delayed jobs in the earliest {DELAYED_COUNTED} timestamps (all of them when "
