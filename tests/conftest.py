@@ -39,6 +39,10 @@ def _ancestors(pid: int) -> set[int]:
     return found
 
 
+RETITLED = ("resque-", "resque:", "resque_compat", "redis-server")
+"""How a process this run started can begin its title once it has set one."""
+
+
 def processes_of_this_run(mark: str) -> list[tuple[int, str]]:
     """Live processes (not zombies) this run started: begun after it, and carrying its mark in
     their environment or working in its directory (a process title set with setproctitle
@@ -58,11 +62,14 @@ def processes_of_this_run(mark: str) -> list[tuple[int, str]]:
             if fields[0] == "Z" or _start_ticks(stat) < since:
                 continue
             ours = needle in (entry / "environ").read_bytes().split(b"\0")
-            # What started the run, and what runs beside it (a pipe's other end), are not its own.
-            beside = int(entry.name) in ancestors or int(fields[1]) in ancestors - {1}
-            if not ours and (beside or os.readlink(entry / "cwd") != here):
-                continue
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            # What started the run, and what runs beside it (a pipe's other end), are not its own;
+            # nor is whatever else a developer runs in the checkout meanwhile (only a retitled
+            # worker or server, whose environment /proc no longer shows, is known by its directory).
+            beside = int(entry.name) in ancestors or int(fields[1]) in ancestors - {1}
+            retitled = title.startswith(RETITLED)
+            if not ours and (beside or not retitled or os.readlink(entry / "cwd") != here):
+                continue
         except OSError:
             continue
         found.append((int(entry.name), title.strip()))
