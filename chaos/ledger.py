@@ -123,6 +123,7 @@ class Ledger:
             elif p >= 2 or r >= 2 or q >= 2 or (q and (p or r)):
                 row.duplicated += 1
                 self.duplicated.append(job_id)
+                row.notes.append(f"{job_id}: performed {p}, failure records {r}, still queued {q}")
             elif r:
                 row.failed += 1
             elif q:

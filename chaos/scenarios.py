@@ -64,8 +64,10 @@ class Run:
     random: random.Random
 
     def drain(self, timeout: float = 60.0) -> bool:
-        """Wait until every queue is empty and no worker of this fleet holds a job (polling
-        Redis; there is no event to block on). ``False`` after ``timeout``."""
+        """Wait until every queue is empty and no live worker of this fleet holds a job
+        (polling Redis; there is no event to block on). ``False`` after ``timeout``. A killed
+        worker's ``worker:<id>`` is not waited for: nothing will settle it, and the ledger's
+        reckoning records it as its pruner would."""
         client = self.ledger.client
 
         def done() -> bool:
@@ -78,8 +80,9 @@ class Run:
         return self.wait_until(done, timeout)
 
     def busy(self) -> bool:
-        """Whether a worker of this fleet holds a job in its ``worker:<id>``."""
-        pids = {str(p.pid) for p in self.fleet.procs}
+        """Whether a live worker of this fleet holds a job in its ``worker:<id>`` (a killed
+        one's key stays until a pruner or the reckoning records it)."""
+        pids = {str(p.pid) for p in self.fleet.alive()}
         with contextlib.suppress(Exception):
             for key in self.ledger.client.keys(f"{NAMESPACE}:worker:*"):
                 parts = key.decode("utf-8", "replace").split(":")
