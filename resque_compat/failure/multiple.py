@@ -22,6 +22,19 @@ class MultipleFailure:
         for b in self.backends:
             b.save(record)
 
+    def save_releasing(self, record: FailureRecord, worker_id: str, held: bytes) -> bool | None:
+        """The first backend's ``save_releasing`` (when it has one), then the others' ``save``
+        when it recorded; ``None`` when the first cannot release (every backend saved)."""
+        first = getattr(self.first, "save_releasing", None)
+        if first is None:
+            self.save(record)
+            return None
+        if not first(record, worker_id, held):
+            return False
+        for b in self.backends[1:]:
+            b.save(record)
+        return True
+
     def count(self, queue: str | None = None, class_name: str | None = None) -> int:
         return self.first.count(queue, class_name)
 

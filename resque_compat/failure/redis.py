@@ -30,6 +30,12 @@ class RedisFailure:
         """``Failure::Redis#save``: ``RPUSH failed <record>`` (multi-queue: ``<queue>_failed``)."""
         self.store.push_to_failed_queue(record.encode(self.profile), self._list_for(record.queue))
 
+    def save_releasing(self, record: FailureRecord, worker_id: str, held: bytes) -> bool:
+        """``save`` and ``DEL worker:<id>`` at once, only while ``worker:<id>`` still holds
+        ``held`` (``FailedQueueAccess.push_releasing``); ``False`` when it holds something else."""
+        data = record.encode(self.profile)
+        return self.store.push_releasing(data, self._list_for(record.queue), worker_id, held)
+
     def _list_for(self, queue: str) -> str:
         """The failure list a job of ``queue`` goes to."""
         return FAILED

@@ -83,7 +83,7 @@ class FailureReporter:
         self.on_error(f"unreadable payload on {queue}: {exc.reason}")
         saved = self.record(FailureRecord.unreadable(raw, queue, exc, self.worker_id))
         self.count_failed()
-        return saved
+        return saved is True
 
     def count_failed(self) -> None:
         if self.increment_failed is None:
@@ -101,8 +101,15 @@ class FailureReporter:
         *,
         worker_id: str | None = None,
         backtrace: list[str] | None = None,
+        held: bytes | None = None,
     ) -> bool:
-        """``Failure.create``: one record with Ruby's fields; never raises (Ruby logs and goes on)."""
+        """``Failure.create``: one record with Ruby's fields; never raises (Ruby logs and goes on).
+
+        ``held``: the ``worker:<id>`` value the job was read from (``worker_id``'s). The record is
+        then written together with deleting that key, only while it still holds ``held``, when
+        the backend can (``save_releasing``): a job found there by two pruners, or by a pruner
+        after one killed between its record and its clean-up, is recorded once. ``True`` also
+        when another process had recorded it already."""
         worker = self.worker_id if worker_id is None else worker_id
         try:
             frames = ruby_backtrace(exc) if backtrace is None else backtrace
@@ -110,9 +117,10 @@ class FailureReporter:
         except Exception as err:
             self.on_error(f"Received exception when reporting failure: {err!r}")
             return False
-        saved = self.record(record)
-        self.tell_reporters(payload, queue, exc, worker)
-        return saved
+        saved = self.record(record, None if held is None else (worker, held))
+        if saved is not None:
+            self.tell_reporters(payload, queue, exc, worker)
+        return saved is not False
 
     def tell_reporters(self, payload: Any, queue: str, exc: BaseException, worker: str) -> None:
         """Hand the failure to every error reporter (``Failure::Multiple``'s other backends); a
@@ -126,13 +134,18 @@ class FailureReporter:
             except Exception as err:
                 self.on_error(f"error reporter {reporter!r} failed: {err!r}")
 
-    def record(self, record: FailureRecord) -> bool:
+    def record(self, record: FailureRecord, held: tuple[str, bytes] | None = None) -> bool | None:
         """Save a record built elsewhere; ``False`` when it could not be written. While Redis is
         away or full the write is tried again for up to ``RECORD_RETRY_SECONDS``: the job's only
-        trace is this record."""
+        trace is this record. With ``held`` (worker id, ``worker:<id>`` value) and a backend
+        that has ``save_releasing``: ``None`` when the key no longer held that value (another
+        process recorded the job), nothing written."""
         deadline = time.monotonic() + RECORD_RETRY_SECONDS
+        releasing = getattr(self.backend, "save_releasing", None) if held is not None else None
         while True:
             try:
+                if releasing is not None and held is not None:
+                    return True if releasing(record, *held) is not False else None
                 self.backend.save(record)
                 return True
             except REDIS_UNAVAILABLE as err:

@@ -52,8 +52,10 @@ def fail_in_flight(
     exc: BaseException,
     worker_id: str,
     log: Log,
+    held: bytes | None = None,
 ) -> bool:
-    """``Job#fail`` for a job known only from ``worker:<id>``: hooks (if the class is ours), record."""
+    """``Job#fail`` for a job known only from ``worker:<id>``: hooks (if the class is ours), record
+    (written with the key's deletion while it still holds ``held``: see ``FailureReporter.save``)."""
     payload = record_payload(working)
     queue = str(working.get("queue", ""))
     cls = payload_class(payload)
@@ -62,7 +64,7 @@ def fail_in_flight(
         run_failure_hooks(performer, exc, payload_args(payload))
     except Exception as hook_error:
         log(str(hook_error))
-    return reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[])
+    return reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[], held=held)
 
 
 def unregister_worker(
@@ -83,10 +85,11 @@ def unregister_worker(
     exc = exception or DirtyExit("Job still being processed")
     saved = True
     if working:
-        saved = fail_in_flight(reporter, performers, working, exc, worker_id, log)
+        saved = fail_in_flight(reporter, performers, working, exc, worker_id, log, raw)
     elif raw:
         log(f"{worker_key(worker_id)} is unreadable; its raw value goes to the failed list")
-        saved = reporter.save(unreadable_payload(raw), "", exc, worker_id=worker_id, backtrace=[])
+        payload = unreadable_payload(raw)
+        saved = reporter.save(payload, "", exc, worker_id=worker_id, backtrace=[], held=raw)
     if not saved:
         log(f"the job of {worker_id} could not be recorded; its keys stay for a later prune")
         return

@@ -10,6 +10,15 @@ from .replies import bytes_list, optional_bytes, texts
 # Ruby's "hopefully unique value we can use to delete job": LSET to it, then LREM it once.
 REMOVED_SENTINEL = b""
 
+# KEYS[1] the failure list, KEYS[2] worker:<id>; ARGV[1] the value worker:<id> held when read,
+# ARGV[2] the record.
+_PUSH_RELEASING = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
 
 class FailedQueueAccess:
     """One owner for ``failed``, ``<queue>_failed`` and ``failed_queues``."""
@@ -40,6 +49,15 @@ class FailedQueueAccess:
     def push_to_failed_queue(self, data: bytes, failed_queue_name: str = FAILED) -> None:
         """``RPUSH <name> <record>`` (``push_to_failed_queue``)."""
         self.client.rpush(self.keys.failed_list(failed_queue_name), data)
+
+    def push_releasing(self, data: bytes, failed_queue_name: str, worker_id: str, held: bytes) -> bool:
+        """``RPUSH <name> <record>`` and ``DEL worker:<id>`` in one script, only while
+        ``worker:<id>`` still holds ``held``: the record of a job known from ``worker:<id>`` is
+        written once, by whichever pruner (or worker) gets there first, and a process killed
+        after writing it leaves nothing for the next pruner to record again. ``False`` when the
+        key holds something else (another process recorded and released it)."""
+        keys = (self.keys.failed_list(failed_queue_name), self.keys.worker(worker_id))
+        return bool(self.client.eval(_PUSH_RELEASING, 2, *keys, held, data))
 
     def clear_failed_queue(self, failed_queue_name: str = FAILED) -> None:
         """``DEL <name>`` (``clear_failed_queue``)."""
