@@ -159,3 +159,39 @@ def test_a_browser_follows_the_delayed_tab_to_the_items_kept_raw(
         assert page.errors == []
     finally:
         dash.stop()
+
+
+def _continue_link(text: str) -> str | None:
+    found = re.search(r'<a class="continue" href="([^"]+)"', text)
+    return None if found is None else found.group(1).replace("&amp;", "&")
+
+
+def test_the_class_search_reads_500_items_a_request_and_finds_a_later_match_by_following_continue(
+    client: TestClient, resque: Resque
+) -> None:
+    resque.redis.delete(resque.keys.delayed(LATER), resque.keys.delayed(LATER + 60))
+    resque.redis.delete(resque.keys.delayed_queue_schedule())
+    first = LATER + 1000
+    item = b'{"class":"Archive","args":[%d],"queue":"files"}'
+    resque.redis.rpush(resque.keys.delayed(first), *[item % i for i in range(700)])
+    pipe = resque.redis.pipeline(transaction=False)
+    for ts in range(first + 1, first + 401):
+        pipe.rpush(resque.keys.delayed(ts), item % ts)
+    pipe.rpush(resque.keys.delayed(first + 400), b'{"class":"Mailer","args":["late"],"queue":"mail"}')
+    pipe.zadd(resque.keys.delayed_queue_schedule(), {str(ts): ts for ts in range(first, first + 401)})
+    pipe.execute()
+    pages, path = [], "/delayed?class=Mailer"
+    while path is not None and len(pages) < 6:
+        text = client.get(path).text
+        pages.append(text)
+        path = _continue_link(text)
+    # Stopped by the item budget inside a list, then by the window of 200 timestamps.
+    assert len(pages) == 4
+    assert "Searched 500 items over 1 timestamps" in pages[0] and "0 found so far" in pages[0]
+    assert f"from={first}&amp;at=500" in pages[0] and "item 501" in pages[0]
+    assert "Searched 399 items over 200 timestamps" in pages[1] and "from the start" in pages[1]
+    assert f"from={first + 200}&amp;at=0" in pages[1]
+    assert "Searched 200 items over 200 timestamps" in pages[2]
+    assert "Searched 2 items over 1 timestamps" in pages[3]
+    assert "1 found, the end of the delayed queue" in pages[3] and "late" in pages[3]
+    assert "late" not in "".join(pages[:3])

@@ -26,6 +26,8 @@ PAGES = [
     "/delayed",
     "/delayed?start={last}",
     "/delayed?class=Nope",
+    "/delayed?class=Nope&from={mid}&at=0",
+    f"/delayed?class=Nope&from={T0}&at={{first_last}}",
     f"/delayed/{T0}",
     f"/delayed/{T0}?start={{first_last}}",
     f"/delayed/{T0 + 1}",
@@ -35,6 +37,9 @@ PAGES = [
     "/schedule",
     "/api/schedule",
 ]
+SEARCHES = [page for page in PAGES if "class=" in page]
+SEARCH_BUDGET = 500
+"""Delayed items one class search request reads at most."""
 WINDOW_MAX = 1000
 """No read may cover more entries of a zset or list than this (the API's largest page)."""
 WHOLE = {"keys", "scan", "smembers", "sscan", "zscan", "hscan", "dump", "sort", "lpos"}
@@ -78,6 +83,7 @@ def commands_of(server: RedisServer, ns: str) -> dict[str, list[tuple[str, list[
     fill = {
         "last": int(client.zcard(f"{ns}:delayed_queue_schedule")) - 50,
         "first_last": int(client.llen(f"{ns}:delayed:{T0}")) - 50,
+        "mid": T0 + 300,
     }
     web_settings = WebSettings(secret="s" * 64, history=False)
     app = create_app(admin=Admin(Resque(client, namespace=ns)), web=web_settings)
@@ -100,7 +106,8 @@ def test_each_delayed_and_schedule_page_sends_the_same_commands_at_100000_timest
     small, big = commands_of(server, "small"), commands_of(server, "big")
     for page in PAGES:
         assert big[page], page
-        assert Counter(c[0] for c in big[page]) == Counter(c[0] for c in small[page]), page
+        if page not in SEARCHES:
+            assert Counter(c[0] for c in big[page]) == Counter(c[0] for c in small[page]), page
     # The Delayed tab: ZRANGE + ZCARD, one LLEN per shown timestamp, and the unmovable count.
     assert Counter(c[0] for c in big["/delayed"]) == Counter({"zrange": 1, "zcard": 1, "llen": 51})
     assert Counter(c[0] for c in big[f"/delayed/{T0}"]) == Counter({"lrange": 1, "llen": 1})
@@ -115,3 +122,45 @@ def test_no_delayed_or_schedule_page_reads_a_whole_zset_list_or_key_family(serve
                 assert 0 <= start <= stop and stop - start < WINDOW_MAX, (page, name, args)
             if name == "hgetall":
                 assert args[0] == b"big:persistent_schedules", (page, args)
+
+
+def items_read(seen: list[tuple[str, list[bytes], bool]]) -> int:
+    return sum(int(args[2]) - int(args[1]) + 1 for name, args, _ in seen if name == "lrange")
+
+
+def test_the_class_search_reads_at_most_500_items_in_the_same_round_trips_at_100000_timestamps(
+    server: RedisServer,
+) -> None:
+    small, big = commands_of(server, "small"), commands_of(server, "big")
+    for page in SEARCHES:
+        for side in (small[page], big[page]):
+            kinds = Counter(c[0] for c in side)
+            # The tab's page of timestamps (ZRANGE, ZCARD, 50 LLEN), the unmovable count (LLEN);
+            # the search: one ZRANGEBYSCORE window of 201 timestamps, one LLEN each, and one
+            # LRANGE per timestamp read (how many depends on how the budget falls on the lists,
+            # never on the queue's size).
+            lranges = kinds.pop("lrange")
+            assert kinds == Counter({"zrange": 1, "zcard": 1, "zrangebyscore": 1, "llen": 252}), page
+            assert 1 <= lranges <= SEARCH_BUDGET, (page, lranges)
+            assert 0 < items_read(side) <= SEARCH_BUDGET, page
+    # From the start: 500 of the 100,000 jobs at the first timestamp; on the small side its 200
+    # jobs, then one job at each of the 199 timestamps left in the window.
+    assert items_read(big["/delayed?class=Nope"]) == SEARCH_BUDGET
+    assert items_read(small["/delayed?class=Nope"]) == 399
+    assert items_read(big["/delayed?class=Nope&from={mid}&at=0"]) == 200  # 200 one-job timestamps
+    # From item 99,950 of the 100,000-job timestamp: its last 50, then 199 one-job timestamps
+    # (the window's end).
+    seen = big[f"/delayed?class=Nope&from={T0}&at={{first_last}}"]
+    lranges = [(args[0], int(args[1]), int(args[2])) for name, args, _ in seen if name == "lrange"]
+    assert lranges[0] == (f"big:delayed:{T0}".encode(), 99_950, 99_999) and len(lranges) == 200
+    assert items_read(seen) == 249
+
+
+def test_the_class_search_asks_for_a_window_of_timestamps_never_the_rest_of_the_zset(
+    server: RedisServer,
+) -> None:
+    for page, seen in commands_of(server, "big").items():
+        for name, args, _ in seen:
+            if name == "zrangebyscore":
+                limit = [a.upper() for a in args].index(b"LIMIT")
+                assert int(args[limit + 1]) == 0 and 0 < int(args[limit + 2]) <= WINDOW_MAX, (page, args)

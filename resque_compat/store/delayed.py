@@ -146,17 +146,37 @@ class DelayedQueueAccess:
         stop = -1 if count < 0 else start + count - 1
         return list(self.client.lrange(self.keys.delayed(timestamp), start, stop))  # type: ignore[arg-type]
 
-    def lists_of(self, timestamps: Sequence[bytes], per_list: int = -1) -> list[list[bytes]]:
-        """Every item of each ``delayed:<member>`` (or its first ``per_list``), pipelined 100
-        lists at a time (``find_delayed_selection``)."""
+    def lists_of(self, timestamps: Sequence[bytes]) -> list[list[bytes]]:
+        """Every item of each ``delayed:<member>``, pipelined 100 lists at a time
+        (``find_delayed_selection``)."""
         out: list[list[bytes]] = []
-        stop = -1 if per_list < 0 else per_list - 1
         for i in range(0, len(timestamps), _LIST_GROUP):
             pipe = self.client.pipeline(transaction=False)
             for member in timestamps[i : i + _LIST_GROUP]:
-                pipe.lrange(self.keys.delayed_member(member), 0, stop)
+                pipe.lrange(self.keys.delayed_member(member), 0, -1)
             out.extend(list(r) for r in pipe.execute())
         return out
+
+    def schedule_from(self, score: int | None, count: int) -> tuple[list[tuple[bytes, int]], list[int]]:
+        """``ZRANGEBYSCORE delayed_queue_schedule <score> +inf WITHSCORES LIMIT 0 <count>`` (from
+        the start when ``score`` is ``None``), then one pipelined ``LLEN`` per member:
+        ``([(member, timestamp)], sizes)`` in two round trips."""
+        low = "-inf" if score is None else score
+        found = self.client.zrangebyscore(
+            self.keys.delayed_queue_schedule(), low, "+inf", start=0, num=max(1, count), withscores=True
+        )
+        rows = [(bytes(m), int(s)) for m, s in cast("list[tuple[bytes, float]]", found)]
+        pipe = self.client.pipeline(transaction=False)
+        for member, _ in rows:
+            pipe.llen(self.keys.delayed_member(member))
+        return rows, [int(n) for n in pipe.execute()] if rows else []
+
+    def slices_of(self, slices: Sequence[tuple[bytes, int, int]]) -> list[list[bytes]]:
+        """One pipelined ``LRANGE delayed:<member> start stop`` per ``(member, start, stop)``."""
+        pipe = self.client.pipeline(transaction=False)
+        for member, start, stop in slices:
+            pipe.lrange(self.keys.delayed_member(member), start, stop)
+        return [list(r) for r in pipe.execute()] if slices else []
 
     def next_due_timestamp(self, at: int) -> bytes | None:
         """``ZRANGEBYSCORE delayed_queue_schedule -inf <at> LIMIT 0 1``, the raw member

@@ -6,16 +6,15 @@ their JSON (``/api/delayed``, ``/api/schedule``).
 Every page reads a window, in a fixed number of round trips whatever the delayed queue's size:
 a page of ``delayed_queue_schedule`` (``ZRANGE`` with ``ZCARD``) then one pipelined ``LLEN`` per
 shown timestamp; a page of one timestamp's list (``LRANGE`` with ``LLEN``); the class search
-looks through the first ``SEARCH_PER_TIMESTAMP`` items of the first ``SEARCH_TIMESTAMPS``
-timestamps only and says so; the Schedule tab reads the schedules and their last runs (one
-``HMGET``), never a delayed key. Nothing reads the whole zset or a whole list
-(``tests/test_web_scheduler_bounded.py`` holds each page to its commands).
+reads a bounded slice per request and links to the next (``delayed_search``); the Schedule
+tab reads the schedules and their last runs (one ``HMGET``), never a delayed key. Nothing
+reads the whole zset or a whole list (``tests/test_web_scheduler_bounded.py`` holds each page
+to its commands).
 """
 
 from __future__ import annotations
 
 import base64
-import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,13 +29,11 @@ from ..protocol.delayed import decode_delayed_item, parse_timestamp_member
 from ..protocol.keys import UNMOVABLE
 from ..protocol.schedule import load_recurring
 from .actions import Actions, Done, _plural
+from .delayed_search import DelayedSearch, search_delayed
 from .params import int_param
 from .render import Renderer
 
 PER_PAGE = 50
-SEARCH_TIMESTAMPS = 1000
-SEARCH_PER_TIMESTAMP = 100
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_:.]+")
 
 
 def _when(ts: int) -> str:
@@ -129,22 +126,11 @@ class SchedulerTabs:
             "items": [_unmovable(raw) for raw in raws],
         }
 
-    def search(self, class_name: str) -> list[dict[str, Any]]:
-        store = self.resque.delayed_store
-        members = store.schedule_window(0, SEARCH_TIMESTAMPS)
-        found = []
-        lists = store.lists_of(members, per_list=SEARCH_PER_TIMESTAMP)
-        # A name JSON never escapes appears as its own bytes in every item naming it: only
-        # those items are decoded. Any other name is looked for in every item, decoded.
-        needle = class_name.encode() if _PLAIN_NAME.fullmatch(class_name) else b""
-        for member, items in zip(members, lists, strict=True):
-            for raw in items:
-                if needle not in raw:
-                    continue
-                row = _item(raw)
-                if row.get("class") == class_name:
-                    ts = _member_int(member)
-                    found.append({**row, "timestamp": ts, "at": _when(ts)})
+    def search(self, class_name: str, start: int | None, at: int) -> DelayedSearch:
+        """The class search, one bounded slice from timestamp ``start``, item ``at`` of it."""
+        found = search_delayed(self.resque.delayed_store, class_name, start, at, _item)
+        for row in found.found:
+            row["at"] = _when(row["timestamp"])
         return found
 
     def schedules(self) -> list[dict[str, Any]]:
@@ -180,9 +166,9 @@ class SchedulerTabs:
         start = int_param(request, "start", 0)
         ctx: dict[str, Any] = {"page": self.timestamps(start, PER_PAGE), "search": wanted}
         if wanted:
-            ctx["found"] = self.search(wanted)
-            ctx["search_limit"] = SEARCH_TIMESTAMPS
-            ctx["search_per_timestamp"] = SEARCH_PER_TIMESTAMP
+            begin = int_param(request, "from", -1, least=-1)
+            found = self.search(wanted, None if begin < 0 else begin, int_param(request, "at", 0))
+            ctx.update(found=found.found, searched=found, when=_when)
         ctx["unmovable"] = self.resque.delayed_store.unmovable_size()
         return self.r.page(request, "delayed.html", "delayed", **ctx)
 
