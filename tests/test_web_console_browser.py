@@ -80,7 +80,8 @@ PAGES = [
     "/failed", "/failed?q=declined", "/failed/job/0", "/workers", "/workers/all", "/workers/vm",
     "/workers/vm:101:high", "/classes", "/history", "/history?range=week", "/stats/resque",
     "/stats/redis", "/stats/keys", "/stats/keys/queue:high", "/delayed", "/delayed/4000000000",
-    "/delayed/unmovable", "/schedule", "/search", "/search?q=declined", "/queues/high?q=masterbrew",
+    "/delayed/unmovable", "/delayed?class=Archive", "/schedule", "/search", "/search?q=declined",
+    "/queues/high?q=masterbrew",
     "/nope",
 ]  # fmt: skip
 
