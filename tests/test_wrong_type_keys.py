@@ -5,6 +5,7 @@ crashing, and nothing in Redis changes."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 
@@ -187,3 +188,41 @@ def test_the_read_sweep_knows_every_command_of_the_cli() -> None:
     groups = {"delayed", "failures", "route", "schedule", "workers"}
     reads = {" ".join(c[:2]) if c[0] in groups else c[0] for c in READS}
     assert found - reads - OTHERS - groups == set(), "a command neither in READS nor in OTHERS"
+
+
+def plant_unrelated_problems(resque: Resque, redis_client: redis.Redis) -> None:
+    """A ghost worker's leftover keys and an unreadable delayed item: problems doctor must
+    still find beside the wrong-typed key (when their family is not the wrong-typed one)."""
+    redis_client.set(resque.keys.worker_started("ghost:9:q1"), "2026-11-27 16:56:53 +0000")
+    if redis_client.type(resque.keys.delayed_queue_schedule()) == b"zset":
+        redis_client.zadd(resque.keys.delayed_queue_schedule(), {str(TS + 1): TS + 1})
+        redis_client.rpush(resque.keys.delayed(TS + 1), b"{not json")
+
+
+def test_doctor_lists_a_key_of_the_wrong_type_runs_its_other_checks_and_repairs_none_of_it(
+    planted: str, resque: Resque, redis_url: str, namespace: str, redis_client: redis.Redis
+) -> None:
+    plant_unrelated_problems(resque, redis_client)
+    kind = redis_client.type(planted).decode()  # type: ignore[union-attr]
+    logical = resque.keys.strip(planted)
+    runner = CliRunner()
+    result = runner.invoke(main, ["-r", redis_url, "-N", namespace, "doctor", "--json"])
+    assert result.exit_code == 1, result.output[-800:]
+    found = json.loads(result.output)["findings"]
+    check = "queue-type" if logical.startswith("queue:") else "key-type"  # doctor's own check of queues
+    wrong = [f for f in found if f["check"] in ("key-type", "queue-type")]
+    assert [(f["check"], f["key"], f["severity"], f["repair"]) for f in wrong] == [
+        (check, logical, "error", None)
+    ], found
+    assert f"a {kind}" in wrong[0]["detail"], wrong
+    others = {f["check"] for f in found}
+    if not logical.startswith("worker"):
+        assert "stale-worker-keys" in others, found
+    if logical != "delayed_queue_schedule":
+        assert "delayed-item-unreadable" in others, found
+    before = snapshot(redis_client, namespace)
+    result = runner.invoke(main, ["-r", redis_url, "-N", namespace, "doctor", "--repair"])
+    assert "Traceback" not in result.output, result.output[-800:]
+    assert f"not repaired {check} {logical}" in " ".join(result.output.split()), result.output[-1500:]
+    after = snapshot(redis_client, namespace)
+    assert after[planted.encode()] == before[planted.encode()]

@@ -7,11 +7,13 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ..failure import RedisMultiQueueFailure
 from ..migrate import access, doctor_delayed, doctor_plugins, doctor_run
-from ..migrate.doctor import Finding, examine
+from ..migrate.doctor import WRONG_TYPE_CHECKS, Finding, examine
 from ..migrate.doctor_run import RepairReport
+from ..protocol.keys import queue_key
 from .common import EXIT_FAILURE, connect
 from .output import echo_json, new_table, progress
 
@@ -32,15 +34,17 @@ def doctor(ctx: click.Context, repair: bool, no_payloads: bool, as_json: bool) -
     resque = connect(ctx)
     store = access(resque)
     snap = doctor_run.snapshot(store)
-    findings = examine(snap) + doctor_plugins.findings(resque.store, resque.profile)
+    unreadable = {**snap.unreadable, **{queue_key(q): t for q, t in snap.queue_keys.items() if t != "list"}}
+    findings = examine(snap) + doctor_plugins.findings(resque.store, resque.profile, unreadable)
     if not no_payloads:
         with progress(doctor_run.list_total(store, snap), "reading", as_json) as advance:
             findings += doctor_run.scan_lists(store, snap, advance)
-        findings += doctor_delayed.scan_delayed(resque.delayed_store)
+        findings += doctor_delayed.scan_delayed(resque.delayed_store, unreadable=unreadable)
+    unreadable |= {f.key: "" for f in findings if f.check in WRONG_TYPE_CHECKS}
     fixed = None
     if repair:
         multi = isinstance(resque.failure, RedisMultiQueueFailure)
-        fixed = doctor_run.repair(store, findings, resque.profile, multi)
+        fixed = doctor_run.repair(store, findings, resque.profile, multi, unreadable)
         doctor_plugins.repair(resque.store.unique, store, findings, fixed)
     remaining = _remaining_errors(findings, fixed)
     if as_json:
@@ -74,7 +78,7 @@ def _doctor_json(findings: list[Finding], fixed: RepairReport | None) -> dict[st
 
 
 def _print_doctor(findings: list[Finding], fixed: RepairReport | None) -> None:
-    console = Console()
+    console = Console(emoji=False)
     if not findings:
         console.print("[green]Nothing found that breaks Ruby's tools.[/]")
         return
@@ -95,6 +99,6 @@ def _print_doctor(findings: list[Finding], fixed: RepairReport | None) -> None:
     for check, n in sorted(fixed.repaired.items()):
         console.print(f"[green]repaired[/] {check}: {n}")
     for f, why in fixed.missed:
-        console.print(f"[yellow]not repaired[/] {f.check} {f.key}: {why}")
+        console.print(f"[yellow]not repaired[/] {f.check} {escape(f.key)}: {escape(why)}")
     if fixed.copied:
         console.print(f"{fixed.copied} removed value(s) copied to {doctor_run.COPY_LIST}")

@@ -18,13 +18,13 @@ everything a repair removes is first copied (see ``doctor_run``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import ResqueError
 from ..protocol import is_safe_for_ruby, parse_worker_id
-from ..protocol.keys import HEARTBEATS, WORKERS, queue_key, worker_key, worker_started_key
+from ..protocol.keys import HEARTBEATS, QUEUES, WORKERS, key_type, queue_key, worker_key, worker_started_key
 from ..protocol.records import read_failure, read_job, read_working_on
 from ..protocol.times import parse_time
 
@@ -37,6 +37,10 @@ REGISTER_QUEUE = "register-queue"  # SADD queues <name>
 REMOVE_HEARTBEAT = "remove-heartbeat"  # HDEL, only if the value is unchanged
 REMOVE_WORKER = "remove-worker"  # SREM workers + the worker's keys
 REMOVE_STALE = "remove-stale"  # DEL leftover keys of an unregistered worker id
+
+KEY_TYPE = "key-type"  # a key of another type than Resque keeps there: reported, never repaired
+WRONG_TYPE_CHECKS = (KEY_TYPE, "queue-type")
+LEFT_AS_IT_IS = "a key of the wrong type is reported, never changed: fix or remove it by hand"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,39 @@ class Snapshot:
     started: Mapping[str, bytes | None]  # registered worker id -> worker:<id>:started
     payloads: Mapping[str, bytes | None]  # registered worker id -> worker:<id>
     leftovers: Mapping[str, list[str]] = field(default_factory=dict)  # unregistered id -> its keys
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # wrong-typed logical key -> its type
 
 
 def examine(snapshot: Snapshot) -> list[Finding]:
     """Every finding about the registry and the queue keys."""
-    return [*_queues(snapshot), *_workers(snapshot), *_heartbeats(snapshot), *_leftovers(snapshot)]
+    return [
+        *examine_types(snapshot.unreadable),
+        *_queues(snapshot),
+        *_workers(snapshot),
+        *_heartbeats(snapshot),
+        *_leftovers(snapshot),
+    ]
+
+
+def wrong_types(actual: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The keys among ``(logical key, TYPE reply)`` holding another type than Resque keeps
+    there (``key_type``); a missing key (``none``) or one of no known family is fine."""
+    return {k: t for k, t in actual if t != "none" and key_type(k) not in (None, t)}
+
+
+def examine_types(unreadable: Mapping[str, str]) -> list[Finding]:
+    """One finding per key of the wrong type: every reader of it fails, so the checks that
+    read it were skipped, and no repair touches it."""
+    return [
+        Finding(
+            KEY_TYPE,
+            "error",
+            key,
+            f"a {kind} where Resque keeps a {key_type(key)}: every reader fails; the checks "
+            "reading it were skipped and --repair leaves it as it is",
+        )
+        for key, kind in sorted(unreadable.items())
+    ]
 
 
 def _queues(s: Snapshot) -> list[Finding]:
@@ -94,6 +126,8 @@ def _queues(s: Snapshot) -> list[Finding]:
                 Finding("queue-type", "error", queue_key(name), f"a {kind}, not a list: every reader fails")
             )
     for name, kind in sorted(s.queue_keys.items()):
+        if QUEUES in s.unreadable:
+            break
         if name not in s.queues and kind == "list":
             detail = "a list missing from `queues`: `*` workers and resque-web never see its jobs"
             out.append(Finding("unlisted-queue", "warning", queue_key(name), detail, REGISTER_QUEUE))
@@ -132,7 +166,7 @@ def _workers(s: Snapshot) -> list[Finding]:
                     worker=wid,
                 )
             )
-        if member not in s.heartbeats:
+        if member not in s.heartbeats and HEARTBEATS not in s.unreadable:
             out.append(
                 Finding(
                     "no-heartbeat",

@@ -22,13 +22,13 @@ check                         severity  what breaks, and the repair
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ..errors import DecodeError
 from ..protocol.delayed import decode_delayed_item, parse_timestamp_member
-from ..protocol.keys import DELAYED_QUEUE_SCHEDULE, delayed_key
+from ..protocol.keys import DELAYED_PREFIX, DELAYED_QUEUE_SCHEDULE, delayed_key
 from ..store.delayed import DelayedQueueAccess
-from .doctor import Finding
+from .doctor import Finding, examine_types
 
 QUARANTINE = "quarantine-timestamp"
 SET_ASIDE = "set-aside-item"
@@ -37,11 +37,24 @@ DROP_STALE = "drop-stale-timestamp"
 REPAIRS = (QUARANTINE, SET_ASIDE, CLEAN_TIMESTAMP, DROP_STALE)
 
 
-def scan_delayed(store: DelayedQueueAccess, advance: Callable[[int], None] | None = None) -> list[Finding]:
-    """Every finding about the delayed queue, read 100 timestamps at a time."""
+def scan_delayed(
+    store: DelayedQueueAccess,
+    advance: Callable[[int], None] | None = None,
+    unreadable: Collection[str] = (),
+) -> list[Finding]:
+    """Every finding about the delayed queue, read 100 timestamps at a time (none of the zset's
+    when ``delayed_queue_schedule`` is in ``unreadable``). A ``delayed:<ts>`` list of the wrong
+    type is a ``key-type`` finding and is not read."""
     out: list[Finding] = []
     start = 0
-    while members := store.schedule_window(start, 100):
+    skipped: list[bytes] = []
+    while DELAYED_QUEUE_SCHEDULE not in unreadable and (members := store.schedule_window(start, 100)):
+        start += len(members)
+        types = dict(zip(members, store.list_types(members), strict=True))
+        wrong = {m: t for m, t in types.items() if t not in ("list", "none")}
+        out += examine_types({DELAYED_PREFIX + m.decode("utf-8", "replace"): t for m, t in wrong.items()})
+        skipped += [DELAYED_PREFIX.encode() + m for m in wrong]
+        members = [m for m in members if m not in wrong]
         for member, items in zip(members, store.lists_of(members), strict=True):
             ts = parse_timestamp_member(member)
             text = member.decode("utf-8", "replace")
@@ -88,8 +101,7 @@ def scan_delayed(store: DelayedQueueAccess, advance: Callable[[int], None] | Non
                     continue
             if advance is not None:
                 advance(len(items))
-        start += len(members)
-    for item, member in store.stale_timestamps():
+    for item, member in store.stale_timestamps(skipped):
         detail = (
             f"timestamps: set of an item names {member.decode('utf-8', 'replace')}, which does not hold it"
         )

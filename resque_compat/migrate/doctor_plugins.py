@@ -15,12 +15,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..plugins.loner import loner_digest
 from ..protocol import Profile
-from ..protocol.keys import LOCK_GLOBS, LONER_GLOB, lock_of_loner_lock, lock_prefixes, loner_of_key
+from ..protocol.keys import (
+    LOCK_GLOBS,
+    LONER_GLOB,
+    QUEUES,
+    WORKERS,
+    lock_of_loner_lock,
+    lock_prefixes,
+    loner_of_key,
+    queue_key,
+)
 from ..protocol.records import decode_or_error, json_object, payload_class, record_payload
 from .doctor import Finding
 from .doctor_run import RepairReport, _keep
@@ -72,9 +81,13 @@ def examine(
     return out
 
 
-def findings(store: DataStore, profile: Profile) -> list[Finding]:
+def findings(store: DataStore, profile: Profile, unreadable: Collection[str] = ()) -> list[Finding]:
     """Read the plugins' keys, the queues that hold loner keys and the jobs in flight (the
-    queues' jobs digested as ``profile`` encodes them)."""
+    queues' jobs digested as ``profile`` encodes them). Skipped when ``queues`` or ``workers``
+    has the wrong type (``unreadable``): what holds a lock cannot be told; a queue list of the
+    wrong type counts as holding no job."""
+    if QUEUES in unreadable or WORKERS in unreadable:
+        return []
     loners = list(store.unique.scan(LONER_GLOB))
     locks = [e for glob in LOCK_GLOBS for e in store.unique.scan(glob)]
     if not loners and not locks:
@@ -84,7 +97,7 @@ def findings(store: DataStore, profile: Profile) -> list[Finding]:
     wanted = {q for q, _ in filter(None, (loner_of_key(n) for n, _, _ in loners))}
     if any(lock_of_loner_lock(n) is not None for n, _, _ in locks):
         wanted |= set(store.queues.queue_names())
-    for queue in wanted:
+    for queue in wanted - {q for q in wanted if queue_key(q) in unreadable}:
         queued[queue] = _digests(store.queues.everything_in_queue(queue), profile, classes)
     return examine(int(time.time()), loners, locks, queued, classes, _working_classes(store))
 

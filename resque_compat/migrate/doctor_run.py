@@ -16,13 +16,27 @@ from __future__ import annotations
 import base64
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol import FailureRecord, Profile, encode, failure_queue_name
 from ..protocol.failure import DECODE_EXCEPTION, INVALID_PAYLOAD, unreadable_payload
-from ..protocol.keys import FAILED, HEARTBEATS, REMOVED, WORKERS, queue_key, queue_of_key, sentinel
+from ..protocol.keys import (
+    FAILED,
+    FAILED_QUEUES,
+    HEARTBEATS,
+    QUEUES,
+    REMOVED,
+    WORKERS,
+    queue_key,
+    queue_of_key,
+    sentinel,
+    stat_key,
+    typed_keys,
+    worker_key,
+    worker_started_key,
+)
 from ..protocol.records import read_job
 from ..protocol.times import format_run_at, from_redis_time
 from ..store.delayed import DelayedQueueAccess
@@ -37,23 +51,49 @@ WINDOW = 1000
 
 
 def snapshot(store: MigrationAccess) -> Snapshot:
-    """Read the registry and the queue keys (small: one entry per worker and per queue)."""
+    """Read the registry and the queue keys (small: one entry per worker and per queue), after
+    one pipelined ``TYPE`` of each fixed key: a family whose key has the wrong type is skipped
+    (an empty reading) and named in ``unreadable``."""
     now = from_redis_time(*store.server_time())
+    fixed = [*typed_keys(), stat_key("processed"), stat_key("failed"), *store.history_keys()]
+    bad = doctor.wrong_types(zip(fixed, store.key_types(fixed), strict=True))
     queue_keys = store.queue_key_types()
-    workers = store.worker_members()
+    workers = [] if WORKERS in bad else store.worker_members()
     ids = [w.decode("utf-8", "replace") for w in workers]
+    per_worker = [k for w in ids for k in (worker_key(w), worker_started_key(w))]
+    bad |= doctor.wrong_types(zip(per_worker, store.key_types(per_worker), strict=True))
     started = store.worker_started_values(ids)
     payloads = store.worker_payloads(ids)
+    registry_bad = WORKERS in bad or HEARTBEATS in bad
     return Snapshot(
         now=now,
-        queues=frozenset(store.queue_names()),
+        queues=frozenset() if QUEUES in bad else frozenset(store.queue_names()),
         queue_keys=queue_keys,
         workers=workers,
-        heartbeats=dict(store.heartbeat_items()),
+        heartbeats={} if registry_bad else dict(store.heartbeat_items()),
         started=dict(zip(ids, started, strict=True)),
         payloads=dict(zip(ids, payloads, strict=True)),
-        leftovers=store.worker_leftover_keys(set(ids)),
+        leftovers={} if WORKERS in bad else _leftovers(store, set(ids), bad),
+        unreadable=bad,
     )
+
+
+def _leftovers(store: MigrationAccess, registered: set[str], bad: dict[str, str]) -> dict[str, list[str]]:
+    """Leftover keys of unregistered ids; an id with a key of the wrong type is left out (and
+    that key added to ``bad``), so no repair deletes it."""
+    found = store.worker_leftover_keys(registered)
+    names = [k for keys in found.values() for k in keys]
+    wrong = doctor.wrong_types(zip(names, store.key_types(names), strict=True))
+    bad |= wrong
+    return {wid: keys for wid, keys in found.items() if not wrong.keys() & set(keys)}
+
+
+def _failed_lists(store: MigrationAccess, snap: Snapshot) -> tuple[list[str], dict[str, str]]:
+    """The failure lists to read, and those of the wrong type (``failed_queues`` unread if it is)."""
+    named = [] if FAILED_QUEUES in snap.unreadable else store.failed_queue_names()
+    lists = list(dict.fromkeys([FAILED, *named]))
+    wrong = doctor.wrong_types(zip(lists, store.key_types(lists), strict=True))
+    return [f for f in lists if f not in wrong], {k: t for k, t in wrong.items() if k not in snap.unreadable}
 
 
 def scan_lists(
@@ -62,8 +102,9 @@ def scan_lists(
     """Read every queue list and failed list in windows; findings for entries Ruby cannot use."""
     out: list[Finding] = []
     queues = sorted(q for q, kind in snap.queue_keys.items() if kind == "list")
-    failed = [FAILED, *store.failed_queue_names()]
-    lists = [(queue_key(q), q, False) for q in queues] + [(f, f, True) for f in dict.fromkeys(failed)]
+    failed, wrong = _failed_lists(store, snap)
+    out += doctor.examine_types(wrong)
+    lists = [(queue_key(q), q, False) for q in queues] + [(f, f, True) for f in failed]
     for key, name, is_failed in lists:
         start = 0
         while raws := store.window(key, start, WINDOW):
@@ -82,8 +123,8 @@ def scan_lists(
 def list_total(store: MigrationAccess, snap: Snapshot) -> int:
     """How many entries ``scan_lists`` reads (for a progress bar)."""
     queues = [queue_key(q) for q, kind in snap.queue_keys.items() if kind == "list"]
-    failed = [FAILED, *store.failed_queue_names()]
-    return sum(store.list_lengths([*queues, *dict.fromkeys(failed)]))
+    failed, _ = _failed_lists(store, snap)
+    return sum(store.list_lengths([*queues, *failed]))
 
 
 @dataclass
@@ -100,9 +141,13 @@ def repair(
     findings: Sequence[Finding],
     profile: Profile = Profile.JSON_GEM,
     multi_queue: bool = False,
+    unreadable: Collection[str] = (),
 ) -> RepairReport:
-    """Apply the repair of every finding that has one (see the module docstring)."""
+    """Apply the repair of every finding that has one (see the module docstring). A key of the
+    wrong type is never touched: its finding, and each repair that would write to one of the
+    ``unreadable`` keys, is reported as not repaired."""
     report = RepairReport()
+    findings = _untouchable(findings, unreadable, report)
     _fail_entries(store, [f for f in findings if f.repair == doctor.FAIL_ENTRY], profile, multi_queue, report)
     _copy_out(store, [f for f in findings if f.repair == doctor.COPY_OUT], report)
     for f in findings:
@@ -123,6 +168,27 @@ def repair(
             else:
                 report.missed.append((f, "the delayed queue changed meanwhile: left alone"))
     return report
+
+
+def _untouchable(
+    findings: Sequence[Finding], unreadable: Collection[str], report: RepairReport
+) -> list[Finding]:
+    """The findings left to repair; the wrong-typed keys' own, and repairs writing to one of
+    them (the failed list, ``queues``, ``workers``, ``workers:heartbeat``), go to ``missed``."""
+    kept = []
+    for f in findings:
+        writes = {
+            doctor.FAIL_ENTRY: {FAILED},
+            doctor.REGISTER_QUEUE: {QUEUES},
+            doctor.REMOVE_WORKER: {WORKERS, HEARTBEATS},
+        }.get(f.repair or "", set()) | {REMOVED}
+        if f.check in doctor.WRONG_TYPE_CHECKS:
+            report.missed.append((f, doctor.LEFT_AS_IT_IS))
+        elif f.repair is not None and (hit := sorted(writes & set(unreadable))):
+            report.missed.append((f, f"{hit[0]} has the wrong type: left alone"))
+        else:
+            kept.append(f)
+    return kept
 
 
 def _fail_entries(

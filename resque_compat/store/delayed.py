@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -145,6 +145,13 @@ class DelayedQueueAccess:
         """``LRANGE delayed:<ts> start start+count-1`` (``delayed_timestamp_peek``); all for -1."""
         stop = -1 if count < 0 else start + count - 1
         return list(self.client.lrange(self.keys.delayed(timestamp), start, stop))  # type: ignore[arg-type]
+
+    def list_types(self, timestamps: Sequence[bytes]) -> list[str]:
+        """One pipelined ``TYPE delayed:<member>`` per member (``list``, ``none`` or another)."""
+        pipe = self.client.pipeline(transaction=False)
+        for member in timestamps:
+            pipe.type(self.keys.delayed_member(member))
+        return [t.decode() if isinstance(t, bytes) else str(t) for t in pipe.execute()] if timestamps else []
 
     def lists_of(self, timestamps: Sequence[bytes]) -> list[list[bytes]]:
         """Every item of each ``delayed:<member>``, pipelined 100 lists at a time
@@ -330,14 +337,15 @@ class DelayedQueueAccess:
         return int(self.client.llen(self.keys.scheduler_unmovable()))
 
     # doctor
-    def stale_timestamps(self) -> Iterator[tuple[bytes, bytes]]:
+    def stale_timestamps(self, skip: Collection[bytes] = ()) -> Iterator[tuple[bytes, bytes]]:
         """``(item, member)`` for each ``timestamps:<item>`` member whose list lacks the item
-        (``SCAN`` of the sets, then one pipelined ``LPOS`` per member)."""
+        (``SCAN`` of the sets, then one pipelined ``LPOS`` per member); the lists named in
+        ``skip`` (``delayed:<ts>`` of the wrong type) are not asked."""
         client: Any = self.client  # redis-py's stubs differ across 5.x-8.x for bytes keys
         prefix = len(self.keys.timestamps(b""))
         for key in client.scan_iter(match=self.keys.timestamps_pattern(), count=1000):
             item = key[prefix:]
-            members: list[bytes] = sorted(client.smembers(key))
+            members: list[bytes] = sorted(m for m in client.smembers(key) if m not in skip)
             if not members:
                 continue
             pipe = client.pipeline(transaction=False)

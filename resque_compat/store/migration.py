@@ -17,6 +17,7 @@ from redis.exceptions import NoScriptError
 
 from ..protocol.keys import (
     Keys,
+    history_glob,
     queue_glob,
     queue_of_key,
     worker_key,
@@ -157,6 +158,14 @@ class MigrationAccess:
         found = self._scan(queue_glob())
         types = self._types(found)
         return {str(queue_of_key(k)): t for k, t in zip(found, types, strict=True)}
+
+    def key_types(self, logical: Sequence[str]) -> list[str]:
+        """One pipelined ``TYPE`` per key (``none`` for a missing one)."""
+        return self._types(logical) if logical else []
+
+    def history_keys(self) -> list[str]:
+        """Every ``resque-compat:history:*`` key by ``SCAN`` (logical names)."""
+        return self._scan(history_glob())
 
     def register_queues(self, queues: Sequence[str]) -> int:
         """``SADD queues <q>...``."""

@@ -15,6 +15,7 @@ from .namespace import (
     Keys,
     glob_escape,
     key_type,
+    typed_keys,
 )
 from .plugins import (
     DEFAULT_GLOBAL_PAUSE_KEY,
@@ -44,6 +45,7 @@ from .project import (
     UNMOVABLE,
     client_name,
     client_name_matches,
+    history_glob,
     history_key,
     sentinel,
     worker_client_name,
@@ -139,6 +141,7 @@ __all__ = [
     "delayed_timestamp_of_key",
     "failure_queue_name",
     "glob_escape",
+    "history_glob",
     "history_key",
     "job_queue_name",
     "key_type",
@@ -160,6 +163,7 @@ __all__ = [
     "status_key",
     "timestamps_glob",
     "timestamps_item",
+    "typed_keys",
     "worker_client_name",
     "worker_key",
     "worker_key_globs",

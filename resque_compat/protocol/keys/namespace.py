@@ -68,6 +68,11 @@ def key_type(logical: str) -> str | None:
     return next((t for prefix, t in _TYPED_PREFIXES if logical.startswith(prefix)), None)
 
 
+def typed_keys() -> tuple[str, ...]:
+    """Every fixed-name key ``key_type`` knows the type of (``queues``, ``workers``, ``failed``...)."""
+    return tuple(_TYPES)
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Physical key names for one namespace (``Redis::Namespace`` with ``namespace``)."""

@@ -16,6 +16,11 @@ them): not JSON, no class, no queue."""
 HISTORY_PREFIX = PROJECT_PREFIX + "history:"
 
 
+def history_glob() -> str:
+    """The logical glob of the dashboard's history series (``resque-compat:history:*``)."""
+    return HISTORY_PREFIX + "*"
+
+
 def history_key(step: int) -> str:
     """``resque-compat:history:<seconds>``: the dashboard's sampled counters at one resolution
     (a sorted set: score = bucket number, member = one JSON sample; see ``protocol.history``)."""
