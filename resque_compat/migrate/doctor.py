@@ -101,7 +101,7 @@ def examine_types(unreadable: Mapping[str, str]) -> list[Finding]:
             KEY_TYPE,
             "error",
             key,
-            f"a {kind} where Resque keeps a {key_type(key)}: every reader fails; the checks "
+            f"holds a {kind} where Resque keeps a {key_type(key)}: every reader fails; the checks "
             "reading it were skipped and --repair leaves it as it is",
         )
         for key, kind in sorted(unreadable.items())
