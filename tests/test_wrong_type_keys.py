@@ -153,8 +153,9 @@ def test_every_reading_command_names_a_key_of_the_wrong_type_and_changes_nothing
             command, repr(result.exception), output[-800:],
         )  # fmt: skip
         assert "Traceback" not in output, (command, output[-800:])
-        if result.exit_code != 0 and "holds a" in output:
+        if result.exit_code != 0 and "holds a" in output and command != ["doctor"]:
             assert named(output, planted, kind), (command, output[-800:])
+        # doctor lists the key among its findings (its logical name): its own test below
     assert snapshot(redis_client, namespace) == before
 
 
