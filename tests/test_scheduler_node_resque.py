@@ -17,28 +17,20 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from test_scheduler_process import WAIT, Schedulers, pop, until
+from test_scheduler_process import WAIT, Schedulers, pop, schedulers, until
 
 from resque_compat import Resque
 from resque_compat.runtime.scheduler_lock import lock_value
 from resque_compat.store import MasterLock, NodeResqueLocks
 
+__all__ = ["schedulers"]
+
 DRIVER = Path(__file__).with_name("node_resque_scheduler.js")
-
-
-@pytest.fixture
-def schedulers(redis_url: str, namespace: str, tmp_path: Path, redis_client: Any) -> Iterator[Schedulers]:
-    s = Schedulers(redis_url, namespace, tmp_path)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def node_keys(resque: Resque) -> tuple[str, str]:
