@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -122,16 +123,7 @@ class Fleet:
 
     def children(self, proc: subprocess.Popen[bytes]) -> list[int]:
         """Pids of ``proc``'s job children (same session)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == proc.pid:
-                    found.append(int(entry.name))
-        return found
+        return [pid for pid, fields in _proc_stats() if int(fields[1]) == proc.pid]
 
     def stop_all(self, timeout: float = 20.0) -> int:
         """QUIT every worker, KILL what is still running after ``timeout``, then end every
@@ -163,15 +155,17 @@ class Fleet:
         return self.log.read().decode("utf-8", "replace")
 
 
-def session_members(sid: int) -> list[int]:
-    """Pids still alive (not zombies) in session ``sid``."""
-    found = []
+def _proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """Every process's pid and the fields of its ``/proc/<pid>/stat`` after the command name
+    (state, ppid, pgrp, session, ...); a process that ends meanwhile is left out."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                yield int(entry.name), (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return found
+
+
+def session_members(sid: int) -> list[int]:
+    """Pids still alive (not zombies) in session ``sid``."""
+    return [pid for pid, fields in _proc_stats() if int(fields[3]) == sid and fields[0] != "Z"]
