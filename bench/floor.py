@@ -40,7 +40,7 @@ def build_worker(url: str, namespace: str) -> object:
         Settings.from_env(redis_url=url, namespace=namespace), registry=app.performers
     )
     resque.redis.ping()
-    return Worker(resque, app.performers, ws, app.hooks)
+    return Worker.from_client(resque, app.performers, ws, app.hooks)
 
 
 def main() -> None:

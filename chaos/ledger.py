@@ -109,7 +109,7 @@ class Ledger:
     def reckon(self, row: Row) -> Row:
         """Record dead workers' jobs (as their pruner would), then place every id."""
         for worker_id in self.resque.worker_registry.worker_ids():
-            remove_worker(self.resque, {}, worker_id, lambda _m: None)
+            remove_worker(self.resque.worker_registry, self.resque.failure, {}, worker_id, lambda _m: None)
         performed = {k.decode(): int(v) for k, v in self.ledger.hgetall("performed").items()}  # type: ignore[union-attr]
         garbage_seen: Counter[str] = Counter()
         records = self._records(garbage_seen)

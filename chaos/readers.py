@@ -49,7 +49,8 @@ def crashed_readers(url: str, namespace: str) -> list[str]:
         elif result.exit_code != 0 and "holds a" not in text and not _reported_errors(command, text):
             out.append(f"resque-compat {' '.join(command)}: {text[-300:]}")
     client = connect(url)
-    app = create_app(admin=Admin(Resque(client, namespace=namespace)), web=WebSettings(history=False))
+    resque = Resque(client, namespace=namespace)
+    app = create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(history=False))
     with TestClient(app, raise_server_exceptions=False) as web:
         for route in app.routes:
             if not (isinstance(route, Route) and "GET" in (route.methods or ())):

@@ -154,7 +154,7 @@ class Resque(DelayingExtensions, SchedulingExtensions, WorkerReads):
         """``Resque.enqueue_to``: every ``before_enqueue*`` hook runs; if any returned exactly
         ``False`` nothing is pushed and ``None`` is returned. Then ``Job.create`` and the
         ``after_enqueue*`` hooks; returns ``True``."""
-        with plugin_context.bound(self):
+        with plugin_context.bound(self, self.store):
             results = [hook(*args) for hook in jobs.hooks(job_class, "before_enqueue")]
             if any(r is False for r in results):
                 return None
@@ -185,17 +185,19 @@ class Resque(DelayingExtensions, SchedulingExtensions, WorkerReads):
 
     def _push_job(self, queue: str, job_class: Any, name: str, args: Sequence[Any], encoded: bytes) -> None:
         if loner.is_loner(job_class):
-            loner.create(self, queue, job_class, {"class": name, "args": list(args)}, encoded)
+            loner.create(self, self.store, queue, job_class, {"class": name, "args": list(args)}, encoded)
             return
         self.queue_store.push_to_queue(queue, encoded)
 
     def enqueued(self, job_class: Any, *args: Any) -> bool | None:
         """resque-loner's ``Resque.enqueued?``: ``None`` unless the class is a loner."""
-        return loner.enqueued_in(self, self.queue_from_class(job_class) or "", job_class, list(args))
+        return loner.enqueued_in(
+            self, self.store, self.queue_from_class(job_class) or "", job_class, list(args)
+        )
 
     def enqueued_in(self, queue: str, job_class: Any, *args: Any) -> bool | None:
         """resque-loner's ``Resque.enqueued_in?``."""
-        return loner.enqueued_in(self, queue, job_class, list(args))
+        return loner.enqueued_in(self, self.store, queue, job_class, list(args))
 
     def _create_raw(self, queue: str, class_name: str, args: list[Any]) -> None:
         self.create(queue, class_name, *args)
@@ -300,7 +302,7 @@ class Resque(DelayingExtensions, SchedulingExtensions, WorkerReads):
         name = jobs.class_name(job_class)
         unique = job_class if loner.is_loner(job_class) else self.registry.get(name)
         if loner.is_loner(unique):
-            loner.destroying(self, queue, unique, name, list(args))
+            loner.destroying(self, self.store, queue, unique, name, list(args))
         if args:
             return self.queue_store.remove_from_queue(queue, encode_job(name, args, self.profile))
         destroyed = 0
@@ -312,7 +314,7 @@ class Resque(DelayingExtensions, SchedulingExtensions, WorkerReads):
     def dequeue(self, job_class: Any, *args: Any) -> int | None:
         """``Resque.dequeue``: ``before_dequeue*`` hooks (any ``False`` -> ``None``), ``destroy``
         from the class's queue, ``after_dequeue*`` hooks; returns the count removed."""
-        with plugin_context.bound(self):
+        with plugin_context.bound(self, self.store):
             results = [hook(*args) for hook in jobs.hooks(job_class, "before_dequeue")]
             if any(r is False for r in results):
                 return None

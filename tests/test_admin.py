@@ -42,7 +42,7 @@ def test_a_queue_page_is_one_window_and_keeps_unreadable_entries_with_their_byte
     for i in range(25):
         resque.enqueue_to("high", "Archive", i)
     resque.queue_store.push_to_queue("high", b"{not json")
-    page = Admin(resque).queue_page("high", start=20)
+    page = Admin.from_client(resque).queue_page("high", start=20)
     assert page.total == 26
     assert [j.args for j in page.items[:5]] == [[20], [21], [22], [23], [24]]
     bad = page.items[5]
@@ -52,14 +52,14 @@ def test_a_queue_page_is_one_window_and_keeps_unreadable_entries_with_their_byte
 def test_an_active_job_payload_shows_the_active_job_class(resque: Resque) -> None:
     wrapper = "ActiveJob::QueueAdapters::ResqueAdapter::JobWrapper"
     resque.push("default", {"class": wrapper, "args": [{"job_class": "HelloJob", "arguments": [1]}]})
-    (job,) = Admin(resque).queue_page("default").items
+    (job,) = Admin.from_client(resque).queue_page("default").items
     assert job.class_name == "HelloJob" and job.via_active_job
 
 
 def test_failures_page_newest_first_across_pages_with_true_indexes(resque: Resque) -> None:
     for i in range(25):
         fail(resque, "Job", [i])
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     first = admin.failures.page(start=0)
     second = admin.failures.page(start=20)
     assert [f.index for f in first.items] == list(range(24, 4, -1))
@@ -72,7 +72,7 @@ def test_failures_page_newest_first_across_pages_with_true_indexes(resque: Resqu
 def test_failures_filter_by_class_and_queue_and_count_only_matches(resque: Resque) -> None:
     for i in range(30):
         fail(resque, "Even" if i % 2 == 0 else "Odd", [i], queue="low" if i % 3 == 0 else "high")
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     evens = admin.failures.search("failed", FailureFilter(class_name="Even"), per_page=100)
     assert len(evens.items) == 15 and all(f.job and f.job.class_name == "Even" for f in evens.items)
     assert [f.index for f in evens.items][:3] == [28, 26, 24] and evens.complete
@@ -85,7 +85,7 @@ def test_a_malformed_failure_is_unreadable_with_its_raw_bytes(resque: Resque) ->
     resque.failed_store.push_to_failed_queue(
         b'{"failed_at":"yesterday","payload":{"class":"X","args":[]},"worker":"no-colons","queue":"q"}'
     )
-    newest, oldest = Admin(resque).failures.page().items
+    newest, oldest = Admin.from_client(resque).failures.page().items
     assert oldest.unreadable and oldest.raw == b"definitely not json"
     assert newest.unreadable is None
     assert (
@@ -96,7 +96,7 @@ def test_a_malformed_failure_is_unreadable_with_its_raw_bytes(resque: Resque) ->
 
 def test_retry_requeues_the_job_and_marks_the_record(resque: Resque) -> None:
     fail(resque, "Archive", [44, "masterbrew"], queue="file_serve")
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     (shown,) = admin.failures.page().items
     retried_at = admin.failures.retry("failed", shown.index, shown.digest)
     assert retried_at
@@ -109,7 +109,7 @@ def test_retry_requeues_the_job_and_marks_the_record(resque: Resque) -> None:
 def test_an_action_on_a_record_that_changed_under_the_page_is_refused(resque: Resque) -> None:
     fail(resque, "First", [1])
     fail(resque, "Second", [2])
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     shown = admin.failures.record("failed", 1)
     assert shown is not None
     resque.failure.remove(0)  # someone else removes the older record: "Second" moves to index 0
@@ -123,7 +123,7 @@ def test_an_action_on_a_record_that_changed_under_the_page_is_refused(resque: Re
 def test_bulk_remove_takes_only_the_filtered_records(resque: Resque) -> None:
     for i in range(12):
         fail(resque, "Noisy" if i % 3 else "Keep", [i])
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     removed = admin.failures.bulk("remove", "failed", FailureFilter(class_name="Noisy"))
     assert removed == 8
     kept = admin.failures.page().items
@@ -133,7 +133,7 @@ def test_bulk_remove_takes_only_the_filtered_records(resque: Resque) -> None:
 def test_bulk_retry_requeues_each_filtered_record_once(resque: Resque) -> None:
     for i in range(5):
         fail(resque, "Py::Job" if i < 3 else "Other", [i], queue="py")
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     assert admin.failures.bulk("retry", "failed", FailureFilter(class_name="Py::Job")) == 3
     assert resque.size("py") == 3
     assert sum(1 for f in admin.failures.scan() if f.retried_at) == 3
@@ -142,7 +142,7 @@ def test_bulk_retry_requeues_each_filtered_record_once(resque: Resque) -> None:
 def test_clear_retried_leaves_the_records_not_yet_retried(resque: Resque) -> None:
     for i in range(4):
         fail(resque, "J", [i])
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     admin.failures.retry("failed", 1)
     admin.failures.retry("failed", 3)
     admin.failures.clear_retried()
@@ -154,7 +154,7 @@ def test_failure_class_counts_name_records_without_a_payload_nil(resque: Resque)
     fail(resque, "A", [2])
     fail(resque, "B", [3])
     resque.failed_store.push_to_failed_queue(b'{"failed_at":"2026/11/27 16:56:53 UTC","exception":"X"}')
-    assert Admin(resque).failures.class_counts() == {"A": 2, "B": 1, "nil": 1}
+    assert Admin.from_client(resque).failures.class_counts() == {"A": 2, "B": 1, "nil": 1}
 
 
 def test_the_multi_queue_backend_lists_each_failed_queue(redis_client: object, namespace: str) -> None:
@@ -162,7 +162,7 @@ def test_the_multi_queue_backend_lists_each_failed_queue(redis_client: object, n
     fail(resque, "A", [1], queue="low")
     fail(resque, "B", [2], queue="high")
     fail(resque, "B", [3], queue="high")
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     assert admin.failures.multiple_queues()
     assert admin.failed_sizes() == [("high_failed", 2), ("low_failed", 1)]
     (newest, _) = admin.failures.page("high_failed").items
@@ -183,14 +183,14 @@ def test_workers_show_heartbeat_freshness_and_unreadable_values(resque: Resque) 
         "vm:1:a", f'{{"queue":"a","run_at":"{RUN_AT}","payload":{{"class":"J","args":[1]}}}}'.encode()
     )
     reg.set_worker_payload("vm:4:a", b"garbage")
-    views = {w.id: w for w in Admin(resque).workers()}
+    views = {w.id: w for w in Admin.from_client(resque).workers()}
     assert views["vm:1:a"].heartbeat_state == "fresh" and views["vm:1:a"].state == "working"
     assert views["vm:2:a"].heartbeat_state == "stale"
     assert views["vm:3:a"].heartbeat_state == "unreadable"
     assert views["vm:4:a"].heartbeat_state == "missing"
     assert views["vm:4:a"].processing is not None and views["vm:4:a"].processing.unreadable
     assert views["no-colons-here"].name.unreadable and views["no-colons-here"].language == "unknown"
-    working = Admin(resque).working()
+    working = Admin.from_client(resque).working()
     assert [w.id for w in working] == ["vm:1:a", "vm:4:a"] or [w.id for w in working] == ["vm:4:a", "vm:1:a"]
 
 
@@ -200,7 +200,7 @@ def test_one_worker_has_its_started_time_and_counts(resque: Resque) -> None:
     reg.done_working("vm:7:high,low")
     reg.done_working("vm:7:high,low")
     reg.increment_failed("vm:7:high,low")
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     one = admin.worker("vm:7:high,low")
     assert one is not None and one.processed == 2 and one.failed == 1
     assert one.started is not None and one.started.at is not None and one.name.queues == ("high", "low")
@@ -216,7 +216,7 @@ def test_a_python_worker_is_told_by_its_named_redis_connection(resque: Resque, r
         other.ping()
         resque.worker_registry.register_worker(f"elsewhere:{fake_pid}:q", "2026-11-27 16:56:53 +0000")
         resque.worker_registry.register_worker("elsewhere:4999999:q", "2026-11-27 16:56:53 +0000")
-        views = {w.id: w for w in Admin(resque).workers()}
+        views = {w.id: w for w in Admin.from_client(resque).workers()}
     finally:
         other.close()
     assert views[f"elsewhere:{fake_pid}:q"].language == "python"
@@ -253,7 +253,7 @@ def test_stats_txt_and_keys_match_resque_web(resque: Resque) -> None:
     resque.enqueue_to("low", "A", 3)
     fail(resque, "A", [4])
     resque.worker_registry.heartbeat_now("vm:1:high", "2026-11-27T16:56:53+00:00")
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     assert admin.stats_txt().splitlines() == [
         "resque.pending=3",
         "resque.processed+=0",
@@ -283,7 +283,7 @@ def test_the_job_class_report_counts_classes_per_queue_and_failed_list(resque: R
     resque.queue_store.push_to_queue("low", b"[broken")
     fail(resque, "Mailer", [1])
     resque.worker_registry.register_worker("elsewhere:4999999:high,*", "2026-11-27 16:56:53 +0000")
-    report = Admin(resque).job_classes()
+    report = Admin.from_client(resque).job_classes()
     rows = {r.name: r for r in report.rows}
     assert rows["Billing::Charge"].queued == {"high": 3, "low": 1}
     assert rows["Mailer"].queued == {"low": 1} and rows["Mailer"].failed == {"failed": 1}
@@ -302,7 +302,7 @@ def test_pages_stay_fast_with_100000_jobs_and_10000_failures(resque: Resque) -> 
     for _ in range(10):
         pipe.rpush(key, *([record] * 1000))
     pipe.execute()
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     started = time.perf_counter()
     page = admin.queue_page("big", start=99_980)
     failures = admin.failures.page(start=9_980)

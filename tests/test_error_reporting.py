@@ -30,7 +30,7 @@ def remember(failure: JobFailure) -> None:
 
 def run(resque: Resque, namespace: str, reporters: tuple[str, ...]) -> Worker:
     settings = WorkerSettings(queues=("q",), interval=0.0, fork_per_job=False, error_reporters=reporters)
-    worker = Worker(
+    worker = Worker.from_client(
         resque, jobs_for_tests.registry, settings, logger=logging.getLogger(f"test-worker-{namespace}")
     )
     assert worker.work() == 0

@@ -77,7 +77,9 @@ def test_a_dead_worker_holding_a_deep_payload_is_pruned_into_a_record_and_every_
     for args in (("info",), ("workers", "list"), ("queues",), ("inventory",)):
         done = cli(redis_url, namespace, *args)
         assert done.returncode == 0, (args, done.stderr[-800:])
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64))) as web:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64))
+    ) as web:
         for path in (
             "/overview",
             "/workers",

@@ -39,7 +39,9 @@ def post_routes(routes: list[object], prefix: str = "") -> list[str]:
 def web(resque: Resque) -> Iterator[TestClient]:
     resque.enqueue_to("failed", "Archive", 1)
     resque.failure.save(FailureRecord({"class": "Archive", "args": [1]}, "E", "e", [], "w:1:q", "q"))
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64))) as client:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64))
+    ) as client:
         yield client
 
 

@@ -26,7 +26,7 @@ def sizes(resque: Resque) -> list[int]:
 def test_several_samplers_fill_each_bucket_once(resque: Resque) -> None:
     resque.redis.set(resque.keys.stat("processed"), 41)
     resque.enqueue_to("high", "Archive", 1)
-    first, second = Sampler(Admin(resque)), Sampler(Admin(resque))
+    first, second = Sampler(Admin.from_client(resque)), Sampler(Admin.from_client(resque))
     assert first.sample() == 3  # one bucket in each resolution
     assert second.sample() == 0 and first.sample() == 0
     assert sizes(resque) == [1, 1, 1]
@@ -54,20 +54,22 @@ def test_intervals_are_differences_of_totals_and_a_reset_starts_from_zero() -> N
 
 def test_a_python_workers_heartbeat_samples_the_history(resque: Resque) -> None:
     errors: list[str] = []
-    Heartbeat(resque.worker_registry, "vm:1:q", 60, errors.append, history_sampler(resque)).beat()
+    Heartbeat(
+        resque.worker_registry, "vm:1:q", 60, errors.append, history_sampler(resque.store, resque.failure)
+    ).beat()
     assert errors == [] and sizes(resque) == [1, 1, 1]
 
 
 @pytest.fixture
 def client(resque: Resque) -> Iterator[TestClient]:
-    admin = Admin(resque)
+    admin = Admin.from_client(resque)
     store = HistoryAccess(resque.redis, resque.keys)
     now = store.server_seconds() // 60
     for i, total in enumerate([0, 10, 25, 25, 70]):
         b = now - 4 + i
         sample = Sample(b, b * 60, total, i, pending=100 - i, languages={"ruby": 2, "python": i})
         store.add_once(60, b, sample.encode(), 120)
-    with TestClient(create_app(admin=admin, web=WebSettings(history=False))) as c:
+    with TestClient(create_app(resque=resque, admin=admin, web=WebSettings(history=False))) as c:
         yield c
 
 

@@ -59,7 +59,9 @@ def seed_scheduler(resque: Resque) -> None:
 
 def test_metrics_report_queues_failures_totals_and_workers(resque: Resque) -> None:
     seed(resque)
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(history=False))) as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(history=False))
+    ) as c:
         response = c.get("/metrics")
         assert response.headers["content-type"].startswith("text/plain; version=")
         got = samples(response.text)
@@ -77,7 +79,9 @@ def test_metrics_report_queues_failures_totals_and_workers(resque: Resque) -> No
 
 def test_metrics_report_the_delayed_queue_the_schedules_and_the_master_lock(resque: Resque) -> None:
     seed(resque)
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(history=False))) as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(history=False))
+    ) as c:
         got = samples(c.get("/metrics").text)
         resque.redis.delete(resque.keys.scheduler_master_lock())
         resque.delayed_store.reset()
@@ -107,7 +111,9 @@ def test_a_scrape_caps_its_queue_and_heartbeat_series_but_counts_everything(resq
         pipe.sadd(resque.keys.workers(), wid)
         pipe.hset(resque.keys.heartbeats(), wid, f"2020-01-01T00:{i:02d}:00+00:00")
     pipe.execute()
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(history=False))) as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(history=False))
+    ) as c:
         got = samples(c.get("/metrics").text)
     sizes = {dict(labels)["queue"]: v for (name, labels), v in got.items() if name == "resque_queue_size"}
     assert len(sizes) == 100
@@ -129,10 +135,10 @@ def test_a_scrape_caps_its_queue_and_heartbeat_series_but_counts_everything(resq
 def test_metrics_sit_behind_the_dashboards_auth_and_mount_alone(resque: Resque) -> None:
     seed(resque)
     web = WebSettings(username="ops", password="pw", history=False)
-    with TestClient(create_app(admin=Admin(resque), web=web)) as c:
+    with TestClient(create_app(resque=resque, admin=Admin.from_client(resque), web=web)) as c:
         assert c.get("/metrics").status_code == 401
         assert c.get("/metrics", auth=("ops", "pw")).status_code == 200
-    outer = Starlette(routes=[Mount("/ops", app=metrics_app(Admin(resque), web))])
+    outer = Starlette(routes=[Mount("/ops", app=metrics_app(Admin.from_client(resque), web))])
     with TestClient(outer) as c:
         assert c.get("/ops/metrics").status_code == 401
         assert "resque_queue_size" in c.get("/ops/metrics", auth=("ops", "pw")).text
@@ -140,7 +146,9 @@ def test_metrics_sit_behind_the_dashboards_auth_and_mount_alone(resque: Resque) 
 
 def test_the_grafana_dashboard_queries_only_metrics_that_exist(resque: Resque) -> None:
     seed(resque)
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(history=False))) as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(history=False))
+    ) as c:
         names = {name for name, _ in samples(c.get("/metrics").text)}
     board = json.loads((DOCS / "grafana-dashboard.json").read_text())
     exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]

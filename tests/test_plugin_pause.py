@@ -22,7 +22,9 @@ from resque_compat.runtime.worker import Worker
 def drain(resque: Resque, registry: Registry, queues: str, **settings: Any) -> int:
     values: dict[str, Any] = {"queues": tuple(queues.split(",")), "interval": 0.0, "fork_per_job": False}
     values.update(settings)
-    return Worker(resque, registry, WorkerSettings(**values), logger=logging.getLogger("pause-test")).work()
+    return Worker.from_client(
+        resque, registry, WorkerSettings(**values), logger=logging.getLogger("pause-test")
+    ).work()
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def test_a_blocking_worker_waits_on_a_timer_while_its_queue_is_paused(
 ) -> None:
     resque.enqueue_to("held", "Echo", 1)
     resque.pauses.pause("held")
-    worker = Worker(
+    worker = Worker.from_client(
         resque,
         recorder,
         WorkerSettings(queues=("held",), interval=0.0, fork_per_job=False, blocking=True),

@@ -40,7 +40,7 @@ def commands_of_a_run(
     if paused:
         client.set(f"{ns}:{paused}", "true")
     settings = WorkerSettings(queues=("jobs", "other"), interval=0.0, fork_per_job=False)
-    worker = Worker(resque, registry, settings, logger=logging.getLogger("pause-commands"))
+    worker = Worker.from_client(resque, registry, settings, logger=logging.getLogger("pause-commands"))
     monitor = Monitor(server.port)
     worker.work()
     seen = monitor.stop()

@@ -20,7 +20,9 @@ from resque_compat.runtime.worker import Worker
 def drain(resque: Resque, performers: Registry, suppress: bool = False) -> None:
     settings = WorkerSettings(queues=("rq", "again"), interval=0.0, fork_per_job=False)
     backend = suppression(resque) if suppress else None
-    worker = Worker(resque, performers, settings, logger=logging.getLogger("retry"), failure_backend=backend)
+    worker = Worker.from_client(
+        resque, performers, settings, logger=logging.getLogger("retry"), failure_backend=backend
+    )
     assert worker.work() == 0
 
 

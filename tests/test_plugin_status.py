@@ -44,7 +44,7 @@ def registry() -> Registry:
 
 def drain(resque: Resque, registry: Registry) -> None:
     settings = WorkerSettings(queues=("statused",), interval=0.0, fork_per_job=False)
-    assert Worker(resque, registry, settings, logger=logging.getLogger("status-test")).work() == 0
+    assert Worker.from_client(resque, registry, settings, logger=logging.getLogger("status-test")).work() == 0
 
 
 def test_creating_a_status_job_writes_the_queued_status_the_id_and_the_job(

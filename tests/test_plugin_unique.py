@@ -23,7 +23,7 @@ from resque_compat.runtime.worker import Worker
 
 def drain(resque: Resque, registry: Registry, queues: str) -> int:
     settings = WorkerSettings(queues=tuple(queues.split(",")), interval=0.0, fork_per_job=False)
-    return Worker(resque, registry, settings, logger=logging.getLogger("unique-test")).work()
+    return Worker.from_client(resque, registry, settings, logger=logging.getLogger("unique-test")).work()
 
 
 def performed(resque: Resque) -> list[Any]:

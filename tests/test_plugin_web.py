@@ -21,7 +21,9 @@ class Export(StatusJob):
 
 @pytest.fixture
 def client(resque: Resque) -> Iterator[TestClient]:
-    with TestClient(create_app(admin=Admin(resque)), base_url="http://testserver") as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque)), base_url="http://testserver"
+    ) as c:
         yield c
 
 

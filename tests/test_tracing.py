@@ -46,7 +46,12 @@ def in_process(resque: Resque, redis_url: str, namespace: str, monkeypatch: pyte
     monkeypatch.setenv("RESQUE_NAMESPACE", namespace)
     settings = WorkerSettings(queues=("q",), interval=0.0, fork_per_job=False)
     logger = logging.getLogger(f"test-worker-{namespace}")
-    assert Worker(resque, jobs_for_tests.registry, settings, jobs_for_tests.hooks, logger=logger).work() == 0
+    assert (
+        Worker.from_client(
+            resque, jobs_for_tests.registry, settings, jobs_for_tests.hooks, logger=logger
+        ).work()
+        == 0
+    )
 
 
 def test_enqueue_writes_the_traceparent_ruby_writes_and_the_job_span_links_to_it(

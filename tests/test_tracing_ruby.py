@@ -76,7 +76,7 @@ def test_a_job_ruby_pushed_with_a_traceparent_is_linked_from_the_python_span(
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("RESQUE_NAMESPACE", namespace)
     settings = WorkerSettings(queues=("q",), interval=0.0, fork_per_job=False)
-    Worker(resque, jobs_for_tests.registry, settings, logger=logging.getLogger(namespace)).work()
+    Worker.from_client(resque, jobs_for_tests.registry, settings, logger=logging.getLogger(namespace)).work()
     (process,) = spans.get_finished_spans()
     (link,) = process.links
     assert (f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}") == (

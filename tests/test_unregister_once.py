@@ -43,7 +43,9 @@ def test_a_job_two_pruners_find_in_a_dead_worker_is_recorded_once(
         @staticmethod
         def on_failure_race(_exc: BaseException, *_args: Any) -> None:
             if not others:
-                others.append(remove_worker(resque, {}, DEAD, lambda _m: None))
+                others.append(
+                    remove_worker(resque.worker_registry, resque.failure, {}, DEAD, lambda _m: None)
+                )
 
     reporter = FailureReporter(resque.failure, "pruner:1:q1", lambda _m: None)
     unregister_worker(resque.worker_registry, reporter, {"Racy": Racy}, DEAD)
@@ -74,6 +76,6 @@ def test_a_pruner_stopped_after_its_record_leaves_nothing_for_the_next_to_record
     unregister_worker(resque.worker_registry, stopped, {}, DEAD)
     assert len(records(redis_client, namespace)) == 1
     # The next pruner (or resque-compat workers remove) finds the worker still registered.
-    assert remove_worker(resque, {}, DEAD, lambda _m: None)
+    assert remove_worker(resque.worker_registry, resque.failure, {}, DEAD, lambda _m: None)
     assert [r["payload"]["args"] for r in records(redis_client, namespace)] == [["J1"]]
     assert not redis_client.sismember(f"{namespace}:workers", DEAD)

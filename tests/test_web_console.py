@@ -23,12 +23,12 @@ PAST = "99999999999999999999999"
 @pytest.fixture
 def admin(resque: Resque) -> Admin:
     seed(resque)
-    return Admin(resque)
+    return Admin.from_client(resque)
 
 
 @pytest.fixture
-def client(admin: Admin) -> Iterator[TestClient]:
-    with TestClient(create_app(admin=admin, web=WebSettings(secret="s" * 64))) as c:
+def client(resque: Resque, admin: Admin) -> Iterator[TestClient]:
+    with TestClient(create_app(resque=resque, admin=admin, web=WebSettings(secret="s" * 64))) as c:
         yield c
 
 
@@ -103,18 +103,18 @@ def test_every_response_carries_the_security_headers(client: TestClient) -> None
         assert headers["x-frame-options"] == "DENY"
 
 
-def test_frame_ancestors_can_allow_embedding(admin: Admin) -> None:
+def test_frame_ancestors_can_allow_embedding(resque: Resque, admin: Admin) -> None:
     web = WebSettings(frame_ancestors="'self' https://ops.example")
-    with TestClient(create_app(admin=admin, web=web)) as c:
+    with TestClient(create_app(resque=resque, admin=admin, web=web)) as c:
         headers = c.get("/overview").headers
     assert "frame-ancestors 'self' https://ops.example" in headers["content-security-policy"]
     assert "x-frame-options" not in headers
     assert WebSettings.from_env({"RESQUE_WEB_FRAME_ANCESTORS": "'self'"}).frame_ancestors == "'self'"
 
 
-def test_behind_basic_auth_nothing_but_static_files_may_be_stored(admin: Admin) -> None:
+def test_behind_basic_auth_nothing_but_static_files_may_be_stored(resque: Resque, admin: Admin) -> None:
     web = WebSettings(username="ops", password="s3cret")
-    with TestClient(create_app(admin=admin, web=web)) as c:
+    with TestClient(create_app(resque=resque, admin=admin, web=web)) as c:
         assert c.get("/overview", auth=("ops", "s3cret")).headers["cache-control"] == "no-store"
         assert c.get("/api/stats", auth=("ops", "s3cret")).headers["cache-control"] == "no-store"
         assert c.get("/overview").headers["cache-control"] == "no-store"  # the 401 too

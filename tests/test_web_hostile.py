@@ -69,7 +69,9 @@ def leaves_the_site(location: str, prefix: str) -> bool:
 @pytest.fixture(params=["", "/ops/resque"], ids=["at the root", "mounted"])
 def site(request: pytest.FixtureRequest, resque: Resque) -> Iterator[tuple[TestClient, str]]:
     seed(resque)
-    app = create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64, history=False))
+    app = create_app(
+        resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64, history=False)
+    )
     prefix: str = request.param
     outer = Starlette(routes=[Mount(prefix, app=app)]) if prefix else app
     with TestClient(outer, raise_server_exceptions=False) as client:
@@ -80,7 +82,7 @@ def test_no_route_redirects_off_the_site_whatever_a_parameter_or_the_referer_say
     site: tuple[TestClient, str], resque: Resque
 ) -> None:
     client, prefix = site
-    app = create_app(admin=Admin(resque))
+    app = create_app(resque=resque, admin=Admin.from_client(resque))
     gets, posts = paths(list(app.routes), "GET", prefix), paths(list(app.routes), "POST", prefix)
     assert len(gets) >= 30 and len(posts) >= 10, (gets, posts)
     page = client.get(f"{prefix}/failed").text

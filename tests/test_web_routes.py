@@ -56,12 +56,12 @@ def seed(resque: Resque) -> None:
 @pytest.fixture
 def admin(resque: Resque) -> Admin:
     seed(resque)
-    return Admin(resque)
+    return Admin.from_client(resque)
 
 
 @pytest.fixture
-def client(admin: Admin) -> Iterator[TestClient]:
-    with TestClient(create_app(admin=admin, web=WebSettings(secret="s" * 64))) as c:
+def client(resque: Resque, admin: Admin) -> Iterator[TestClient]:
+    with TestClient(create_app(resque=resque, admin=admin, web=WebSettings(secret="s" * 64))) as c:
         yield c
 
 
@@ -249,7 +249,7 @@ def test_the_multi_queue_layout_has_an_overview_and_per_queue_pages(
                 queue=q,
             )
         )
-    with TestClient(create_app(admin=Admin(resque))) as c:
+    with TestClient(create_app(resque=resque, admin=Admin.from_client(resque))) as c:
         overview = c.get("/failed").text
         assert "All Failed Queues: 2 total" in overview and 'href="/failed/high_failed"' in overview
         assert c.get("/failed/high_failed").status_code == 200
@@ -263,7 +263,7 @@ def test_the_multi_queue_layout_has_an_overview_and_per_queue_pages(
 
 
 def test_read_only_mode_refuses_changes_and_hides_buttons(admin: Admin, resque: Resque) -> None:
-    with TestClient(create_app(admin=admin, web=WebSettings(read_only=True))) as c:
+    with TestClient(create_app(resque=resque, admin=admin, web=WebSettings(read_only=True))) as c:
         html = c.get("/failed").text
         assert 'name="_csrf"' not in html and "read-only" in html  # no action forms at all
         assert c.post("/failed/clear", data={"_csrf": "x"}).status_code == 403
@@ -271,8 +271,8 @@ def test_read_only_mode_refuses_changes_and_hides_buttons(admin: Admin, resque: 
     assert resque.failure.count() == 3
 
 
-def test_basic_auth_is_required_when_configured(admin: Admin) -> None:
-    app = create_app(admin=admin, web=WebSettings(username="ops", password="s3cret"))
+def test_basic_auth_is_required_when_configured(resque: Resque, admin: Admin) -> None:
+    app = create_app(resque=resque, admin=admin, web=WebSettings(username="ops", password="s3cret"))
     with TestClient(app) as c:
         refused = c.get("/overview")
         assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
@@ -294,8 +294,8 @@ def test_stats_txt_is_resque_webs_lines(client: TestClient) -> None:
     assert "queues.high=25" in text
 
 
-def test_the_app_mounts_under_a_prefix_and_links_follow_it(admin: Admin) -> None:
-    outer = Starlette(routes=[Mount("/ops/resque", app=create_app(admin=admin))])
+def test_the_app_mounts_under_a_prefix_and_links_follow_it(resque: Resque, admin: Admin) -> None:
+    outer = Starlette(routes=[Mount("/ops/resque", app=create_app(resque=resque, admin=admin))])
     with TestClient(outer) as c:
         html = c.get("/ops/resque/overview").text
         assert 'href="/ops/resque/queues/high"' in html and 'href="/ops/resque/static/style.css"' in html

@@ -125,7 +125,7 @@ def test_resque_web_and_the_dashboard_show_the_same_state(
     seed(resque)
     paths = ["/overview", "/working", "/workers/all", "/failed?class=BadJob", "/queues/rails", "/stats.txt"]
     ruby = resque_web(redis_url, namespace, tmp_path, *paths)
-    ours = TestClient(create_app(admin=Admin(resque)))
+    ours = TestClient(create_app(resque=resque, admin=Admin.from_client(resque)))
     for path in paths:
         assert ruby[path]["status"] == 200, path
         assert ours.get(path).status_code == 200, path
@@ -154,7 +154,7 @@ def test_records_that_crash_resque_web_render_as_unreadable_here(
     resque.worker_registry.register_worker("node-style-id", "2026-11-27 16:56:53 +0000")
     ruby = resque_web(redis_url, namespace, tmp_path, "/failed", "/workers/all")
     assert ruby["/failed"]["status"] == 500 and ruby["/workers/all"]["status"] == 500
-    ours = TestClient(create_app(admin=Admin(resque)))
+    ours = TestClient(create_app(resque=resque, admin=Admin.from_client(resque)))
     assert "unreadable" in ours.get("/failed").text
     assert "unreadable id" in ours.get("/workers/all").text
 
@@ -189,7 +189,7 @@ def test_a_mixed_fleet_shows_both_languages_and_a_retry_reaches_the_side_that_ru
     resque.enqueue_to("mixed_rb", "RubyHold", redis_url, started, gate)
     resque.enqueue_to("mixed_py", "Demo::Hold", redis_url, started, gate)
     assert raw.blpop([started], timeout=60) and raw.blpop([started], timeout=60)
-    client = TestClient(create_app(admin=Admin(resque)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque)))
     working = {w["language"]: w for w in client.get("/api/workers").json() if w["state"] == "working"}
     assert set(working) == {"ruby", "python"}
     assert working["ruby"]["processing"]["job"]["class"] == "RubyHold"

@@ -32,7 +32,9 @@ def client(resque: Resque) -> Iterator[TestClient]:
         "nightly",
         {"cron": "0 3 * * * UTC", "class": "Cleanup", "queue": "maint", "args": [1], "persist": True},
     )
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64))) as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64))
+    ) as c:
         yield c
 
 

@@ -86,7 +86,8 @@ def commands_of(server: RedisServer, ns: str) -> dict[str, list[tuple[str, list[
         "mid": T0 + 300,
     }
     web_settings = WebSettings(secret="s" * 64, history=False)
-    app = create_app(admin=Admin(Resque(client, namespace=ns)), web=web_settings)
+    resque = Resque(client, namespace=ns)
+    app = create_app(resque=resque, admin=Admin.from_client(resque), web=web_settings)
     out = {}
     with TestClient(app) as web:
         for page in PAGES:

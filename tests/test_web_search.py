@@ -28,7 +28,9 @@ def record(cls: str, args: list[object], error: str = "boom", queue: str = "low"
 
 @pytest.fixture
 def client(resque: Resque) -> Iterator[TestClient]:
-    with TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64))) as c:
+    with TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64))
+    ) as c:
         yield c
 
 

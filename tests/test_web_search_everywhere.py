@@ -22,7 +22,11 @@ from resque_compat.web import create_app
 
 
 def app(resque: Resque) -> TestClient:
-    return TestClient(create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64, history=False)))
+    return TestClient(
+        create_app(
+            resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64, history=False)
+        )
+    )
 
 
 @pytest.fixture

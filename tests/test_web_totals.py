@@ -43,7 +43,7 @@ def test_a_kept_value_is_computed_again_once_older_than_its_ttl() -> None:
 
 def test_the_overview_labels_its_kept_totals_with_their_age(resque: Resque) -> None:
     resque.enqueue_to("high", "Archive", 1)
-    client = TestClient(create_app(admin=Admin(resque, totals_ttl=60)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque, totals_ttl=60)))
     assert '1</span><span class="label">pending in 1 queues' in client.get("/overview").text
     resque.enqueue_to("high", "Archive", 2)
     html = client.get("/overview").text
@@ -56,7 +56,9 @@ def test_the_overview_labels_its_kept_totals_with_their_age(resque: Resque) -> N
 def test_an_action_counts_again_at_once(resque: Resque) -> None:
     resque.enqueue_to("high", "Archive", 1)
     resque.enqueue_to("low", "Archive", 1)
-    client = TestClient(create_app(admin=Admin(resque, totals_ttl=60), web=WebSettings(secret="s")))
+    client = TestClient(
+        create_app(resque=resque, admin=Admin.from_client(resque, totals_ttl=60), web=WebSettings(secret="s"))
+    )
     assert client.get("/api/stats").json()["queues"] == 2
     html = client.get("/queues/low").text
     token = html.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
@@ -65,7 +67,7 @@ def test_an_action_counts_again_at_once(resque: Resque) -> None:
 
 
 def test_without_a_ttl_every_request_counts_and_no_age_is_shown(resque: Resque) -> None:
-    client = TestClient(create_app(admin=Admin(resque)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque)))
     resque.enqueue_to("high", "Archive", 1)
     assert "pending in 1 queues" in client.get("/overview").text
     resque.enqueue_to("other", "Archive", 1)
@@ -75,7 +77,7 @@ def test_without_a_ttl_every_request_counts_and_no_age_is_shown(resque: Resque) 
 
 def test_the_working_tab_pages_through_every_working_worker(resque: Resque) -> None:
     busy_workers(resque, 30)
-    client = TestClient(create_app(admin=Admin(resque)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque)))
     first = client.get("/working").text
     assert "30 of 30 Workers Working" in first and "Showing 1–25 of 30" in first
     assert (
@@ -89,7 +91,7 @@ def test_the_working_tab_pages_through_every_working_worker(resque: Resque) -> N
 
 def test_the_overview_links_to_the_working_tab_when_it_shows_only_the_first(resque: Resque) -> None:
     busy_workers(resque, 22)
-    html = TestClient(create_app(admin=Admin(resque))).get("/overview").text
+    html = TestClient(create_app(resque=resque, admin=Admin.from_client(resque))).get("/overview").text
     assert "22 of 22 Workers Working" in html and "Showing the 20 first by id" in html
     assert "all working workers</a>" in html
 
@@ -98,7 +100,7 @@ def test_the_workers_api_answers_a_page_of_25_by_default_and_says_how_many_there
     resque: Resque,
 ) -> None:
     busy_workers(resque, 30)
-    client = TestClient(create_app(admin=Admin(resque)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque)))
     first = client.get("/api/workers")
     assert len(first.json()) == 25 and first.headers["x-total-count"] == "30"
     assert [w["id"] for w in client.get("/api/workers?start=25").json()][-1] == "host:1029:high"
@@ -109,7 +111,7 @@ def test_the_queue_list_is_kept_with_its_age_and_its_sizes_are_read_on_every_req
     resque: Resque,
 ) -> None:
     resque.enqueue_to("high", "Archive", 1)
-    client = TestClient(create_app(admin=Admin(resque, totals_ttl=60)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque, totals_ttl=60)))
     assert "The list of queue names was read just now" in client.get("/queues").text
     resque.enqueue_to("high", "Archive", 2)
     resque.enqueue_to("brand-new", "Archive", 1)
@@ -121,12 +123,12 @@ def test_the_queue_list_is_kept_with_its_age_and_its_sizes_are_read_on_every_req
 
 def test_metrics_say_how_old_their_kept_totals_are(resque: Resque) -> None:
     resque.enqueue_to("high", "Archive", 1)
-    client = TestClient(create_app(admin=Admin(resque, totals_ttl=60)))
+    client = TestClient(create_app(resque=resque, admin=Admin.from_client(resque, totals_ttl=60)))
     assert "resque_jobs_pending 1.0" in client.get("/metrics").text
     resque.enqueue_to("high", "Archive", 2)
     text = client.get("/metrics").text
     assert "resque_jobs_pending 1.0" in text  # kept
     assert "resque_totals_age_seconds " in text and "resque_workers_census_age_seconds " in text
     assert "resque_delayed_age_seconds " in text
-    fresh = TestClient(create_app(admin=Admin(resque))).get("/metrics").text
+    fresh = TestClient(create_app(resque=resque, admin=Admin.from_client(resque))).get("/metrics").text
     assert "resque_jobs_pending 2.0" in fresh and "resque_totals_age_seconds 0.0" in fresh

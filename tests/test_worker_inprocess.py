@@ -35,7 +35,7 @@ def make_worker(
         values: dict[str, Any] = {"queues": tuple(queues.split(",")), "interval": 0.0, "fork_per_job": False}
         values.update(settings)
         logger = logging.getLogger(f"test-worker-{namespace}")
-        return Worker(
+        return Worker.from_client(
             resque, jobs_for_tests.registry, WorkerSettings(**values), jobs_for_tests.hooks, logger=logger
         )
 

@@ -28,7 +28,9 @@ def env(redis_url: str, namespace: str, monkeypatch: pytest.MonkeyPatch) -> None
 def run_worker(resque: Resque, **settings: Any) -> Worker:
     values: dict[str, Any] = {"queues": ("q",), "interval": 0.0, "fork_per_job": False}
     values.update(settings)
-    worker = Worker(resque, jobs_for_tests.registry, WorkerSettings(**values), jobs_for_tests.hooks)
+    worker = Worker.from_client(
+        resque, jobs_for_tests.registry, WorkerSettings(**values), jobs_for_tests.hooks
+    )
     assert worker.work() == 0
     return worker
 
@@ -79,7 +81,7 @@ def test_any_logging_handler_can_take_the_records_and_their_fields(
     logger.setLevel(logging.INFO)
     logger.addHandler(Collect())
     values: dict[str, Any] = {"queues": ("q",), "interval": 0.0, "fork_per_job": False}
-    Worker(resque, jobs_for_tests.registry, WorkerSettings(**values), logger=logger).work()
+    Worker.from_client(resque, jobs_for_tests.registry, WorkerSettings(**values), logger=logger).work()
     (done,) = [r for r in seen if r.getMessage().startswith("done:")]
     assert (done.resque_queue, done.resque_class, done.resque_outcome) == ("q", "Echo", "done")  # type: ignore[attr-defined]
 

@@ -113,7 +113,8 @@ def snapshot(client: redis.Redis, namespace: str) -> dict[bytes, tuple[bytes, ob
 
 def get_paths() -> list[str]:
     """Every GET route of the dashboard, its parameters filled in (from the app's route table)."""
-    app = create_app(admin=Admin(Resque(connect("redis://localhost:1/0"), namespace="unused")))
+    unreachable = Resque(connect("redis://localhost:1/0"), namespace="unused")
+    app = create_app(resque=unreachable, admin=Admin.from_client(unreachable))
     paths = []
     for route in app.routes:
         if isinstance(route, Route) and "GET" in (route.methods or ()):
@@ -164,7 +165,9 @@ def test_every_dashboard_page_names_a_key_of_the_wrong_type_and_changes_nothing(
 ) -> None:
     kind = redis_client.type(planted).decode()  # type: ignore[union-attr]
     before = snapshot(redis_client, namespace)
-    app = create_app(admin=Admin(resque), web=WebSettings(secret="s" * 64, history=False))
+    app = create_app(
+        resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64, history=False)
+    )
     seen = 0
     with TestClient(app, raise_server_exceptions=False) as client:
         for path in PATHS:

@@ -172,7 +172,7 @@ def in_process_worker(resque: Resque, namespace: str, **settings: Any) -> Worker
     """A ``Worker`` in this process over ``async_jobs_for_tests`` on ``aq`` (no fork, no wait)."""
     values: dict[str, Any] = {"queues": ("aq",), "interval": 0.0, "fork_per_job": False}
     values.update(settings)
-    return Worker(
+    return Worker.from_client(
         resque,
         async_jobs_for_tests.registry,
         WorkerSettings(**values),

@@ -1,21 +1,23 @@
 """The read/admin API the dashboard (and any script) sits on: queues, workers, working,
 failures, stats and keys of one Resque deployment, as resque-web's helpers read them.
 
-It never talks to Redis itself: it reads and acts through the client (``Resque``) and the
-store's accessors. Everything returned is a plain view (``admin.views``) that keeps the raw
-value it came from and says ``unreadable`` where another tool wrote something Resque would not.
+It never talks to Redis itself: it reads and acts through the deployment's ``DataStore`` and
+its failure backend (whose requeue goes through the client's ``Job.create``). Everything
+returned is a plain view (``admin.views``) that keeps the raw value it came from and says
+``unreadable`` where another tool wrote something Resque would not.
 
-    >>> admin = Admin(Resque.from_url("redis://localhost:6379/0"))
+    >>> admin = Admin.from_client(Resque.from_url("redis://localhost:6379/0"))
     >>> admin.queue_sizes()
     [('critical', 2), ('low', 100000)]
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client import Resque
+from ..config.environment import environment_name
 from ..errors import ResqueError
+from ..failure import FailureBackend
 from ..protocol.times import from_redis_time
 from ..store import FAILED, DataStore
 from .classes import ClassReport, class_report
@@ -41,6 +43,9 @@ from .views import (
 from .windows import Overview, Windows
 from .workers import STALE_AFTER, Fleet, heartbeat_state, language, worker_hosts
 
+if TYPE_CHECKING:
+    from ..client import Resque
+
 KEY_PAGE = 20
 KEYS_SHOWN = 50
 
@@ -50,46 +55,78 @@ class WorkerRefusedError(ResqueError):
 
 
 class Admin:
-    """Read and administer one Resque deployment through ``resque``.
+    """Read and administer one Resque deployment: its ``store`` and its ``failure`` backend.
 
+    ``environment`` is what ``Resque.info`` reports (``RAILS_ENV``/``RACK_ENV``... by default);
     ``stale_after`` is the heartbeat age (seconds) beyond which a worker shows as stale;
     ``hostname`` is this machine's name as worker ids spell it (for local process checks);
     ``totals_ttl`` the seconds the totals over every queue and worker are kept (``admin.recent``;
-    0, the default, counts them on every call).
+    0, the default, counts them on every call). ``Admin.from_client(resque)`` is the common case.
     """
 
     def __init__(
         self,
+        store: DataStore,
+        failure: FailureBackend,
+        *,
+        environment: str | None = None,
+        stale_after: int = STALE_AFTER,
+        hostname: str | None = None,
+        totals_ttl: float = 0.0,
+    ) -> None:
+        self.store = store
+        self.failure = failure
+        self.environment = environment or environment_name()
+        self.stale_after = stale_after
+        self.hostname = hostname
+        self.failures = FailureAdmin(failure, store.failed)
+        self.inspector = store.inspector
+        self.recent = Recent(totals_ttl)
+
+    @classmethod
+    def from_client(
+        cls,
         resque: Resque,
         *,
         stale_after: int = STALE_AFTER,
         hostname: str | None = None,
         totals_ttl: float = 0.0,
-    ) -> None:
-        self.resque = resque
-        self.store: DataStore = resque.store  # the deployment's keys, read once here
-        self.stale_after = stale_after
-        self.hostname = hostname
-        self.failures = FailureAdmin(resque.failure, self.store.failed)
-        self.inspector = self.store.inspector
-        self.recent = Recent(totals_ttl)
+    ) -> Admin:
+        """An ``Admin`` over ``resque``'s DataStore, failure backend and environment."""
+        return cls(
+            resque.store,
+            resque.failure,
+            environment=resque.environment,
+            stale_after=stale_after,
+            hostname=hostname,
+            totals_ttl=totals_ttl,
+        )
 
     @property
     def namespace(self) -> str:
-        return self.resque.namespace
+        return self.store.keys.namespace
 
     def redis_id(self) -> str:
         """``Resque.redis_id``: where the data lives."""
         return self.store.redis_id()
 
     # queues
+    def queues(self) -> list[str]:
+        """``Resque.queues``: ``SMEMBERS queues``, sorted."""
+        return sorted(self.store.queues.queue_names())
+
     def queue_sizes(self) -> list[tuple[str, int]]:
         """``Resque.queues`` sorted, each with ``Resque.size`` (one pipeline)."""
-        return sorted(self.resque.queue_sizes().items())
+        names = self.queues()
+        return list(zip(names, self.store.queues.queue_sizes(names), strict=True))
+
+    def processed(self) -> int:
+        """``Resque::Stat[:processed]``."""
+        return self.store.stats.stat("processed")
 
     def queue_page(self, queue: str, start: int = 0, per_page: int = 20) -> Page[JobView]:
         """``Resque.peek(queue, start, 20)`` with ``Resque.size``: one window, never the whole list."""
-        size = self.resque.size(queue)
+        size = self.store.queues.queue_size(queue)
         start = max(0, min(start, size))  # past the end: an empty page, not an out-of-range LRANGE
         key = self.store.keys.queue(queue)
         raws = self.store.queues.list_range(key, start, per_page) if start < size else []
@@ -105,7 +142,7 @@ class Admin:
         def read(start: int, count: int) -> list[bytes]:
             return self.store.queues.list_range(key, start, count)
 
-        size = self.resque.size(queue)
+        size = self.store.queues.queue_size(queue)
         return search(read, size, position, per_page, False, queue_check(needle), needle.screen())
 
     def search_everywhere(self, text: str, start: Place | None = None, per_page: int = 50) -> Sweep:
@@ -119,10 +156,11 @@ class Admin:
         return None if raw is None else job_from_raw(raw)
 
     def remove_queue(self, queue: str) -> int:
-        """``Resque.remove_queue``: ``SREM queues`` and ``DEL queue:<name>``; returns how many
-        jobs it held just before."""
-        size = self.resque.size(queue)
-        self.resque.remove_queue(queue)
+        """``Resque.remove_queue``: ``SREM queues`` and ``DEL queue:<name>`` (and resque-loner's
+        keys of the queue); returns how many jobs it held just before."""
+        size = self.store.queues.queue_size(queue)
+        self.store.queues.remove_queue(queue)
+        self.store.unique.cleanup_loners(queue)  # resque-loner's remove_queue override
         return size
 
     def failed_sizes(self) -> list[tuple[str, int]]:
@@ -186,13 +224,13 @@ class Admin:
                 f"{worker_id} beat {view.heartbeat_age}s ago, so it is alive: stop its process instead "
                 f"(it unregisters itself), or remove it once its heartbeat is stale"
             )
-        if not remove_worker(self.resque, {}, worker_id, lambda _m: None):
+        if not remove_worker(self.store.workers, self.failure, {}, worker_id, lambda _m: None):
             raise WorkerRefusedError(f"no worker {worker_id!r} is registered")
         return view
 
     def worker_hosts(self) -> dict[str, list[str]]:
         """``worker_hosts``: host -> worker ids."""
-        return worker_hosts(self.resque.workers())
+        return worker_hosts(self.store.workers.worker_ids())
 
     def view(self, worker_id: str, payload: bytes | None, beat: bytes | None, fleet: Fleet) -> WorkerView:
         name = worker_name(worker_id)

@@ -100,9 +100,8 @@ class Sweep:
 def sweep(admin: Admin, lists: QueueAccess, needle: Needle, start: Place | None, per_page: int = 50) -> Sweep:
     """Matches of ``needle`` from ``start`` (the beginning of the walk when ``None``); ``lists``
     reads the queues' and failed lists' entries."""
-    resque = admin.resque
     failed_lists = admin.failures.queues()
-    walk = [("failed", f) for f in failed_lists] + [("queue", q) for q in resque.queues()]
+    walk = [("failed", f) for f in failed_lists] + [("queue", q) for q in admin.queues()]
     at = bisect_left([_order(p) for p in walk], _order((start.kind, start.name))) if start else 0
     first = walk[at : at + LISTS]
     keys = [_key(admin, kind, name) for kind, name in first]

@@ -65,17 +65,16 @@ class Windows:
 
     def info(self) -> dict[str, Any]:
         """``Resque.info``, the same keys, counted server-side in one script."""
-        resque = self.admin.resque
         c, ago = self.counts()
         return {
             "pending": c.pending,
-            "processed": resque.stat("processed"),
+            "processed": self.admin.processed(),
             "queues": c.queues,
             "workers": c.workers,
             "working": c.working,
             "failed": self.admin.store.failed.num_failed(),
-            "servers": [resque.redis_id()],
-            "environment": resque.environment,
+            "servers": [self.admin.redis_id()],
+            "environment": self.admin.environment,
             "counted_seconds_ago": round(ago, 1),  # pending, queues, workers, working
         }
 
@@ -93,7 +92,7 @@ class Windows:
     ) -> tuple[Page[tuple[str, int]], float]:
         """``queues``, and the age of the list of names (``Resque.queues`` sorted, kept
         ``admin.recent.ttl`` seconds); the sizes are read now."""
-        names, ago = self.admin.recent.get("queue names", self.admin.resque.queues)
+        names, ago = self.admin.recent.get("queue names", self.admin.queues)
         start = max(0, min(start, len(names)))
         window = names[start : start + per_page]
         sizes = self.admin.store.queues.queue_sizes(window)
@@ -168,7 +167,7 @@ class Windows:
             self.admin.failed_sizes(),
             working,
             c.workers,
-            self.admin.resque.stat("processed"),
+            self.admin.processed(),
             c.pending,
             c.queues,
             c.working,

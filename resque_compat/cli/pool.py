@@ -73,7 +73,7 @@ def pool(ctx: click.Context, /, apps: tuple[str, ...], **options: Any) -> None:
 
     def run_worker(queues: str) -> int:
         ws = base.with_queues(split_queues(queues))
-        return Worker(
+        return Worker.from_client(
             Resque.from_settings(conn, registry=app.performers), app.performers, ws, app.hooks
         ).work()
 

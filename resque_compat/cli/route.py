@@ -29,7 +29,7 @@ def route_list(ctx: click.Context, as_json: bool) -> None:
     """The routes, and which workers (by language) take from each queue."""
     resque = connect(ctx)
     table = routing.load(access(resque))
-    workers = Admin(resque).workers()
+    workers = Admin.from_client(resque).workers()
     specs = {w.id: w.name.queues for w in workers}
     langs = {w.id: w.language for w in workers}
 

@@ -64,7 +64,7 @@ def scheduler(
         raise click.ClickException(str(exc)) from exc
     resque = connect(ctx)
     resque.registry = performers
-    run_scheduler(resque, ss, schedule, performers)
+    run_scheduler(resque.store, resque, ss, schedule, performers)
 
 
 def _json_args(values: tuple[str, ...]) -> list[Any]:

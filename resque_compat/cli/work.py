@@ -61,7 +61,9 @@ def work(ctx: click.Context, /, apps: tuple[str, ...], queue: str | None, **opti
         raise click.UsageError("COUNT must be at least 1")
 
     def run_one() -> int:
-        worker = Worker(Resque.from_settings(conn, registry=app.performers), app.performers, ws, app.hooks)
+        worker = Worker.from_client(
+            Resque.from_settings(conn, registry=app.performers), app.performers, ws, app.hooks
+        )
         return worker.work()
 
     prepare(ws.background, ws.pidfile)
@@ -96,7 +98,9 @@ def list_workers(ctx: click.Context) -> None:
 def remove(ctx: click.Context, worker_id: str) -> None:
     """Unregister WORKER_ID (its job in flight becomes a DirtyExit failure)."""
     resque = connect(ctx)
-    if not remove_worker(resque, {}, worker_id, lambda m: click.echo(m, err=True)):
+    if not remove_worker(
+        resque.worker_registry, resque.failure, {}, worker_id, lambda m: click.echo(m, err=True)
+    ):
         click.echo(f"** no worker {worker_id}", err=True)
         sys.exit(EXIT_FAILURE)
     click.echo(f"** removed {worker_id}")
@@ -108,7 +112,8 @@ def remove(ctx: click.Context, worker_id: str) -> None:
 def kill(ctx: click.Context, worker_id: str) -> None:
     """KILL WORKER_ID's process (on this host) and unregister it."""
     resque = connect(ctx)
-    outcome = kill_worker(resque, {}, worker_id, socket.gethostname(), lambda m: click.echo(m, err=True))
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+    outcome = kill_worker(resque.worker_registry, resque.failure, {}, worker_id, socket.gethostname(), log)
     click.echo(f"** {outcome}")
     click.echo(f"** removed {worker_id}")
 

@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..jobs import class_name
 from ..protocol import rubyinspect
 from ..protocol.keys import lock_key, lock_timeout_key, loner_lock_key
-from .context import current
+from .context import current_store
+
+if TYPE_CHECKING:
+    from ..store.unique import UniqueAccess
 
 DIRTY_EXITS = ("Resque::DirtyExit", "Resque::PruneDeadWorkerDirtyExit")
 
 
-def _store() -> Any:
-    return current().unique
+def _store() -> UniqueAccess:
+    """resque-lock's and resque-loner's keys in the bound DataStore."""
+    return current_store().unique
 
 
 def _int(value: bytes | None) -> int:

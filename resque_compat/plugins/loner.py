@@ -26,6 +26,7 @@ from .context import bound, current
 
 if TYPE_CHECKING:
     from ..client import Resque
+    from ..store import DataStore
 
 
 def loner_digest(class_name: str, args: list[Any], profile: Profile = Profile.JSON_GEM) -> str:
@@ -53,36 +54,42 @@ def is_loner(job_class: Any) -> bool:
     return isinstance(job_class, type) and issubclass(job_class, Loner)
 
 
-def _key(resque: Resque, job_class: Any, payload: dict[str, Any]) -> str:
+# Each helper takes the client (its profile and inline mode, bound while a class's own
+# ``redis_key`` runs) and the DataStore whose loner keys it reads and writes.
+def _key(resque: Resque, store: DataStore, job_class: Any, payload: dict[str, Any]) -> str:
     """The digest part of ``Helpers.unique_job_queue_key``: the class's own ``redis_key``."""
-    with bound(resque):
+    with bound(resque, store):
         return str(job_class.redis_key(payload))
 
 
-def create(resque: Resque, queue: str, job_class: Any, payload: dict[str, Any], encoded: bytes) -> bool:
+def create(
+    resque: Resque, store: DataStore, queue: str, job_class: Any, payload: dict[str, Any], encoded: bytes
+) -> bool:
     """``Job.create_with_loner``: ``False`` (Ruby's ``'EXISTED'``) when nothing was pushed."""
-    digest = _key(resque, job_class, payload)
-    return resque.unique.create_loner(queue, encoded, digest, int(job_class.loner_ttl))
+    digest = _key(resque, store, job_class, payload)
+    return store.unique.create_loner(queue, encoded, digest, int(job_class.loner_ttl))
 
 
-def enqueued_in(resque: Resque, queue: str, job_class: Any, args: list[Any]) -> bool | None:
+def enqueued_in(resque: Resque, store: DataStore, queue: str, job_class: Any, args: list[Any]) -> bool | None:
     """``Resque.enqueued_in?``: ``None`` for a class that is not a loner."""
     if not is_loner(job_class):
         return None
     payload = {"class": class_name(job_class), "args": args}
-    return resque.unique.loner_queued(queue, _key(resque, job_class, payload))
+    return store.unique.loner_queued(queue, _key(resque, store, job_class, payload))
 
 
-def taken(resque: Resque, queue: str, performer: Any, payload: dict[str, Any]) -> None:
+def taken(resque: Resque, store: DataStore, queue: str, performer: Any, payload: dict[str, Any]) -> None:
     """``Job.reserve_with_loner``: the job left its queue; ``mark_loner_as_unqueued``."""
     if is_loner(performer) and not resque.inline:
-        digest = _key(resque, performer, payload)
-        resque.unique.mark_unqueued(queue, digest, int(performer.loner_lock_after_execution_period))
+        digest = _key(resque, store, performer, payload)
+        store.unique.mark_unqueued(queue, digest, int(performer.loner_lock_after_execution_period))
 
 
-def destroying(resque: Resque, queue: str, performer: Any, name: str, args: list[Any]) -> None:
+def destroying(
+    resque: Resque, store: DataStore, queue: str, performer: Any, name: str, args: list[Any]
+) -> None:
     """``Helpers.job_destroy``: the keys of the jobs ``Job.destroy`` is about to remove."""
-    for raw in resque.queue_store.everything_in_queue(queue):
+    for raw in store.queues.everything_in_queue(queue):
         value = json_object(raw)
         if value is not None and payload_class(value) == name and (not args or value.get("args") == args):
-            taken(resque, queue, performer, value)
+            taken(resque, store, queue, performer, value)

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from .. import jobs
 from ..errors import DontPerform
 from ..protocol import encode_job
-from .context import current
+from .context import current, current_store
 
 PAUSE_CHECK_INTERVAL = 10.0
 """``Resque::Plugins::Pause::PAUSE_CHECK_INTERVAL``: seconds to wait when the queue is paused."""
@@ -35,12 +35,12 @@ class Pause:
     @classmethod
     def before_perform_pause(cls, *args: Any) -> None:
         """``before_perform_pause``: the queue checked is the class's own (Ruby's ``@queue``)."""
-        resque = current()
+        pauses = current_store().pauses
         queue = jobs.queue_from_class(cls) or ""
-        if not resque.pauses.paused(queue):
+        if not pauses.paused(queue):
             return
         time.sleep(cls.pause_check_interval if cls.pause_check_interval is not None else PAUSE_CHECK_INTERVAL)
         # ResquePauseHelper.check_paused
-        if resque.pauses.paused(queue):
-            resque.pauses.push_back(queue, encode_job(jobs.class_name(cls), list(args), resque.profile))
+        if pauses.paused(queue):
+            pauses.push_back(queue, encode_job(jobs.class_name(cls), list(args), current().profile))
             raise DontPerform(f"Queue {queue} is paused!")

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from ..jobs import class_name, queue_from_class
 from ..protocol import rubyinspect
 from ..protocol.keys import retry_key
-from .context import current
+from .context import current, current_store
 
 DIRTY_EXITS = ("Resque::DirtyExit", "Resque::PruneDeadWorkerDirtyExit")
 Exc = type[BaseException]
@@ -134,20 +134,20 @@ class Retry:
     @classmethod
     def try_again(cls, exception: BaseException, *args: Any) -> None:
         """``try_again``: the retry key held, then the job again now or after its delay."""
-        resque = current()
+        resque, retries = current(), current_store().retries
         for callback in cls.try_again_callbacks:
             callback(cls, exception, *args)
         delay = cls.delay(type(exception))
         target = cls.retry_job_delegate or cls
         queue = cls.retry_queue(exception, *args) or queue_from_class(target)
-        resque.retries.hold(cls.redis_retry_key(*args))
+        retries.hold(cls.redis_retry_key(*args))
         again = cls.retry_args_for_exception(exception, *args)
         if delay <= 0:
             resque.enqueue_to(queue, target, *again)
         else:
             resque.enqueue_in_with_queue(queue, delay, target, *again)
         if cls.retry_job_delegate:
-            resque.retries.clean(cls.redis_retry_key(*args))
+            retries.clean(cls.redis_retry_key(*args))
         if cls.sleep_after_requeue > 0:
             time.sleep(cls.sleep_after_requeue)
 
@@ -155,38 +155,36 @@ class Retry:
     def give_up(cls, exception: BaseException, *args: Any) -> None:
         for callback in cls.give_up_callbacks:
             callback(cls, exception, *args)
-        current().retries.clean(cls.redis_retry_key(*args))
+        current_store().retries.clean(cls.redis_retry_key(*args))
 
     # the plugin's hooks
     @classmethod
     def before_perform_retry(cls, *args: Any) -> None:
-        resque = current()
-        if resque.inline:
+        if current().inline:
             return
         cls._failure_seen = False
         expire = None
         if cls.expire_retry_key_after:
             expire = int(cls.delay(None) + cls.expire_retry_key_after)
-        cls._retry_attempt = resque.retries.begin_attempt(cls.redis_retry_key(*args), expire)
+        cls._retry_attempt = current_store().retries.begin_attempt(cls.redis_retry_key(*args), expire)
 
     @classmethod
     def after_perform_retry(cls, *args: Any) -> None:
-        resque = current()
-        if not resque.inline:
-            resque.retries.clean(cls.redis_retry_key(*args))
+        if not current().inline:
+            current_store().retries.clean(cls.redis_retry_key(*args))
 
     @classmethod
     def on_failure_retry(cls, exception: BaseException, *args: Any) -> None:
-        resque = current()
-        if resque.inline:
+        if current().inline:
             return
+        retries = current_store().retries
         cls.last_exception_class = type(exception)
         if getattr(exception, "ruby_name", None) in DIRTY_EXITS:
-            cls._retry_attempt = resque.retries.attempt(cls.redis_retry_key(*args))
+            cls._retry_attempt = retries.attempt(cls.redis_retry_key(*args))
         elif cls._failure_seen:
             return
         if type(exception) in tuple(cls.ignore_exceptions):
-            cls._retry_attempt = resque.retries.decrement(cls.redis_retry_key(*args))
+            cls._retry_attempt = retries.decrement(cls.redis_retry_key(*args))
         if cls.retry_criteria_valid(exception, *args):
             cls.try_again(exception, *args)
         else:

@@ -9,11 +9,11 @@ Use it from a worker with ``RESQUE_FAILURE_BACKENDS=resque_compat.plugins.retry_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..failure import FailureBackend, MultipleFailure
-from ..protocol import encode
+from ..protocol import Profile, encode
 from ..protocol.failure import FailureRecord
 from ..protocol.keys import retry_failure_key
 from ..protocol.records import payload_args, payload_class
@@ -22,15 +22,25 @@ from .retry import Retry
 
 if TYPE_CHECKING:
     from ..client import Resque
+    from ..store.retry import RetryAccess
 
 
 class MultipleWithRetrySuppression(MultipleFailure):
-    """``MultipleWithRetrySuppression``: the job's class is looked up in the client's registry
-    (Ruby constantizes the payload's class)."""
+    """``MultipleWithRetrySuppression`` over ``backends``, on resque-retry's keys (``retries``);
+    the job's class is looked up in ``registry`` (Ruby constantizes the payload's class) and a
+    kept failure encoded under ``profile``."""
 
-    def __init__(self, backends: Sequence[FailureBackend], resque: Resque) -> None:
+    def __init__(
+        self,
+        backends: Sequence[FailureBackend],
+        retries: RetryAccess,
+        registry: Mapping[str, Any],
+        profile: Profile = Profile.JSON_GEM,
+    ) -> None:
         super().__init__(backends)
-        self.resque = resque
+        self.retries = retries
+        self.registry = registry
+        self.profile = profile
 
     def save(self, record: FailureRecord) -> None:
         """``#save``: to every backend unless the job is being retried."""
@@ -38,9 +48,9 @@ class MultipleWithRetrySuppression(MultipleFailure):
         performer = self._retry_class(payload)
         args = payload_args(payload)
         key = performer.redis_retry_key(*args) if performer is not None else None
-        if performer is None or key is None or not self.resque.retries.exists(key):
+        if performer is None or key is None or not self.retries.exists(key):
             if key is not None:
-                self.resque.retries.delete(retry_failure_key(key))  # cleanup_retry_failure_log!
+                self.retries.delete(retry_failure_key(key))  # cleanup_retry_failure_log!
             super().save(record)
             return
         delay = performer.delay(performer.last_exception_class)
@@ -54,16 +64,16 @@ class MultipleWithRetrySuppression(MultipleFailure):
                 "worker": record.worker,
                 "queue": record.queue,
             }
-            encoded = encode(kept, self.resque.profile, "failure")
-            self.resque.retries.save_failure(retry_failure_key(key), int(2 * delay), encoded)
+            encoded = encode(kept, self.profile, "failure")
+            self.retries.save_failure(retry_failure_key(key), int(2 * delay), encoded)
 
     def _retry_class(self, payload: Any) -> type[Retry] | None:
         """``retryable?``: the registered performer of the payload's class extends the plugin."""
         name = payload_class(payload)
-        found = self.resque.registry.get(name) if name is not None else None
+        found = self.registry.get(name) if name is not None else None
         return found if isinstance(found, type) and issubclass(found, Retry) else None
 
 
 def suppression(resque: Resque) -> MultipleWithRetrySuppression:
     """The backend ``RESQUE_FAILURE_BACKENDS`` names: suppression over the client's backend."""
-    return MultipleWithRetrySuppression([resque.failure], resque)
+    return MultipleWithRetrySuppression([resque.failure], resque.retries, resque.registry, resque.profile)

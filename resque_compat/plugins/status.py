@@ -30,13 +30,14 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..jobs import class_name, queue_from_class
-from ..protocol import encode, rubyinspect
+from ..protocol import Profile, encode, rubyinspect
 from ..protocol.records import json_object
 from ..protocol.times import format_started
-from .context import bound, current
+from .context import current, current_store
 
 if TYPE_CHECKING:
     from ..client import Resque
+    from ..store.status import StatusAccess
 
 QUEUED, WORKING, COMPLETED, FAILED, KILLED = "queued", "working", "completed", "failed", "killed"
 STATUSES = (QUEUED, WORKING, COMPLETED, FAILED, KILLED)
@@ -78,8 +79,12 @@ def pct_complete(status: dict[str, Any]) -> int:
 
 def set_status(resque: Resque, uuid: str, *messages: Any) -> dict[str, Any]:
     """``Status::Hash.set``."""
+    return _set_status(resque.statuses, resque.profile, uuid, *messages)
+
+
+def _set_status(store: StatusAccess, profile: Profile, uuid: str, *messages: Any) -> dict[str, Any]:
     value = status_hash(uuid, *messages)
-    resque.statuses.set(uuid, encode(value, resque.profile, "status"))
+    store.set(uuid, encode(value, profile, "status"))
     return value
 
 
@@ -91,8 +96,15 @@ def get(resque: Resque, uuid: str) -> dict[str, Any] | None:
 
 def statuses(resque: Resque, start: int | None = None, end: int | None = None) -> list[dict[str, Any]]:
     """``Status::Hash.statuses``: newest first, missing ones left out."""
-    ids = resque.statuses.ids(start, end)
-    return [s for s in (json_object(raw) for raw in resque.statuses.mget(ids)) if s is not None]
+    return statuses_in(resque.statuses, start, end)
+
+
+def statuses_in(
+    store: StatusAccess, start: int | None = None, end: int | None = None
+) -> list[dict[str, Any]]:
+    """``statuses`` read from the status keys' accessor."""
+    ids = store.ids(start, end)
+    return [s for s in (json_object(raw) for raw in store.mget(ids)) if s is not None]
 
 
 def create(
@@ -104,11 +116,12 @@ def create(
     opts = dict(options or {})
     uuid = secrets.token_hex(16)  # SecureRandom.hex
     value = status_hash(uuid, {"options": opts})
-    resque.statuses.create(uuid, encode(value, resque.profile, "status"), int(time.time()))
+    store = resque.statuses
+    store.create(uuid, encode(value, resque.profile, "status"), int(time.time()))
     target = queue or queue_from_class(job_class) or DEFAULT_QUEUE
     if resque.enqueue_to(target, job_class, uuid, opts):
         return uuid
-    resque.statuses.remove(uuid)
+    store.remove(uuid)
     return None
 
 
@@ -139,11 +152,10 @@ class StatusJob:
 
     @property
     def status(self) -> dict[str, Any] | None:
-        return get(current(), self.uuid)
+        return json_object(current_store().statuses.get(self.uuid))  # Status::Hash.get
 
     def safe_perform(self) -> None:
         """``safe_perform!``: working, ``run``, then completed unless it failed or completed."""
-        resque = current()
         try:
             self._set({"status": WORKING})
             self.run()
@@ -155,7 +167,7 @@ class StatusJob:
                 self.completed()
             self.on_success()
         except Killed:
-            resque.statuses.killed(self.uuid)
+            current_store().statuses.killed(self.uuid)
             self.on_killed()
         except Exception as exc:
             self.failed(f"The task failed because of an error: {exc}")
@@ -173,7 +185,7 @@ class StatusJob:
         """Ruby's instance ``on_failure``; without an override the error is re-raised."""
 
     def should_kill(self) -> bool:
-        return current().statuses.should_kill(self.uuid)
+        return current_store().statuses.should_kill(self.uuid)
 
     def at(self, num: Any, total: Any, *messages: Any) -> None:
         """``#at``: progress ``num`` of ``total`` (``NotANumber`` unless ``total`` > 0)."""
@@ -204,6 +216,5 @@ class StatusJob:
 
     def _set(self, *messages: Any) -> None:
         """``#set_status``: the stored status, the name, then the new messages."""
-        resque = current()
-        with bound(resque):
-            set_status(resque, self.uuid, self.status, {"name": self.name}, *messages)
+        store, profile = current_store().statuses, current().profile
+        _set_status(store, profile, self.uuid, self.status, {"name": self.name}, *messages)

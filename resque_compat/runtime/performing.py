@@ -2,7 +2,8 @@
 into ``Worker``: decode it (an unreadable one becomes a failure with its bytes), find its
 performer (an unknown class is pushed back or failed with Ruby's ``NameError``), run it in a
 forked child or in this process, and record what failed. The parent's wait for a child reaps,
-acts on signals, heartbeats and ends a child past its job's timeout.
+acts on signals (``act_on_intents``: shutdown hooks, killing the child, pause and resume),
+heartbeats and ends a child past its job's timeout.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import tracing
-from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
 from ..jobs import run_failure_hooks
@@ -31,11 +31,16 @@ from .logs import JobContext
 from .procline import Procline, forked, processing
 from .registry import Heartbeat
 
+if TYPE_CHECKING:
+    from ..client import Resque
+    from ..store import DataStore
+
 
 class JobProcessing:
     """The one-job half of ``Worker``; its state is the worker's (see ``Worker.__init__``)."""
 
     resque: Resque
+    store: DataStore
     performers: Mapping[str, Any]
     settings: WorkerSettings
     hooks: WorkerHooks
@@ -56,11 +61,48 @@ class JobProcessing:
     _untimed: set[str]
     _plans: dict[Any, PerformPlan]
 
+    paused: bool
+
     if TYPE_CHECKING:  # provided by Worker
 
         def run_hook(self, name: str, *args: Any) -> None: ...
-        def act_on_intents(self) -> child.ChildExit | None: ...
         def maybe_heartbeat(self) -> None: ...
+
+    # signals
+    def act_on_intents(self) -> child.ChildExit | None:
+        """Do what signals asked for; returns the child's exit if killing it reaped it."""
+        i = self.intents
+        exited = None
+        if i.run_shutdown_hooks:
+            i.run_shutdown_hooks = False
+            self.log.info("Exiting...")
+            self.run_hook("shutdown")
+        if i.kill_child:
+            i.kill_child = False
+            if self.child_pid is not None:
+                exited = self.kill_child(self.child_pid)
+        if i.pause:
+            i.pause = False
+            self.log.info("USR2 received; pausing job processing")
+            self.run_hook("before_pause", self)
+            self.paused = True
+        if i.unpause:
+            i.unpause = False
+            self.log.info("CONT received; resuming job processing")
+            self.paused = False
+            self.run_hook("after_pause", self)
+        return exited
+
+    def kill_child(self, pid: int) -> child.ChildExit | None:
+        """``kill_child`` (KILL now), or ``new_kill_child`` with ``TERM_CHILD``."""
+        if not self.settings.term_child:
+            child.kill(pid)
+            return None
+        assert self.waker is not None
+        s = self.settings
+        return child.terminate(
+            pid, self.waker, pre_shutdown_timeout=s.pre_shutdown_timeout, term_timeout=s.term_timeout
+        )
 
     def process(self, popped: Popped) -> bool:
         """Run one popped job; ``False`` when it was pushed back instead (unknown class)."""
@@ -79,7 +121,7 @@ class JobProcessing:
         self._pushed_back.clear()
         plan = self.plan(performer)
         if plan.loner:
-            loner.taken(self.resque, job.queue, performer, job.payload)
+            loner.taken(self.resque, self.store, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
         self.log_context.start(job.queue, job.class_name, job.payload)
         if self.log.isEnabledFor(logging.INFO):

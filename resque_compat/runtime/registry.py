@@ -13,9 +13,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client import Resque
 from ..errors import DirtyExit
 from ..jobs import run_failure_hooks
 from ..protocol import ruby_split, unreadable_payload
@@ -24,6 +23,10 @@ from ..protocol.records import json_object, payload_args, payload_class, record_
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
 from ..store.workers import WorkerRegistry
 from .failures import FailureReporter
+
+if TYPE_CHECKING:
+    from ..failure import FailureBackend
+    from ..store import DataStore
 
 Log = Callable[[str], None]
 
@@ -173,8 +176,8 @@ class Heartbeat:
             self._thread.join()
 
 
-def history_sampler(resque: Resque) -> Callable[[], object]:
-    """Take a sample of ``resque``'s History (``admin.history.Sampler``), built on first call."""
+def history_sampler(store: DataStore, failure: FailureBackend) -> Callable[[], object]:
+    """Take a sample of the deployment's History (``admin.history.Sampler``), built on first call."""
     made: list[Any] = []
 
     def sample() -> object:
@@ -182,24 +185,31 @@ def history_sampler(resque: Resque) -> Callable[[], object]:
             from ..admin import Admin
             from ..admin.history import Sampler
 
-            made.append(Sampler(Admin(resque)))
+            made.append(Sampler(Admin(store, failure)))
         return made[0].sample()
 
     return sample
 
 
-def remove_worker(resque: Resque, performers: Mapping[str, Any], worker_id: str, log: Log) -> bool:
+def remove_worker(
+    workers: WorkerRegistry, failure: FailureBackend, performers: Mapping[str, Any], worker_id: str, log: Log
+) -> bool:
     """``Resque.remove_worker``: unregister a registered worker (its job becomes a DirtyExit
-    failure); ``False`` when no such worker is registered."""
-    if not resque.worker_exists(worker_id):
+    failure recorded in ``failure``); ``False`` when no such worker is registered."""
+    if not workers.worker_exists(worker_id):
         return False
-    reporter = FailureReporter(resque.failure, worker_id, log)
-    unregister_worker(resque.worker_registry, reporter, performers, worker_id, None, log)
+    reporter = FailureReporter(failure, worker_id, log)
+    unregister_worker(workers, reporter, performers, worker_id, None, log)
     return True
 
 
 def kill_worker(
-    resque: Resque, performers: Mapping[str, Any], worker_id: str, hostname: str, log: Log
+    workers: WorkerRegistry,
+    failure: FailureBackend,
+    performers: Mapping[str, Any],
+    worker_id: str,
+    hostname: str,
+    log: Log,
 ) -> str:
     """``bin/resque kill``: ``KILL`` the worker's pid, then remove it. Unlike Ruby, a pid is only
     signalled when the worker runs on this host (Ruby would kill an unrelated local process)."""
@@ -213,5 +223,5 @@ def kill_worker(
             outcome = f"killed {worker_id}"
         except ProcessLookupError:
             outcome = f"worker {worker_id} not running"
-    remove_worker(resque, performers, worker_id, log)
+    remove_worker(workers, failure, performers, worker_id, log)
     return outcome

@@ -23,46 +23,54 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from setproctitle import setproctitle
 
-from ..client import Resque
 from ..config.scheduler import SchedulerSettings
 from ..errors import ResqueError
 from ..protocol.cron import ScheduleSyntaxError
 from ..protocol.schedule import Recurring, configured_env, env_matches, load_recurring
 from ..protocol.times import format_started
 from ..store import REDIS_UNAVAILABLE as INTERMITTENT
-from ..store import MasterLock, NodeResqueLocks, redis_supports_lua
+from ..store import DataStore, MasterLock, NodeResqueLocks, redis_supports_lua
 from .delayed_mover import DelayedMover
 from .scheduler_lock import lock_value
+
+if TYPE_CHECKING:
+    from ..client import Resque
 
 SCHEDULER_VERSION = "5.0.0"
 """The resque-scheduler version this process presents itself as (its process title)."""
 
 
 class Scheduler:
-    """One scheduler process; ``run()`` returns after a shutdown signal (or ``stop()``)."""
+    """One scheduler process on ``store`` (its lock, the delayed queue, the schedules' keys);
+    ``client`` is the ``Resque`` it enqueues schedules through (``enqueue_from_config``, so
+    enqueue hooks run) and loads them with. ``run()`` returns after a shutdown signal (or
+    ``stop()``). ``Scheduler.from_client(resque, ...)`` is the common case."""
 
     def __init__(
         self,
-        resque: Resque,
+        store: DataStore,
         settings: SchedulerSettings,
         log: logging.Logger,
         schedule: Mapping[str, Any] | None = None,
         performers: Mapping[str, Any] | None = None,
+        *,
+        client: Resque,
     ) -> None:
-        self.resque = resque
+        self.store = store
+        self.resque = client
         self.settings = settings
         self.log = log
         self.static_schedule = dict(schedule or {})
         self.performers = dict(performers or {})
         self.lock = self._build_lock()
-        self.node_locks = NodeResqueLocks(self.lock, resque.keys.node_resque_locks())
+        self.node_locks = NodeResqueLocks(self.lock, store.keys.node_resque_locks())
         self.mover = DelayedMover(
-            resque.delayed_store,
-            resque.profile,
+            store.delayed,
+            client.profile,
             self.performers,
             log,
             settings.batch_size,
@@ -77,8 +85,20 @@ class Scheduler:
         self._node: dict[str, bytes] = {}
         self._claimed_at: float | None = None
 
+    @classmethod
+    def from_client(
+        cls,
+        resque: Resque,
+        settings: SchedulerSettings,
+        log: logging.Logger,
+        schedule: Mapping[str, Any] | None = None,
+        performers: Mapping[str, Any] | None = None,
+    ) -> Scheduler:
+        """A scheduler on ``resque``'s DataStore, enqueueing through ``resque``."""
+        return cls(resque.store, settings, log, schedule, performers, client=resque)
+
     def _build_lock(self) -> MasterLock:
-        keys, client = self.resque.keys, self.resque.redis
+        keys, client = self.store.keys, self.store.redis
         key = keys.scheduler_master_lock(self.settings.lock_prefix)
         basic = not redis_supports_lua(client)
         return MasterLock(client, key, lock_value(), self.settings.lock_timeout, basic=basic)
@@ -253,7 +273,7 @@ class Scheduler:
         for name, config in schedules.items():
             self.load_schedule_job(name, config)
         if self.am_master and self.settings.dynamic:
-            self.resque.schedule_store.clear_changed()
+            self.store.schedules.clear_changed()
         self.procline("Schedules Loaded")
 
     def load_schedule_job(self, name: str, config: Any) -> None:
@@ -279,7 +299,7 @@ class Scheduler:
 
     def update_schedule(self) -> None:
         """``update_schedule``: reload each name popped from ``schedules_changed``."""
-        store = self.resque.schedule_store
+        store = self.store.schedules
         if store.changed_count() == 0:
             return
         self.procline("Updating schedule")

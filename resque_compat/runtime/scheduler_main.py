@@ -10,11 +10,14 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client import Resque
 from ..config.scheduler import SchedulerSettings
 from .scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from ..client import Resque
+    from ..store import DataStore
 
 PROGNAME = "resque-scheduler"
 
@@ -79,19 +82,23 @@ def daemonize() -> None:
 
 
 def run_scheduler(
-    resque: Resque,
+    store: DataStore,
+    client: Resque,
     settings: SchedulerSettings,
     schedule: Mapping[str, Any] | None = None,
     performers: Mapping[str, Any] | None = None,
 ) -> None:
+    """Run a ``Scheduler`` on ``store`` enqueueing through ``client`` until it shuts down."""
     if settings.background:
         daemonize()
-        resque.redis.connection_pool.reset()
+        store.redis.connection_pool.reset()
     pidfile = Path(settings.pidfile).resolve() if settings.pidfile else None
     if pidfile is not None:
         pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:
-        scheduler = Scheduler(resque, settings, scheduler_logger(settings), schedule, performers)
+        scheduler = Scheduler(
+            store, settings, scheduler_logger(settings), schedule, performers, client=client
+        )
         scheduler.install_signal_handlers()
         scheduler.run()
     finally:

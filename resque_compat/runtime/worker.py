@@ -5,7 +5,8 @@ registration. Loop: reserve from the queues in priority order (pausing honoured)
 in a forked child (default) or in this process, record failures, ``done_working``; when the
 queues are empty, back off between the minimum and maximum interval (``INTERVAL=0``: exit).
 Teardown: unregister (a job still in flight becomes a failure), ``worker_exit`` hooks. Running
-one reserved job (decode, perform, fork and wait) is ``performing.JobProcessing``, mixed in.
+one reserved job (decode, perform, fork and wait) and acting on signals is
+``performing.JobProcessing``, mixed in.
 
 Round trips: the previous job's ``done_working`` rides in the same trip as the next reserve,
 and the reserve marks ``worker:<id>`` server-side (see ``store.reserve``): one round trip per
@@ -20,16 +21,16 @@ import os
 import socket
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import tracing
-from ..client import Resque
 from ..config.worker import WorkerSettings
 from ..failure import FailureBackend, build_backend
 from ..plugins import context as plugin_context
 from ..protocol import format_worker_id
 from ..protocol.keys import worker_key
 from ..reporting import build_reporters
+from ..store import DataStore
 from ..store.reserve import REDIS_UNAVAILABLE, Popped, WorkingOnPrefixes
 from . import aio, child, signals
 from .failures import FailureReporter
@@ -43,27 +44,35 @@ from .pruning import prune_dead_workers
 from .queues import QueueSpec
 from .registry import Heartbeat, history_sampler, register, unregister_worker
 
+if TYPE_CHECKING:
+    from ..client import Resque
+
 BLOCKING_SLICE = 1.0
 """Longest single blocking wait: signals are acted on, and queues after the first are looked
 at, between slices."""
 
 
 class Worker(JobProcessing):
-    """One Resque worker process. ``performers`` maps Ruby class names to performers."""
+    """One Resque worker process on ``store`` (the deployment's DataStore: the worker's one way
+    to its keys), recording failures in ``failure``. ``performers`` maps Ruby class names to
+    performers; ``client`` is the ``Resque`` the jobs' hooks and plugins talk to (bound in
+    ``plugins.context``: a retry enqueues through it) and whose JSON profile the working-on
+    bytes follow. ``Worker.from_client(resque, ...)`` is the common case."""
 
     def __init__(
         self,
-        resque: Resque,
+        store: DataStore,
+        failure: FailureBackend,
         performers: Mapping[str, Any],
         settings: WorkerSettings,
         hooks: WorkerHooks | None = None,
         *,
+        client: Resque,
         hostname: str | None = None,
-        failure_backend: FailureBackend | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        self.resque = resque
-        store = resque.store  # the deployment's DataStore: the worker's one way to its keys
+        self.store = store
+        self.resque = client
         self.workers = store.workers
         self.queue_names = store.queues.queue_names
         self.performers = performers
@@ -76,9 +85,8 @@ class Worker(JobProcessing):
         self.worker_id = format_worker_id(self.hostname, self.pid, list(self.spec.entries))
         self.log = logger or worker_logger(settings.verbose, settings.very_verbose, settings.log_format)
         self.log_context = JobContext(self.worker_id).attach(self.log)
-        backend = failure_backend or build_backend(resque, settings.failure_backends)
         self.reporter = FailureReporter(
-            backend,
+            failure,
             self.worker_id,
             self.log.error,
             lambda: self.workers.increment_failed(self.worker_id),
@@ -100,14 +108,44 @@ class Worker(JobProcessing):
         self.child_pid: int | None = None
         self.queues: list[str] = []
         self.heartbeat = Heartbeat(
-            self.workers, self.worker_id, settings.heartbeat_interval, self.log.error, history_sampler(resque)
+            self.workers,
+            self.worker_id,
+            settings.heartbeat_interval,
+            self.log.error,
+            history_sampler(store, failure),
         )
-        self.prefixes = WorkingOnPrefixes(resque.profile)
+        self.prefixes = WorkingOnPrefixes(client.profile)
         self._pushed_back: set[bytes] = set()
         self._first_fork_hooks_ran = False  # Ruby's @before_first_fork_hook_ran
         self.aio = aio.JobLoop()  # coroutine jobs and hooks; made on first use
         self._untimed: set[str] = set()
         self._plans: dict[Any, PerformPlan] = {}
+
+    @classmethod
+    def from_client(
+        cls,
+        resque: Resque,
+        performers: Mapping[str, Any],
+        settings: WorkerSettings,
+        hooks: WorkerHooks | None = None,
+        *,
+        hostname: str | None = None,
+        failure_backend: FailureBackend | None = None,
+        logger: logging.Logger | None = None,
+    ) -> Worker:
+        """A worker on ``resque``'s DataStore; failures go to ``failure_backend``, by default the
+        one ``settings.failure_backends`` names (``RESQUE_FAILURE_BACKENDS``), else the client's."""
+        failure = failure_backend or build_backend(resque, settings.failure_backends)
+        return cls(
+            resque.store,
+            failure,
+            performers,
+            settings,
+            hooks,
+            client=resque,
+            hostname=hostname,
+            logger=logger,
+        )
 
     def __repr__(self) -> str:
         return f"<Worker {self.worker_id}>"
@@ -155,7 +193,7 @@ class Worker(JobProcessing):
 
     def startup(self) -> None:
         """``Worker#startup``."""
-        plugin_context.bind(self.resque)  # what plugin hooks reach as Ruby's Resque.redis
+        plugin_context.bind(self.resque, self.store)  # what hooks reach as Ruby's Resque
         if self.settings.tracing and tracing.active() is None:
             tracing.instrument()
         self.procline.starting()
@@ -243,42 +281,6 @@ class Worker(JobProcessing):
             if inspect.isawaitable(result):
                 self.aio.run(result)
             self._first_fork_hooks_ran |= name == "before_first_fork"
-
-    # signals
-    def act_on_intents(self) -> child.ChildExit | None:
-        """Do what signals asked for; returns the child's exit if killing it reaped it."""
-        i = self.intents
-        exited = None
-        if i.run_shutdown_hooks:
-            i.run_shutdown_hooks = False
-            self.log.info("Exiting...")
-            self.run_hook("shutdown")
-        if i.kill_child:
-            i.kill_child = False
-            if self.child_pid is not None:
-                exited = self.kill_child(self.child_pid)
-        if i.pause:
-            i.pause = False
-            self.log.info("USR2 received; pausing job processing")
-            self.run_hook("before_pause", self)
-            self.paused = True
-        if i.unpause:
-            i.unpause = False
-            self.log.info("CONT received; resuming job processing")
-            self.paused = False
-            self.run_hook("after_pause", self)
-        return exited
-
-    def kill_child(self, pid: int) -> child.ChildExit | None:
-        """``kill_child`` (KILL now), or ``new_kill_child`` with ``TERM_CHILD``."""
-        if not self.settings.term_child:
-            child.kill(pid)
-            return None
-        assert self.waker is not None
-        s = self.settings
-        return child.terminate(
-            pid, self.waker, pre_shutdown_timeout=s.pre_shutdown_timeout, term_timeout=s.term_timeout
-        )
 
     # reserving
     def resolve_queues(self) -> list[str]:

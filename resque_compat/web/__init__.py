@@ -45,18 +45,24 @@ def create_app(
     settings: Settings | None = None,
     *,
     web: WebSettings | None = None,
+    resque: Resque | None = None,
     admin: Admin | None = None,
     debug: bool = False,
 ) -> Starlette:
     """Build the dashboard for ``settings`` (the library's connection settings).
 
     ``web`` holds auth, read-only mode and the CSRF key (defaults: no auth, writable, a random
-    key); ``admin`` may be given instead of settings to reuse an existing ``Resque`` client (it
-    keeps its own ``totals_ttl``).
+    key); ``resque`` may be given instead of settings to reuse an existing client, and ``admin``
+    (with it) an ``Admin`` over the same deployment with its own ``totals_ttl``, ``stale_after``
+    or ``hostname``.
     """
     web = web or WebSettings()
+    if resque is None:
+        if admin is not None:
+            raise ValueError("create_app(admin=...) needs the client it was built from: resque=...")
+        resque = Resque.from_settings(settings or Settings())
     if admin is None:
-        admin = Admin(Resque.from_settings(settings or Settings()), totals_ttl=web.totals_ttl)
+        admin = Admin.from_client(resque, totals_ttl=web.totals_ttl)
     renderer = Renderer(web, admin.namespace, admin.redis_id())
     middleware = [
         Middleware(SecurityHeaders, frame_ancestors=web.frame_ancestors, no_store=web.auth is not None)
@@ -66,7 +72,7 @@ def create_app(
     lifespan = SamplerThread(Sampler(admin)).lifespan if web.history else None
     return Starlette(
         debug=debug,
-        routes=routes(admin, renderer),
+        routes=routes(admin, resque, renderer),
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={
@@ -116,7 +122,7 @@ def not_found(renderer: Renderer) -> Any:
     return handler
 
 
-def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
+def routes(admin: Admin, resque: Resque, renderer: Renderer) -> list[BaseRoute]:
     """Every route, in matching order (specific paths before ``{param:path}`` ones)."""
     p, a, api = Pages(admin, renderer), Actions(admin, renderer), Api(admin, renderer.web.read_only)
     h, m = History(admin, renderer), Metrics(admin)
@@ -161,7 +167,7 @@ def routes(admin: Admin, renderer: Renderer) -> list[BaseRoute]:
         Route("/classes", p.classes, methods=get),
         Route("/search", p.search, methods=get),
         Route("/search/selected", a.search_selected, methods=post),
-        *scheduler_routes(SchedulerTabs(admin, renderer, a)),
+        *scheduler_routes(SchedulerTabs(admin, resque, renderer, a)),
         Route("/history.poll", h.page, methods=get),
         Route("/history", h.page, methods=get),
         Route("/api/history", h.api, methods=get),

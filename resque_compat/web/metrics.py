@@ -105,13 +105,12 @@ class _Collector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         admin = self.admin
-        resque = admin.resque
         (pending, count, longest), ago = Windows(admin).largest_queues_kept(TOP_QUEUES)
         yield CounterMetricFamily(
-            "resque_jobs_processed", "Jobs processed (Resque.info processed)", resque.stat("processed")
+            "resque_jobs_processed", "Jobs processed (Resque.info processed)", admin.processed()
         )
         yield CounterMetricFamily(
-            "resque_jobs_failed", "Jobs failed (Resque.info failed)", resque.failed_store.num_failed()
+            "resque_jobs_failed", "Jobs failed (Resque.info failed)", admin.store.failed.num_failed()
         )
         yield GaugeMetricFamily("resque_jobs_pending", "Jobs waiting in every queue", pending)
         yield GaugeMetricFamily("resque_queues", "Queues (Resque.queues)", count)
@@ -162,9 +161,9 @@ class _Collector:
     def _scheduler(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        resque = self.admin.resque
+        data = self.admin.store
         (stamps, jobs, counted, earliest), ago = self.admin.recent.get(
-            "delayed summary", lambda: resque.delayed_store.summary(DELAYED_COUNTED)
+            "delayed summary", lambda: data.delayed.summary(DELAYED_COUNTED)
         )
         yield GaugeMetricFamily("resque_delayed_timestamps", "Timestamps with delayed jobs", stamps)
         yield GaugeMetricFamily(
@@ -185,9 +184,9 @@ class _Collector:
         if earliest is not None:
             due.add_metric([], earliest)
         yield due
-        store = resque.schedule_store
+        store = data.schedules
         yield GaugeMetricFamily("resque_schedules", "Schedules persisted in Redis", store.persistent_count())
-        holder, ttl = store.lock_state(resque.keys.scheduler_master_lock(self.lock_prefix))
+        holder, ttl = store.lock_state(data.keys.scheduler_master_lock(self.lock_prefix))
         master = GaugeMetricFamily(
             "resque_scheduler_master", "The scheduler holding the master lock", labels=["holder"]
         )

@@ -20,16 +20,16 @@ class PluginPages:
     """GET pages and POST actions of the plugin tabs."""
 
     def __init__(self, admin: Admin, renderer: Renderer, actions: Actions) -> None:
-        self.resque = admin.resque
+        self.store = admin.store
         self.r = renderer
         self.actions = actions
 
     def paused(self, request: Request) -> Response:
-        everything, key, rows = views.paused_queues(self.resque)
+        everything, key, rows = views.paused_queues(self.store)
         return self.r.page(request, "paused.html", "paused", everything=everything, global_key=key, rows=rows)
 
     def retry(self, request: Request) -> Response:
-        rows, scheduled = views.retries(self.resque)
+        rows, scheduled = views.retries(self.store)
         return self.r.page(request, "retry.html", "retry", rows=rows, scheduled=scheduled)
 
     def statuses(self, request: Request) -> Response:
@@ -37,7 +37,7 @@ class PluginPages:
             start = max(0, int(request.query_params.get("start", "0")))
         except ValueError:
             start = 0
-        total, page, killing = views.statuses(self.resque, start)
+        total, page, killing = views.statuses(self.store, start)
         return self.r.page(
             request, "statuses.html", "statuses", total=total, page=page, killing=killing, start=start
         )
@@ -50,7 +50,7 @@ class PluginPages:
 
     async def _pause(self, request: Request, pause: bool) -> Response:
         name = request.path_params.get("name")
-        store = self.resque.pauses
+        store = self.store.pauses
 
         def act(form: FormData) -> Done:
             if name is None:
@@ -65,7 +65,7 @@ class PluginPages:
         uuid = request.path_params["uuid"]
 
         def act(form: FormData) -> Done:
-            self.resque.statuses.kill(uuid)
+            self.store.statuses.kill(uuid)
             return Done(f"Asked status job {uuid} to stop at its next tick.")
 
         return await self.actions._run(request, act, "statuses")

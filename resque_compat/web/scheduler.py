@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..admin import Admin
+from ..client import Resque
 from ..errors import DecodeError
 from ..protocol.cron import ScheduleSyntaxError
 from ..protocol.delayed import decode_delayed_item, parse_timestamp_member
@@ -89,14 +90,15 @@ def _unmovable(raw: bytes) -> dict[str, Any]:
 class SchedulerTabs:
     """Pages, actions and JSON of the two tabs."""
 
-    def __init__(self, admin: Admin, renderer: Renderer, actions: Actions) -> None:
-        self.resque = admin.resque
+    def __init__(self, admin: Admin, resque: Resque, renderer: Renderer, actions: Actions) -> None:
+        self.delayed = admin.store.delayed
+        self.resque = resque  # resque-scheduler's API: enqueue now, remove, schedules
         self.r = renderer
         self.actions = actions
 
     # reading
     def timestamps(self, start: int, count: int) -> dict[str, Any]:
-        members, sizes, total = self.resque.delayed_store.schedule_page(max(0, start), count)
+        members, sizes, total = self.delayed.schedule_page(max(0, start), count)
         rows = []
         for member, n in zip(members, sizes, strict=True):
             ts = _member_int(member)
@@ -104,7 +106,7 @@ class SchedulerTabs:
         return {"start": max(0, start), "per_page": count, "total": total, "items": rows}
 
     def timestamp_items(self, ts: int, start: int, count: int) -> dict[str, Any]:
-        raws, total = self.resque.delayed_store.timestamp_window(ts, max(0, start), count)
+        raws, total = self.delayed.timestamp_window(ts, max(0, start), count)
         return {
             "timestamp": ts,
             "at": _when(ts),
@@ -116,7 +118,7 @@ class SchedulerTabs:
 
     def unmovable(self, start: int, count: int) -> dict[str, Any]:
         """A window of the items the scheduler could not enqueue (``LRANGE``), raw."""
-        store = self.resque.delayed_store
+        store = self.delayed
         raws = store.unmovable(max(0, start), count)
         return {
             "key": UNMOVABLE,
@@ -128,7 +130,7 @@ class SchedulerTabs:
 
     def search(self, class_name: str, start: int | None, at: int) -> DelayedSearch:
         """The class search, one bounded slice from timestamp ``start``, item ``at`` of it."""
-        found = search_delayed(self.resque.delayed_store, class_name, start, at, _item)
+        found = search_delayed(self.delayed, class_name, start, at, _item)
         for row in found.found:
             row["at"] = _when(row["timestamp"])
         return found
@@ -137,7 +139,7 @@ class SchedulerTabs:
         now = datetime.now(timezone.utc)
         out = []
         schedules = sorted(self.resque.all_schedules().items())
-        lasts = self.resque.delayed_store.last_enqueued_of([name for name, _ in schedules])
+        lasts = self.delayed.last_enqueued_of([name for name, _ in schedules])
         for (name, config), last in zip(schedules, lasts, strict=True):
             row: dict[str, Any] = dict.fromkeys(("class", "queue", "args", "description", "cron", "every"))
             row.update(
@@ -169,7 +171,7 @@ class SchedulerTabs:
             begin = int_param(request, "from", -1, least=-1)
             found = self.search(wanted, None if begin < 0 else begin, int_param(request, "at", 0))
             ctx.update(found=found.found, searched=found, when=_when)
-        ctx["unmovable"] = self.resque.delayed_store.unmovable_size()
+        ctx["unmovable"] = self.delayed.unmovable_size()
         return self.r.page(request, "delayed.html", "delayed", **ctx)
 
     def timestamp_page(self, request: Request) -> Response:
@@ -211,10 +213,8 @@ class SchedulerTabs:
                 n = self.resque.enqueue_delayed_item(raw.encode())
                 return Done(f"Enqueued {_plural(n, 'job')} now.")
             ts = _int(form, "timestamp")
-            n = sum(
-                self.resque.enqueue_delayed_item(r) for r in self.resque.delayed_store.timestamp_items(ts)
-            )
-            self.resque.delayed_store.clean_up_timestamp(ts)
+            n = sum(self.resque.enqueue_delayed_item(r) for r in self.delayed.timestamp_items(ts))
+            self.delayed.clean_up_timestamp(ts)
             return Done(f"Enqueued {_plural(n, 'job')} of {_when(ts)} now.")
 
         return await self.actions._run(request, act, "delayed")
@@ -228,10 +228,8 @@ class SchedulerTabs:
                 n = self.resque.remove_delayed_item(raw.encode())
             else:
                 ts = _int(form, "timestamp")
-                n = sum(
-                    self.resque.remove_delayed_item(r) for r in self.resque.delayed_store.timestamp_items(ts)
-                )
-                self.resque.delayed_store.clean_up_timestamp(ts)
+                n = sum(self.resque.remove_delayed_item(r) for r in self.delayed.timestamp_items(ts))
+                self.delayed.clean_up_timestamp(ts)
             return Done(f"Removed {_plural(n, 'delayed job')}.")
 
         return await self.actions._run(request, act, "delayed")
