@@ -1,9 +1,10 @@
 """Every supported redis-py line (``redis>=5.0.1,<9``) runs the connection layer's tests.
 
 ``make test`` runs the whole suite on the newest redis-py and ``make test-compat`` the store and
-worker tests on 5.x; this runs test_command_sender.py, test_connection.py and test_sentinel.py
-(CommandSender, the only code below redis-py's public client, the connection layer around it,
-and both through a Sentinel failover) once per line, with
+worker tests on 5.x; this runs test_command_sender.py, test_connection.py, test_sentinel.py and
+test_store_typed.py (CommandSender, the only code below redis-py's public client, the connection
+layer around it, both through a Sentinel failover, and the store's typed view of redis-py's
+commands) once per line, with
 that line's release installed from PyPI into ``.venv-redis-py/<version>`` in the checkout (kept
 for the next run) and put ahead of the environment's own redis-py.
 """
@@ -23,7 +24,12 @@ CACHE = ROOT / ".venv-redis-py"
 # needs a command name for get_connection). 5.0.0 is excluded: its Redis.close() never closes the
 # pool, so a held connection outlived its client.
 VERSIONS = ["5.0.1", "5.3.1", "6.4.0", "7.4.1", "8.1.0"]
-TESTS = ["tests/test_command_sender.py", "tests/test_connection.py", "tests/test_sentinel.py"]
+TESTS = [
+    "tests/test_command_sender.py",
+    "tests/test_connection.py",
+    "tests/test_sentinel.py",
+    "tests/test_store_typed.py",
+]
 
 
 def installed(version: str) -> Path:

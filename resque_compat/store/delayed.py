@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
 
 import redis
 
 from ..protocol.keys import Keys, delayed_key
 from .connection import CommandSender
+from .typed import bytes_client, watching
 
 # find_delayed_selection reads lists in groups of 100 ("beyond 100 there's almost no improvement").
 _LIST_GROUP = 100
@@ -59,10 +59,10 @@ class DelayedQueueAccess:
     """One owner for the delayed-queue keys; each method names the Ruby method it mirrors."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
         self.sender = CommandSender(client)
-        self._replace = client.register_script(_REPLACE)
+        self._replace = self.client.register_script(_REPLACE)
 
     # writing
     def delayed_push(self, timestamp: int, item: bytes) -> None:
@@ -95,7 +95,7 @@ class DelayedQueueAccess:
         """``ZRANGE delayed_queue_schedule start start+count-1`` (``delayed_queue_peek``)."""
         if count <= 0:
             return []
-        return list(self.client.zrange(self.keys.delayed_queue_schedule(), start, start + count - 1))  # type: ignore[arg-type]
+        return self.client.zrange(self.keys.delayed_queue_schedule(), start, start + count - 1)
 
     def schedule_page(self, start: int, count: int) -> tuple[list[bytes], list[int], int]:
         """One page of the Delayed tab: ``ZRANGE delayed_queue_schedule start start+count-1`` and
@@ -115,7 +115,7 @@ class DelayedQueueAccess:
 
     def all_timestamps(self) -> list[bytes]:
         """``ZRANGE delayed_queue_schedule 0 -1``."""
-        return list(self.client.zrange(self.keys.delayed_queue_schedule(), 0, -1))  # type: ignore[arg-type]
+        return self.client.zrange(self.keys.delayed_queue_schedule(), 0, -1)
 
     def schedule_size(self) -> int:
         """``ZCARD delayed_queue_schedule`` (``delayed_queue_schedule_size``)."""
@@ -144,7 +144,7 @@ class DelayedQueueAccess:
     def timestamp_items(self, timestamp: int, start: int = 0, count: int = -1) -> list[bytes]:
         """``LRANGE delayed:<ts> start start+count-1`` (``delayed_timestamp_peek``); all for -1."""
         stop = -1 if count < 0 else start + count - 1
-        return list(self.client.lrange(self.keys.delayed(timestamp), start, stop))  # type: ignore[arg-type]
+        return self.client.lrange(self.keys.delayed(timestamp), start, stop)
 
     def list_types(self, timestamps: Sequence[bytes]) -> list[str]:
         """One pipelined ``TYPE delayed:<member>`` per member (``list``, ``none`` or another)."""
@@ -172,7 +172,7 @@ class DelayedQueueAccess:
         found = self.client.zrangebyscore(
             self.keys.delayed_queue_schedule(), low, "+inf", start=0, num=max(1, count), withscores=True
         )
-        rows = [(bytes(m), int(s)) for m, s in cast("list[tuple[bytes, float]]", found)]
+        rows = [(m, int(s)) for m, s in found]
         pipe = self.client.pipeline(transaction=False)
         for member, _ in rows:
             pipe.llen(self.keys.delayed_member(member))
@@ -189,12 +189,12 @@ class DelayedQueueAccess:
         """``ZRANGEBYSCORE delayed_queue_schedule -inf <at> LIMIT 0 1``, the raw member
         (``next_delayed_timestamp``)."""
         schedule = self.keys.delayed_queue_schedule()
-        found = cast("list[bytes]", self.client.zrangebyscore(schedule, "-inf", at, start=0, num=1))
+        found = self.client.zrangebyscore(schedule, "-inf", at, start=0, num=1)
         return found[0] if found else None
 
     def timestamps_of(self, item: bytes) -> list[bytes]:
         """``SMEMBERS timestamps:<item>``: the ``delayed:<ts>`` names it is listed under."""
-        return sorted(self.client.smembers(self.keys.timestamps(item)))  # type: ignore[arg-type]
+        return sorted(self.client.smembers(self.keys.timestamps(item)))
 
     def summary(self, limit: int) -> tuple[int, int, int, float | None]:
         """``(timestamps, jobs, counted, earliest)``: ``ZCARD``, the ``LLEN`` sum of the
@@ -232,7 +232,7 @@ class DelayedQueueAccess:
         pipe = self.client.pipeline(transaction=False)
         tkey = self.keys.timestamps(item)
         for member in sorted(members):
-            pipe.lrem(self.keys.physical_bytes(member), 0, item)  # type: ignore[arg-type]
+            pipe.lrem(self.keys.physical_bytes(member), 0, item)
             pipe.srem(tkey, member)
         replies = pipe.execute()
         return sum(int(n) for n in replies[0::2])
@@ -241,7 +241,7 @@ class DelayedQueueAccess:
         """``remove_delayed_job_from_timestamp``: ``SREM``, ``LREM``, then ``clean_up_timestamp``."""
         key = self.keys.delayed(timestamp)
         self.client.srem(self.keys.timestamps(item), delayed_key(timestamp))
-        count = int(self.client.lrem(key, 0, item))  # type: ignore[arg-type]
+        count = int(self.client.lrem(key, 0, item))
         self.clean_up_timestamp(timestamp)
         return count
 
@@ -251,9 +251,9 @@ class DelayedQueueAccess:
         key = self.keys.delayed(timestamp)
         with self.client.pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)  # type: ignore[no-untyped-call]
-                if int(pipe.llen(key)) != 0:
-                    pipe.unwatch()
+                now = watching(pipe, key)
+                if now.llen(key) != 0:
+                    now.unwatch()
                     return False
                 pipe.multi()
                 pipe.delete(key)
@@ -272,7 +272,7 @@ class DelayedQueueAccess:
         sets, then the zset."""
         for member in self.all_timestamps():
             key = self.keys.delayed_member(member)
-            items = cast("list[bytes]", self.client.lrange(key, 0, -1))
+            items = self.client.lrange(key, 0, -1)
             self.client.delete(key, *(self.keys.timestamps(i) for i in items))
         self.client.delete(self.keys.delayed_queue_schedule())
 
@@ -291,8 +291,7 @@ class DelayedQueueAccess:
         batch = Batch()
         with self.client.pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)  # type: ignore[no-untyped-call]
-                batch.items = list(pipe.lrange(key, 0, batch_size - 1))  # type: ignore[arg-type]
+                batch.items = watching(pipe, key).lrange(key, 0, batch_size - 1)
                 plans = [plan(item) for item in batch.items]
                 pipe.multi()
                 for item, what in zip(batch.items, plans, strict=True):
@@ -317,8 +316,7 @@ class DelayedQueueAccess:
         with self.client.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
-                    items = list(pipe.lrange(key, 0, -1))
+                    items = watching(pipe, key).lrange(key, 0, -1)
                     pipe.multi()
                     if items:
                         pipe.rpush(self.keys.scheduler_unmovable(), *items)
@@ -331,7 +329,7 @@ class DelayedQueueAccess:
 
     def unmovable(self, start: int = 0, count: int = 50) -> list[bytes]:
         """A window of ``delayed:unmovable``."""
-        return list(self.client.lrange(self.keys.scheduler_unmovable(), start, start + count - 1))  # type: ignore[arg-type]
+        return self.client.lrange(self.keys.scheduler_unmovable(), start, start + count - 1)
 
     def unmovable_size(self) -> int:
         return int(self.client.llen(self.keys.scheduler_unmovable()))
@@ -341,32 +339,28 @@ class DelayedQueueAccess:
         """``(item, member)`` for each ``timestamps:<item>`` member whose list lacks the item
         (``SCAN`` of the sets, then one pipelined ``LPOS`` per member); the lists named in
         ``skip`` (``delayed:<ts>`` of the wrong type) are not asked."""
-        client: Any = self.client  # redis-py's stubs differ across 5.x-8.x for bytes keys
         prefix = len(self.keys.timestamps(b""))
-        for key in client.scan_iter(match=self.keys.timestamps_pattern(), count=1000):
+        for key in self.client.scan_iter(match=self.keys.timestamps_pattern(), count=1000):
             item = key[prefix:]
-            members: list[bytes] = sorted(m for m in client.smembers(key) if m not in skip)
+            members = sorted(m for m in self.client.smembers(key) if m not in skip)
             if not members:
                 continue
-            pipe = client.pipeline(transaction=False)
+            pipe = self.client.pipeline(transaction=False)
             for member in members:
                 pipe.execute_command("LPOS", self.keys.physical_bytes(member), item)
             for member, pos in zip(members, pipe.execute(), strict=True):
                 if pos is None:
                     yield item, member
 
-    def _client_any(self) -> Any:
-        return self.client
-
     def set_aside_item(self, timestamp: int, item: bytes) -> bool:
         """One item out of ``delayed:<ts>`` (exact bytes), raw onto the unmovable list, and out
         of its ``timestamps:`` set, in one transaction; False when it was gone already."""
         key = self.keys.delayed(timestamp)
-        with self._client_any().pipeline(transaction=True) as pipe:
+        with self.client.pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)
-                if pipe.execute_command("LPOS", key, item) is None:
-                    pipe.unwatch()
+                now = watching(pipe, key)
+                if now.execute_command("LPOS", key, item) is None:
+                    now.unwatch()
                     return False
                 pipe.multi()
                 pipe.lrem(key, 1, item)
@@ -381,11 +375,11 @@ class DelayedQueueAccess:
     def drop_stale_timestamp(self, item: bytes, member: bytes) -> bool:
         """``SREM timestamps:<item> <member>`` while the list still lacks the item."""
         key = self.keys.physical_bytes(member)
-        with self._client_any().pipeline(transaction=True) as pipe:
+        with self.client.pipeline(transaction=True) as pipe:
             try:
-                pipe.watch(key)
-                if pipe.execute_command("LPOS", key, item) is not None:
-                    pipe.unwatch()
+                now = watching(pipe, key)
+                if now.execute_command("LPOS", key, item) is not None:
+                    now.unwatch()
                     return False
                 pipe.multi()
                 pipe.srem(self.keys.timestamps(item), member)
@@ -410,10 +404,10 @@ class DelayedQueueAccess:
 
     def last_enqueued_at(self, name: str) -> bytes | None:
         """``get_last_enqueued_at``."""
-        return self.client.hget(self.keys.delayed_last_enqueued_at(), name)  # type: ignore[return-value]
+        return self.client.hget(self.keys.delayed_last_enqueued_at(), name)
 
     def last_enqueued_of(self, names: Sequence[str]) -> list[bytes | None]:
         """``get_last_enqueued_at`` of each name, in one ``HMGET``."""
         if not names:
             return []
-        return list(self.client.hmget(self.keys.delayed_last_enqueued_at(), list(names)))  # type: ignore[arg-type]
+        return self.client.hmget(self.keys.delayed_last_enqueued_at(), list(names))

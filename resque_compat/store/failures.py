@@ -6,6 +6,7 @@ import redis
 
 from ..protocol.keys import FAILED, Keys
 from .replies import bytes_list, optional_bytes, texts
+from .typed import bytes_client
 
 # Ruby's "hopefully unique value we can use to delete job": LSET to it, then LREM it once.
 REMOVED_SENTINEL = b""
@@ -24,7 +25,7 @@ class FailedQueueAccess:
     """One owner for ``failed``, ``<queue>_failed`` and ``failed_queues``."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
 
     def add_failed_queue(self, failed_queue_name: str) -> None:
@@ -74,12 +75,12 @@ class FailedQueueAccess:
 
     def update_item_in_failed_queue(self, index: int, data: bytes, failed_queue_name: str = FAILED) -> None:
         """``LSET <name> <index> <record>`` (``update_item_in_failed_queue``)."""
-        self.client.lset(self.keys.failed_list(failed_queue_name), index, data)  # type: ignore[arg-type]
+        self.client.lset(self.keys.failed_list(failed_queue_name), index, data)
 
     def remove_from_failed_queue(self, index: int, failed_queue_name: str = FAILED) -> None:
         """``LSET <name> <index> ""`` then ``LREM <name> 1 ""`` (``remove_from_failed_queue``)."""
         key = self.keys.failed_list(failed_queue_name)
         pipe = self.client.pipeline(transaction=False)
-        pipe.lset(key, index, REMOVED_SENTINEL)  # type: ignore[arg-type]
-        pipe.lrem(key, 1, REMOVED_SENTINEL)  # type: ignore[arg-type]
+        pipe.lset(key, index, REMOVED_SENTINEL)
+        pipe.lrem(key, 1, REMOVED_SENTINEL)
         pipe.execute()

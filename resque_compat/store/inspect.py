@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import redis
 
 from ..protocol.keys import Keys
+from .typed import bytes_client
 
 _SIZE_COMMANDS = {
     "hash": "HLEN",
@@ -41,7 +42,7 @@ class KeyInspector:
     """Types, sizes and pages of any key of one namespace, plus server-wide ``INFO``."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
 
     def key_names(self, limit: int = 10_000) -> list[str]:
@@ -59,10 +60,7 @@ class KeyInspector:
         (0: done)."""
         out: list[str] = []
         for _ in range(calls):
-            cursor, found = cast(
-                "tuple[int, list[bytes]]",
-                self.client.scan(cursor, match=self.keys.all_pattern(), count=2 * want),
-            )
+            cursor, found = self.client.scan(cursor, match=self.keys.all_pattern(), count=2 * want)
             out += [self.keys.strip(p.decode("utf-8", "replace")) for p in found]
             if cursor == 0 or len(out) >= want:
                 break
@@ -78,7 +76,7 @@ class KeyInspector:
         for name, kind in zip(logical, types, strict=True):
             command = _SIZE_COMMANDS.get(kind)
             if command:
-                pipe.execute_command(command, self.keys.physical(name))  # type: ignore[no-untyped-call]
+                pipe.execute_command(command, self.keys.physical(name))
             else:
                 pipe.exists(self.keys.physical(name))  # "none" (expired meanwhile) or a stream: 0/1
         sizes = [
@@ -113,7 +111,7 @@ class KeyInspector:
             return self._scan_window(key, kind, int(at) if at.isdigit() else 0, count)
         if kind == "stream":
             low = f"({at}" if at and at != "0" else "-"
-            entries: list[Any] = self.client.xrange(key, low, "+", count=count)  # type: ignore[assignment]
+            entries = self.client.xrange(key, low, "+", count=count)
             items = [(eid, list(fields.items())) for eid, fields in entries]
             last = _text(entries[-1][0]) if len(entries) == count else None
             return Window(items, last)
@@ -127,7 +125,7 @@ class KeyInspector:
                 items.extend(found)
             else:
                 cursor, pairs = self.client.hscan(key, cursor, count=count)
-                items.extend(cast("dict[bytes, bytes]", pairs).items())
+                items.extend(pairs.items())
             if cursor == 0 or len(items) >= count:
                 break
         return Window(items, None if cursor == 0 else str(cursor))

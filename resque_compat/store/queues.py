@@ -9,6 +9,7 @@ import redis
 from ..protocol.keys import Keys
 from .connection import CommandSender, encoder_of, resp, resp_head
 from .replies import bytes_list, optional_bytes, texts
+from .typed import bytes_client
 
 # RPUSH with many values per command; large batches are split so one command stays bounded.
 _PUSH_CHUNK = 1000
@@ -20,9 +21,10 @@ class QueueAccess:
     """One owner for ``queues`` and ``queue:<name>``; mirrors ``DataStore::QueueAccess``."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
         self.sender = CommandSender(client)
+        self._encode = encoder_of(client)
         self._packed: dict[str, bytes] = {}
 
     def push_to_queue(self, queue: str, encoded: bytes) -> None:
@@ -38,7 +40,7 @@ class QueueAccess:
         if head is None:
             if len(self._packed) >= _PACKED_QUEUES:
                 self._packed.clear()
-            enc = encoder_of(self.client)
+            enc = self._encode
             sadd = resp(b"SADD", enc(self.keys.queues()), enc(queue))
             head = self._packed[queue] = sadd + resp_head(3, b"RPUSH", enc(self.keys.queue(queue)))
         self.sender.send_packed(b"%b$%d\r\n%b\r\n" % (head, len(encoded), encoded), 2)
@@ -119,7 +121,7 @@ class QueueAccess:
 
     def remove_from_queue(self, queue: str, data: bytes) -> int:
         """``LREM queue:<q> 0 <data>``: removal by exact bytes (``remove_from_queue``)."""
-        return int(self.client.lrem(self.keys.queue(queue), 0, data))  # type: ignore[arg-type]
+        return int(self.client.lrem(self.keys.queue(queue), 0, data))
 
     def watch_queue(self, queue: str) -> None:
         """``SADD queues <q>`` (``watch_queue``)."""

@@ -1,7 +1,8 @@
-"""The store's typed edge: redis-py annotates every reply as ``ResponseT`` (sync or async,
-any type); a client built by ``connection.connect`` (RESP2, bytes replies) gives exactly these
-shapes. Each reader checks the container's type once (not every element: a bytes client never
-gives anything else) and raises ``TypeError`` on anything unexpected instead of passing it on.
+"""Replies checked for their shape, and error replies named. ``typed.py`` states the replies a
+client built by ``connection.connect`` (RESP2, bytes replies) gives; the readers here check it
+where a store module reads through them: each checks the container's type once (not every
+element: a bytes client never gives anything else) and raises ``TypeError`` on anything
+unexpected (a client that decodes replies) instead of passing it on.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.records import held_payload, working_on_prefix
 from ..protocol.times import format_run_at
 from .connection import CommandSender, encoder_of, resp
+from .typed import bytes_client, watching
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
 # key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order,
@@ -160,12 +161,13 @@ class JobSource:
         worker_id: str,
         global_pause_key: str = DEFAULT_GLOBAL_PAUSE_KEY,
     ) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
         self.worker_id = worker_id
         self.worker_key = keys.worker(worker_id)
         self.global_pause = keys.pause_global(global_pause_key)
         self.sender = CommandSender(client)
+        self._encode = encoder_of(client)
         self._sha: str | None = None
         self._keys_for: tuple[tuple[str, ...], list[str]] = ((), [])
         self._packed_script: tuple[tuple[Any, ...], bytes] = ((), b"")
@@ -195,7 +197,7 @@ class JobSource:
         sha = self._sha or self._load()
         memo = (sha, *keys, *args)
         if self._packed_script[0] != memo:
-            enc = encoder_of(self.client)
+            enc = self._encode
             parts = [enc(k) for k in keys] + [enc(a) for a in args]
             self._packed_script = (memo, resp(b"EVALSHA", enc(sha), b"%d" % len(keys), *parts))
         return self._packed_script[1]
@@ -237,17 +239,16 @@ class JobSource:
         reserve, so a worker killed at any moment loses nothing. ``False`` on timeout."""
         key = self.keys.queue(queue)
         # BLMOVE takes a fractional timeout since Redis 6; redis-py annotates it as int.
-        return self.client.blmove(key, key, timeout, "LEFT", "LEFT") is not None  # type: ignore[arg-type]
+        return self.client.blmove(key, key, timeout, "LEFT", "LEFT") is not None
 
     def return_held(self) -> bool:
         """``LPUSH`` the job ``worker:<id>`` holds back to its queue's head and ``DEL`` the key,
         in one ``MULTI`` under ``WATCH``; ``False`` when nothing was held."""
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.watch(self.worker_key)  # type: ignore[no-untyped-call]
-            held = pipe.get(self.worker_key)
+            held = watching(pipe, self.worker_key).get(self.worker_key)
             if not held:
                 return False
-            job = held_job(bytes(held))  # type: ignore[arg-type]
+            job = held_job(held)
             if not job.queue:
                 return False  # not ours to place: unregistering records it with its bytes
             pipe.multi()

@@ -3,18 +3,17 @@ master lock (``SchedulingExtensions``, ``Locking``, ``Lock::Resilient``/``Lock::
 
 from __future__ import annotations
 
-from typing import cast
-
 import redis
 
 from ..protocol.keys import Keys
+from .typed import bytes_client
 
 
 class ScheduleAccess:
     """``persistent_schedules`` (name -> encoded config) and the ``schedules_changed`` set."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
 
     def set_persistent(self, name: str, config: bytes) -> None:
@@ -33,14 +32,14 @@ class ScheduleAccess:
 
     def persistent(self) -> dict[bytes, bytes]:
         """``HGETALL persistent_schedules``."""
-        return dict(self.client.hgetall(self.keys.persistent_schedules()))  # type: ignore[arg-type]
+        return self.client.hgetall(self.keys.persistent_schedules())
 
     def persistent_count(self) -> int:
         """``HLEN persistent_schedules``."""
         return int(self.client.hlen(self.keys.persistent_schedules()))
 
     def persistent_one(self, name: str) -> bytes | None:
-        return self.client.hget(self.keys.persistent_schedules(), name)  # type: ignore[return-value]
+        return self.client.hget(self.keys.persistent_schedules(), name)
 
     def lock_state(self, key: str) -> tuple[bytes | None, int]:
         """``GET`` and ``TTL`` of a master lock key (physical), in one round trip."""
@@ -56,7 +55,7 @@ class ScheduleAccess:
 
     def pop_changed(self) -> bytes | None:
         """``SPOP schedules_changed``."""
-        return self.client.spop(self.keys.schedules_changed())  # type: ignore[return-value]
+        return self.client.spop(self.keys.schedules_changed())
 
     def clear_changed(self) -> None:
         """``DEL schedules_changed`` (``load_schedule!`` as master with a dynamic schedule)."""
@@ -64,7 +63,7 @@ class ScheduleAccess:
 
     def last_enqueued(self) -> dict[bytes, bytes]:
         """``HGETALL delayed:last_enqueued_at``."""
-        return dict(self.client.hgetall(self.keys.delayed_last_enqueued_at()))  # type: ignore[arg-type]
+        return self.client.hgetall(self.keys.delayed_last_enqueued_at())
 
 
 # Lock::Resilient's two scripts, with the timeout interpolated as Ruby does (same text, so the
@@ -100,13 +99,13 @@ class MasterLock:
     def __init__(
         self, client: redis.Redis, key: str, value: str, timeout: int, *, basic: bool = False
     ) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.key = key
         self.value = value
         self.timeout = int(timeout)
         self.basic = basic
-        self._locked = client.register_script(_LOCKED.format(timeout=self.timeout))
-        self._acquire = client.register_script(_ACQUIRE.format(timeout=self.timeout))
+        self._locked = self.client.register_script(_LOCKED.format(timeout=self.timeout))
+        self._acquire = self.client.register_script(_ACQUIRE.format(timeout=self.timeout))
 
     def acquire(self) -> bool:
         """``acquire!``."""
@@ -140,7 +139,7 @@ class MasterLock:
 
     def holder(self) -> bytes | None:
         """``GET`` the lock: who holds it (``host:pid``), if anyone."""
-        return self.client.get(self.key)  # type: ignore[return-value]
+        return self.client.get(self.key)
 
     def ttl(self) -> int:
         return int(self.client.ttl(self.key))
@@ -201,7 +200,7 @@ class NodeResqueLocks:
     def holders(self) -> dict[str, bytes]:
         """Each key held by a node-resque scheduler: a value other than ours and other than the
         resque-scheduler master's (a master of this kind holds these keys too)."""
-        values = cast("list[bytes | None]", self.lock.client.mget([*self.keys, self.lock.key]))
+        values = self.lock.client.mget([*self.keys, self.lock.key])
         master, ours = values[-1], self.lock.value.encode()
         held = zip(self.keys, values[:-1], strict=True)
         return {k: v for k, v in held if v is not None and v not in (ours, master)}

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 import redis
 
 from ..protocol.keys import Keys
+from .typed import bytes_client
 
 
 class StatusAccess:
     """One owner for resque-status's keys; ``expire_in`` is ``Status::Hash.expire_in``."""
 
     def __init__(self, client: redis.Redis, keys: Keys, expire_in: int | None = None) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
         self.expire_in = expire_in
 
@@ -37,12 +38,12 @@ class StatusAccess:
         pipe.execute()
 
     def get(self, uuid: str) -> bytes | None:
-        return self.client.get(self.keys.status(uuid))  # type: ignore[return-value]
+        return self.client.get(self.keys.status(uuid))
 
     def mget(self, uuids: Sequence[str]) -> list[bytes | None]:
         if not uuids:
             return []
-        return list(self.client.mget([self.keys.status(u) for u in uuids]))  # type: ignore[arg-type]
+        return self.client.mget([self.keys.status(u) for u in uuids])
 
     def remove(self, uuid: str) -> None:
         """``Hash.remove``: ``DEL status:<uuid>``, ``ZREM _statuses``."""
@@ -60,7 +61,7 @@ class StatusAccess:
             raw = self.client.zrevrange(self.keys.statuses(), abs(start), abs(end))
         else:
             raw = self.client.zrevrange(self.keys.statuses(), 0, -1)
-        return [m.decode() for m in raw]  # type: ignore[union-attr]
+        return [m.decode() for m in raw]
 
     def kill(self, uuid: str) -> None:
         self.client.sadd(self.keys.kill(), uuid)
@@ -69,7 +70,7 @@ class StatusAccess:
         self.client.srem(self.keys.kill(), uuid)
 
     def kill_ids(self) -> list[str]:
-        return sorted(m.decode() for m in self.client.smembers(self.keys.kill()))  # type: ignore[union-attr]
+        return sorted(m.decode() for m in self.client.smembers(self.keys.kill()))
 
     def should_kill(self, uuid: str) -> bool:
         return bool(self.client.sismember(self.keys.kill(), uuid))

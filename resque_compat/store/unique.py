@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import redis
 
 from ..protocol.keys import Keys
+from .typed import bytes_client
 
 # KEYS[1] queues, KEYS[2] queue:<q>, KEYS[3] the loner key. ARGV[1] the queue name, ARGV[2] the
 # payload, ARGV[3] the loner TTL (-1: none). Job.create_with_loner: 0 when the key reads "1"
@@ -33,10 +34,10 @@ class UniqueAccess:
     """Loner keys and lock keys; values are bytes, as the plugins' ``redis.get`` sees them."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client = bytes_client(client)
         self.keys = keys
-        self._create = client.register_script(_CREATE_LONER)
-        self._delete_if_equal = client.register_script(_DELETE_IF_EQUAL)
+        self._create = self.client.register_script(_CREATE_LONER)
+        self._delete_if_equal = self.client.register_script(_DELETE_IF_EQUAL)
 
     # resque-loner
     def create_loner(self, queue: str, encoded: bytes, digest: str, ttl: int) -> bool:
@@ -66,10 +67,10 @@ class UniqueAccess:
         return bool(self.client.setnx(self.keys.physical(name), value))
 
     def get(self, name: str) -> bytes | None:
-        return self.client.get(self.keys.physical(name))  # type: ignore[return-value]
+        return self.client.get(self.keys.physical(name))
 
     def getset(self, name: str, value: bytes) -> bytes | None:
-        return self.client.getset(self.keys.physical(name), value)  # type: ignore[return-value]
+        return self.client.getset(self.keys.physical(name), value)
 
     def set(self, name: str, value: bytes) -> None:
         self.client.set(self.keys.physical(name), value)
@@ -87,7 +88,7 @@ class UniqueAccess:
             pipe.ttl(key)
             kind, ttl = pipe.execute()
             value = self.client.get(key) if kind in (b"string", "string") else None
-            yield self.keys.strip(key), value, int(ttl)  # type: ignore[misc]
+            yield self.keys.strip(key), value, int(ttl)
 
     def delete_if_equal(self, name: str, value: bytes) -> bool:
         """``DEL`` a string key only while it still holds ``value`` (the doctor's repair)."""
