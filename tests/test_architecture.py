@@ -261,6 +261,7 @@ def test_the_client_never_climbs_into_the_worker_and_settings_never_build_client
 STORE_ATTRIBUTES = {
     "store",
     "redis",
+    "keys",
     "worker_registry",
     "queue_store",
     "failed_store",
@@ -294,16 +295,22 @@ STILL_THROUGH_THE_CLIENT = {
 }
 
 
+# What a client is called where one is held: ``resque``, or ``client`` (the worker's and the
+# scheduler's keyword; in store/ ``client`` is a redis-py client, which has no such attributes).
+CLIENT_NAMES = {"resque", "client"}
+
+
 def store_reads_through_a_client(tree: ast.Module) -> list[int]:
-    """Lines reading ``resque.<store attribute>`` or ``self.resque.<store attribute>``."""
+    """Lines reading ``resque.<store attribute>`` or ``self.resque.<store attribute>`` (or
+    ``client``...)."""
     return [
         node.lineno
         for node in ast.walk(tree)
         if isinstance(node, ast.Attribute)
         and node.attr in STORE_ATTRIBUTES
         and (
-            (isinstance(node.value, ast.Name) and node.value.id == "resque")
-            or (isinstance(node.value, ast.Attribute) and node.value.attr == "resque")
+            (isinstance(node.value, ast.Name) and node.value.id in CLIENT_NAMES)
+            or (isinstance(node.value, ast.Attribute) and node.value.attr in CLIENT_NAMES)
         )
     ]
 
@@ -323,8 +330,9 @@ def test_no_library_module_newly_reaches_through_the_client_for_a_store(path: Pa
 
 
 def test_the_store_rule_sees_a_store_read_through_a_client() -> None:
-    tree = ast.parse("def f(resque, self):\n    resque.store.queues\n    self.resque.worker_registry\n")
-    assert sorted(store_reads_through_a_client(tree)) == [2, 3]
+    source = "def f(resque, self, client):\n    resque.store.queues\n    self.resque.worker_registry\n"
+    tree = ast.parse(source + "    client.keys\n    self.client.redis\n    resque.profile\n")
+    assert sorted(store_reads_through_a_client(tree)) == [2, 3, 4, 5]
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=where)
