@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from .errors import ConfigError
 
@@ -92,7 +92,7 @@ def _one(name: str) -> ErrorReporter:
     if isinstance(target, type):
         target = target()
     if callable(getattr(target, "report", None)):
-        return target  # type: ignore[no-any-return]
+        return cast("ErrorReporter", target)  # it has a callable report(), checked above
     if callable(target):
         return CallableReporter(target)
     raise ConfigError(f"error reporter {name!r} has no report(failure)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from ..errors import DontPerform, FailureHookError
 from .registry import hooks, is_coroutine_performer
@@ -26,9 +26,9 @@ def perform_callable(performer: Any) -> Callable[..., Any]:
     if isinstance(performer, type):
         attr = inspect.getattr_static(performer, "perform")
         if isinstance(attr, staticmethod | classmethod):
-            return getattr(performer, "perform")  # type: ignore[no-any-return]  # noqa: B009
-        return getattr(performer(), "perform")  # type: ignore[no-any-return]  # noqa: B009
-    return getattr(performer, "perform")  # type: ignore[no-any-return]  # noqa: B009
+            return cast("Callable[..., Any]", getattr(performer, "perform"))  # noqa: B009 (a class, to mypy)
+        return cast("Callable[..., Any]", performer().perform)
+    return cast("Callable[..., Any]", performer.perform)
 
 
 Run = Callable[[Awaitable[Any]], Any]

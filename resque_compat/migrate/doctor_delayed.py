@@ -57,66 +57,46 @@ def scan_delayed(
         members = [m for m in members if m not in wrong]
         for member, items in zip(members, store.lists_of(members), strict=True):
             ts = parse_timestamp_member(member)
-            text = member.decode("utf-8", "replace")
-            if ts is None:
-                detail = f"member {text!r} is not an integer timestamp ({len(items)} item(s) in its list)"
-                out.append(
-                    Finding(
-                        "delayed-timestamp-bad",
-                        "error",
-                        DELAYED_QUEUE_SCHEDULE,
-                        detail,
-                        QUARANTINE,
-                        raw=member,
-                    )
-                )
-                continue
-            if not items:
-                detail = f"{delayed_key(ts)} is empty or gone"
-                out.append(
-                    Finding(
-                        "delayed-timestamp-empty",
-                        "info",
-                        DELAYED_QUEUE_SCHEDULE,
-                        detail,
-                        CLEAN_TIMESTAMP,
-                        index=ts,
-                    )
-                )
-            for raw in items:
-                try:
-                    decode_delayed_item(raw)
-                except DecodeError as exc:
-                    out.append(
-                        Finding(
-                            "delayed-item-unreadable",
-                            "error",
-                            delayed_key(ts),
-                            exc.reason,
-                            SET_ASIDE,
-                            index=ts,
-                            raw=raw,
-                        )
-                    )
-                    continue
-            if advance is not None:
+            out += _list_findings(member, ts, items)
+            if ts is not None and advance is not None:
                 advance(len(items))
-    for item, member in store.stale_timestamps(skipped):
-        detail = (
-            f"timestamps: set of an item names {member.decode('utf-8', 'replace')}, which does not hold it"
-        )
+    out += [_stale_finding(item, member) for item, member in store.stale_timestamps(skipped)]
+    return out
+
+
+def _list_findings(member: bytes, ts: int | None, items: list[bytes]) -> list[Finding]:
+    """The findings about one schedule member (``ts``, its second, ``None`` when it names none)
+    and the items of its ``delayed:<ts>`` list."""
+    if ts is None:
+        text = member.decode("utf-8", "replace")
+        detail = f"member {text!r} is not an integer timestamp ({len(items)} item(s) in its list)"
+        return [
+            Finding("delayed-timestamp-bad", "error", DELAYED_QUEUE_SCHEDULE, detail, QUARANTINE, raw=member)
+        ]
+    out: list[Finding] = []
+    if not items:
+        detail = f"{delayed_key(ts)} is empty or gone"
         out.append(
             Finding(
-                "delayed-timestamps-stale",
-                "warning",
-                member.decode("utf-8", "replace"),
-                detail,
-                DROP_STALE,
-                field=member,
-                raw=item,
+                "delayed-timestamp-empty", "info", DELAYED_QUEUE_SCHEDULE, detail, CLEAN_TIMESTAMP, index=ts
             )
         )
+    for raw in items:
+        try:
+            decode_delayed_item(raw)
+        except DecodeError as exc:
+            key = delayed_key(ts)
+            out.append(
+                Finding("delayed-item-unreadable", "error", key, exc.reason, SET_ASIDE, index=ts, raw=raw)
+            )
     return out
+
+
+def _stale_finding(item: bytes, member: bytes) -> Finding:
+    """A ``timestamps:<item>`` member naming a ``delayed:<ts>`` list that lacks the item."""
+    name = member.decode("utf-8", "replace")
+    detail = f"timestamps: set of an item names {name}, which does not hold it"
+    return Finding("delayed-timestamps-stale", "warning", name, detail, DROP_STALE, field=member, raw=item)
 
 
 def repair_delayed(store: DelayedQueueAccess, f: Finding) -> bool:

@@ -18,7 +18,7 @@ import contextlib
 import importlib
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         uvloop: Any = importlib.import_module("uvloop")
     except ImportError:
         return asyncio.new_event_loop()
-    return uvloop.new_event_loop()  # type: ignore[no-any-return]
+    return cast("asyncio.AbstractEventLoop", uvloop.new_event_loop())
 
 
 class JobLoop:
