@@ -56,10 +56,17 @@ class TimeValue:
         raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
         if not isinstance(value, str | bytes):
             return cls(raw, None)  # e.g. an epoch number another tool wrote
-        try:
-            return cls(raw, parse_time(raw))
-        except ResqueError:
-            return cls(raw, None)
+        return cls(raw, _time_at(raw))
+
+
+@lru_cache(maxsize=8192)
+def _time_at(raw: str) -> datetime | None:
+    """A stored time parsed, remembered: a page of workers parses the same heartbeats and
+    ``run_at`` times on every refresh."""
+    try:
+        return parse_time(raw)
+    except ResqueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +152,23 @@ class Processing:
     unreadable: str | None = None
 
 
+PROCESSING_CACHED = 4096
+"""``worker:<id>`` values up to this many bytes are decoded once and their view remembered (a
+job's entry stays the same while it runs; a page of workers shows the same ones each refresh)."""
+
+
 def processing_view(raw: bytes) -> Processing:
-    """View a ``worker:<id>`` value; anything but ``{"queue","run_at","payload"}`` is unreadable."""
+    """View a ``worker:<id>`` value; anything but ``{"queue","run_at","payload"}`` is unreadable.
+    The view is shared between calls for the same bytes: it is not to be changed."""
+    return _processing_cached(raw) if len(raw) <= PROCESSING_CACHED else _processing(raw)
+
+
+@lru_cache(maxsize=1024)
+def _processing_cached(raw: bytes) -> Processing:
+    return _processing(raw)
+
+
+def _processing(raw: bytes) -> Processing:
     entry = read_working_on(raw)
     if entry.problem is not None:
         return Processing(raw, None, None, None, unreadable=entry.problem)

@@ -15,7 +15,8 @@ from ..admin.search import BUDGET, Needle
 from ..admin.windows import PER_PAGE, Windows
 from .params import int_param
 from .params import start_param as _start
-from .render import Renderer, url
+from .render import Renderer, base_path, url
+from .rows import host_tabs, worker_rows
 
 POLL = ".poll"
 
@@ -43,6 +44,7 @@ class Pages:
             failed=ov.failed,
             multi=self.admin.failures.multiple_queues(),
             working=ov.working,
+            working_rows=worker_rows(ov.working, base_path(request), registered_queues=False),
             working_total=ov.working_total,
             workers_total=ov.workers,
             overview=ov,
@@ -65,6 +67,7 @@ class Pages:
             poll_path="working.poll",
             page=page,
             working=page.items,
+            working_rows=worker_rows(page.items, base_path(request), registered_queues=False),
             working_total=page.total,
             workers_total=workers_total,
             counted_ago=ago,
@@ -181,6 +184,8 @@ class Pages:
             "workers.html",
             "workers",
             workers=page.items,
+            rows=worker_rows(page.items, base_path(request), registered_queues=True),
+            host_tabs=host_tabs(hosts, target, base_path(request)),
             page=page,
             poll_path=poll_path,
             back=back,
