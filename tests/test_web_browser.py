@@ -220,3 +220,26 @@ def test_the_working_tab_pages_with_next_and_previous_and_labels_its_totals(
         page.get_by_role("link", name="« Previous").click()
         page.wait_for_url(dash.url("/working?start=0"))
         assert page.locator("table.workers tbody tr").count() == 25
+
+
+def test_a_queue_of_the_wrong_type_is_a_notice_in_its_row_and_the_overview_renders_around_it(
+    site: tuple[Dashboard, Resque], page: Any
+) -> None:
+    dash, resque = site
+    resque.redis.sadd(resque.keys.queues(), "ahash")
+    resque.redis.hset(resque.keys.queue("ahash"), "a", "b")
+    response = page.goto(dash.url("/overview"))
+    assert response is not None and response.status == 200
+    row = page.locator("table.queues tr", has=page.locator("a.queue", has_text="ahash"))
+    notice = row.locator(".wrong-type")
+    assert notice.inner_text() == f"wrong type: hash (Resque keeps a list): {resque.keys.queue('ahash')}"
+    assert row.locator("td.num").count() == 0  # no size where there is none to read
+    high = page.locator("table.queues tr", has=page.locator("a.queue", has_text="high"))
+    assert high.locator("td.size").inner_text() == "30"
+    assert "Workers Working" in page.inner_text("main h2")
+    assert page.locator("table.workers a", has_text="vm:101").count() == 1
+    assert page.locator(".tile", has_text="failed").locator(".n").inner_text() == "2"
+    notice.locator("a").click()
+    page.wait_for_url("**/stats/keys/queue%3Aahash")
+    assert 'Key "queue:ahash" is a hash' in page.inner_text("h1")
+    assert page.errors == []

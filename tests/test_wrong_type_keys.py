@@ -1,13 +1,16 @@
 """Keys of the wrong type (a ``queues`` member naming a hash, ``workers`` written as a string...)
 on a real Redis: every reading CLI command and every GET route of the dashboard (listed from
 the app's own route table, so a new route is covered) names the key and its type instead of
-crashing, and nothing in Redis changes."""
+crashing, and nothing in Redis changes. A page reading the key beside others renders around
+it (an inline notice where the key's part would be); only a page about the key itself, and
+those in ``LIMITS`` and ``ALWAYS_REFUSING`` (the README's limits), answer 409."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 import click
 import pytest
@@ -78,6 +81,37 @@ NOT_ON_PAGES = (
 """Keys no page reads as such: the History tab reads its finest step, the start time and
 ``stat:failed`` come in one ``MGET`` (nil for another type), ``failed_queues`` only with the
 multi-queue backend, the other two only the scheduler and ``route``."""
+
+WORKER_PAGES = (f"/working/{WORKER}", f"/workers/{WORKER}", f"/api/workers/{WORKER}")
+REFUSES: dict[str, tuple[str, ...]] = {
+    # The pages whose main subject is the key itself: they answer 409 naming it.
+    "queue:q1": ("/queues/q1", "/queues/q1/job/0", "/api/queues/q1"),
+    "queues": ("/queues", "/api/queues"),
+    f"worker:{WORKER}": WORKER_PAGES,
+    f"worker:{WORKER}:started": WORKER_PAGES,
+    "failed": ("/failed", "/failed/job/0", "/failed/failed", "/failed/failed/job/0", "/api/failed",
+               "/api/failed/failed"),
+    "workers": ("/working", "/working.poll", "/workers", "/workers.poll", "/api/workers", *WORKER_PAGES),
+    "delayed_queue_schedule": ("/delayed", "/api/delayed"),
+    f"delayed:{TS}": (f"/delayed/{TS}", f"/api/delayed/{TS}"),
+    "persistent_schedules": ("/schedule", "/api/schedule"),
+    "_statuses": ("/statuses",),
+}  # fmt: skip
+LIMITS: dict[str, tuple[str, ...]] = {
+    # README, Reliability: pages that still refuse as a whole for a key they read beside others.
+    "workers:heartbeat": ("/working", "/working.poll", "/workers", "/workers.poll", "/api/workers",
+                          *WORKER_PAGES),
+    f"delayed:{TS}": ("/delayed", "/api/delayed"),
+}  # fmt: skip
+ALWAYS_REFUSING = ("/metrics", "/paused", "/retry")
+"""Pages that still answer 409 for any key of the wrong type they read (README's limits)."""
+THE_REST = {
+    "/overview": ("Workers Working", '<h1 class="wi">Queues</h1>', "processed"),
+    "/queues": ("Queues", "first_failure"),
+    "/classes": ("Job classes", "workers listening"),
+    "/stats/resque": ("pending", "servers", "environment"),
+}
+"""Text each page renders around a key of the wrong type: its other parts are there."""
 
 PARAMS = {
     "name": "q1", "index": "0", "worker_id": WORKER, "failed_queue": "failed", "section": "resque",
@@ -160,10 +194,16 @@ def test_every_reading_command_names_a_key_of_the_wrong_type_and_changes_nothing
     assert snapshot(redis_client, namespace) == before
 
 
-def test_every_dashboard_page_names_a_key_of_the_wrong_type_and_changes_nothing(
+def refuses(logical: str, path: str) -> bool:
+    """Whether ``path`` may answer 409 for ``logical`` (``REFUSES``, ``LIMITS``)."""
+    return path in REFUSES.get(logical, ()) + LIMITS.get(logical, ()) or path in ALWAYS_REFUSING
+
+
+def test_every_dashboard_page_renders_around_a_key_of_the_wrong_type_and_changes_nothing(
     planted: str, resque: Resque, redis_client: redis.Redis, namespace: str
 ) -> None:
     kind = redis_client.type(planted).decode()  # type: ignore[union-attr]
+    logical = resque.keys.strip(planted)
     before = snapshot(redis_client, namespace)
     app = create_app(
         resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64, history=False)
@@ -172,13 +212,56 @@ def test_every_dashboard_page_names_a_key_of_the_wrong_type_and_changes_nothing(
     with TestClient(app, raise_server_exceptions=False) as client:
         for path in PATHS:
             response = client.get(path, follow_redirects=False)
-            assert response.status_code < 500, (path, response.text[-800:])
+            text = response.text
+            assert response.status_code < 500, (path, text[-800:])
             if response.status_code == 409:
-                assert named(response.text, planted, kind), (path, response.text[-800:])
+                assert refuses(logical, path), (path, "answered 409 but reads the key beside others")
+                assert named(text, planted, kind), (path, text[-800:])
                 seen += 1
+                continue
+            if planted in text:  # the page read the key: an inline notice names it, its type and Resque's
+                if path.startswith("/api/"):
+                    assert f'"type":"{kind}"' in text and '"expected":' in text, (path, text[-800:])
+                elif path == "/stats.txt":
+                    assert f"# {planted}: wrong type: {kind}" in text, text
+                else:
+                    assert f"wrong type: {kind}" in text, (path, text[-800:])
+                    link = f'href="/stats/keys/{quote(logical, safe="")}"'
+                    assert link in text, (path, text[-800:])
+                seen += 1
+            for part in THE_REST.get(path, ()) if response.status_code == 200 else ():
+                assert part in text, (path, part, text[-1500:])
     assert snapshot(redis_client, namespace) == before
     if not planted.endswith(NOT_ON_PAGES):
         assert seen, "no page read the planted key"
+
+
+def test_the_overview_shows_workers_and_failures_beside_a_queue_of_the_wrong_type(
+    resque: Resque, redis_client: redis.Redis
+) -> None:
+    seed(resque)
+    redis_client.sadd(resque.keys.queues(), "ahash")
+    redis_client.hset(resque.keys.queue("ahash"), "a", "b")
+    app = create_app(
+        resque=resque, admin=Admin.from_client(resque), web=WebSettings(secret="s" * 64, history=False)
+    )
+    with TestClient(app) as client:
+        page = client.get("/overview")
+        queues = client.get("/api/queues").json()
+        stats = client.get("/api/stats").json()
+    assert page.status_code == 200
+    key = resque.keys.queue("ahash")
+    row = re.search(
+        r'<a class="queue" href="/queues/ahash">ahash</a></td><td class="size wrong">(.*?)</td>', page.text
+    )
+    assert row and "wrong type: hash (Resque keeps a list)" in row[1] and key in row[1], page.text[-3000:]
+    assert '<a class="queue" href="/queues/q1">q1</a></td><td class="num size">1</td>' in page.text
+    assert "1 of 1 Workers Working" in page.text and "host:101" in page.text
+    assert '<span class="n">1</span><span class="label">failed</span>' in page.text
+    assert queues == {"ahash": {"error": f"key {key!r} holds a hash where Resque keeps a list", "key": key,
+                                "type": "hash", "expected": "list"}, "q1": 1}  # fmt: skip
+    assert stats["pending"] == 1 and stats["queues"] == 2 and stats["failed"] == 1
+    assert [w["key"] for w in stats["left_out"]] == [key]
 
 
 def test_the_read_sweep_knows_every_command_of_the_cli() -> None:

@@ -42,6 +42,7 @@ from .views import (
 )
 from .windows import Overview, Windows
 from .workers import STALE_AFTER, Fleet, heartbeat_state, language, worker_hosts
+from .wrong_type import WrongType, guard
 
 if TYPE_CHECKING:
     from ..client import Resque
@@ -248,16 +249,35 @@ class Admin:
         return Windows(self).info()
 
     def stats_txt(self) -> str:
-        """``/stats.txt``: ``resque.*`` lines then ``queues.<name>=<size>``."""
+        """``/stats.txt``: ``resque.*`` lines then ``queues.<name>=<size>``. A value read from a
+        key of the wrong type has no line; a ``#`` line at the end names each such key."""
         info = self.info()
-        lines = [
-            f"resque.pending={info['pending']}",
-            f"resque.processed+={info['processed']}",
-            f"resque.failed+={info['failed']}",
-            f"resque.workers={info['workers']}",
-            f"resque.working={info['working']}",
-        ]
-        lines += [f"queues.{name}={size}" for name, size in self.queue_sizes()]
+        wrong: list[WrongType] = list(info.get("left_out", []))
+        lines = []
+        for name, sign in (
+            ("pending", ""),
+            ("processed", "+"),
+            ("failed", "+"),
+            ("workers", ""),
+            ("working", ""),
+        ):
+            value = info[name]
+            if isinstance(value, WrongType):
+                wrong.append(value)
+            else:
+                lines.append(f"resque.{name}{sign}={value}")
+        names = guard(self.queues, self.store.keys)
+        if isinstance(names, WrongType):
+            wrong.append(names)
+            names = []
+        sizes = self.store.queues.queue_sizes_or_types(names)
+        for name, size in zip(names, sizes, strict=True):
+            if isinstance(size, tuple):
+                wrong.append(WrongType.at(*size, self.store.keys))
+            else:
+                lines.append(f"queues.{name}={size}")
+        seen = {w.key: w for w in wrong}
+        lines += [f"# {w.key}: {w.text}" for w in seen.values()]
         return "\n".join(lines)
 
     def redis_info(self) -> dict[str, Any]:

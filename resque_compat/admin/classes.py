@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..protocol.records import json_object, record_payload
 from .views import JobView, job_from_raw, job_view, worker_name
 from .workers import language, queue_watchers
+from .wrong_type import WrongType, guard
 
 if TYPE_CHECKING:
     from . import Admin
     from .windows import Windows
+
+T = TypeVar("T")
 
 MAX_QUEUES = 20
 MAX_FAILED = 10
@@ -59,6 +62,7 @@ class ClassReport:
     listeners: dict[str, Counter[str]]  # queue -> languages of the workers that take from it
     lists_left: int = 0  # queues and failed lists past MAX_QUEUES / MAX_FAILED, not counted
     workers_seen: int = 0  # workers the listeners were counted over (the first MAX_WORKERS)
+    wrong: list[WrongType] = field(default_factory=list)  # keys of the wrong type, left out
 
 
 def class_report(admin: Admin, limit: int) -> ClassReport:
@@ -67,10 +71,15 @@ def class_report(admin: Admin, limit: int) -> ClassReport:
 
     store = admin.store
     windows = Windows(admin)
-    queue_page = windows.queues(0, MAX_QUEUES)
-    failed_sizes = admin.failed_sizes()
-    left = queue_page.total - len(queue_page.items) + max(0, len(failed_sizes) - MAX_FAILED)
-    lists = [(q, store.keys.queue(q), n, False) for q, n in queue_page.items]
+    wrong: list[WrongType] = []
+    queue_page = _readable(guard(lambda: windows.queues(0, MAX_QUEUES), store.keys), wrong)
+    failed_sizes = _readable(guard(admin.failed_sizes, store.keys), wrong) or []
+    sized = [(q, n) for q, n in queue_page.items if not isinstance(n, WrongType)] if queue_page else []
+    wrong += [n for _, n in queue_page.items if isinstance(n, WrongType)] if queue_page else []
+    left = (queue_page.total - len(queue_page.items) if queue_page else 0) + max(
+        0, len(failed_sizes) - MAX_FAILED
+    )
+    lists = [(q, store.keys.queue(q), n, False) for q, n in sized]
     lists += [(f, store.keys.failed_list(f), n, True) for f, n in failed_sizes[:MAX_FAILED]]
     heads = store.queues.list_heads([key for _, key, _, _ in lists], limit)
     queued: dict[str, Counter[Key]] = {}
@@ -91,8 +100,17 @@ def class_report(admin: Admin, limit: int) -> ClassReport:
         )
         for cls, via in names
     ]
-    seen, listeners = _listeners(windows, list(queued))
-    return ClassReport(list(queued), list(failed), rows, truncated, listeners, left, seen)
+    heard = _readable(guard(lambda: _listeners(windows, list(queued)), store.keys), wrong)
+    seen, listeners = heard or (0, {q: Counter() for q in queued})
+    return ClassReport(list(queued), list(failed), rows, truncated, listeners, left, seen, wrong)
+
+
+def _readable(value: T | WrongType, wrong: list[WrongType]) -> T | None:
+    """``value``, or ``None`` with its ``WrongType`` added to ``wrong``."""
+    if isinstance(value, WrongType):
+        wrong.append(value)
+        return None
+    return value
 
 
 def _listeners(windows: Windows, queues: list[str]) -> tuple[int, dict[str, Counter[str]]]:

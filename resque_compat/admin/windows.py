@@ -16,6 +16,7 @@ from ..store import Counts, CountsAccess
 from .history import Sampler
 from .views import Page, WorkerView, worker_name
 from .workers import language
+from .wrong_type import WrongType, guard
 
 if TYPE_CHECKING:
     from . import Admin
@@ -40,19 +41,23 @@ class Census:
 
 @dataclass(frozen=True, slots=True)
 class Overview:
-    """The overview page: a window of queues, failed lists, who works on what, the totals."""
+    """The overview page: a window of queues, failed lists, who works on what, the totals.
+    A part read from a key of the wrong type is that key's ``WrongType`` instead (the totals
+    of a counting script that could not run are 0, its ``WrongType`` in ``notices``)."""
 
-    queues: list[tuple[str, int]]
-    failed: list[tuple[str, int]]
-    working: list[WorkerView]
+    queues: list[tuple[str, int | WrongType]] | WrongType
+    failed: list[tuple[str, int]] | WrongType
+    working: list[WorkerView] | WrongType
     workers: int
-    processed: int = 0
+    processed: int | WrongType = 0
     pending: int = 0
     queues_total: int = 0
     working_total: int = 0
     languages: dict[str, int] | None = field(default=None)  # from the latest History sample
     stale: int | None = None
     counted_ago: float = 0.0  # age of pending, queues_total, workers and working_total (seconds)
+    notices: list[WrongType] = field(default_factory=list)
+    """Keys of the wrong type the totals leave out (or the one that kept them from being counted)."""
 
 
 class Windows:
@@ -64,38 +69,50 @@ class Windows:
         self.sampler = Sampler(admin)
 
     def info(self) -> dict[str, Any]:
-        """``Resque.info``, the same keys, counted server-side in one script."""
-        c, ago = self.counts()
-        return {
-            "pending": c.pending,
-            "processed": self.admin.processed(),
-            "queues": c.queues,
-            "workers": c.workers,
-            "working": c.working,
-            "failed": self.admin.store.failed.num_failed(),
-            "servers": [self.admin.redis_id()],
-            "environment": self.admin.environment,
-            "counted_seconds_ago": round(ago, 1),  # pending, queues, workers, working
-        }
+        """``Resque.info``, the same keys, counted server-side in one script. A value read from
+        a key of the wrong type is that key's ``WrongType``; ``left_out`` (only when there are
+        some) names the queue and worker keys of the wrong type the counts leave out."""
+        admin, keys = self.admin, self.admin.store.keys
+        counted = guard(self.counts, keys)
+        info: dict[str, Any] = {}
+        if isinstance(counted, WrongType):
+            info.update(pending=counted, queues=counted, workers=counted, working=counted)
+            ago, left_out = 0.0, []
+        else:
+            c, ago = counted
+            info.update(pending=c.pending, queues=c.queues, workers=c.workers, working=c.working)
+            left_out = [WrongType.at(k, t, keys) for k, t in c.skipped]
+        info["processed"] = guard(admin.processed, keys)
+        info["failed"] = guard(admin.store.failed.num_failed, keys)
+        info.update(servers=[admin.redis_id()], environment=admin.environment)
+        info["counted_seconds_ago"] = round(ago, 1)  # pending, queues, workers, working
+        if left_out:
+            info["left_out"] = left_out
+        return info
 
     def counts(self) -> tuple[Counts, float]:
         """The counting script's totals (and the first working ids), kept ``admin.recent.ttl``
         seconds, with their age."""
         return self.admin.recent.get("counts", lambda: self.store.counts(OVERVIEW_QUEUES))
 
-    def queues(self, start: int = 0, per_page: int = QUEUES_PER_PAGE) -> Page[tuple[str, int]]:
+    def queues(self, start: int = 0, per_page: int = QUEUES_PER_PAGE) -> Page[tuple[str, int | WrongType]]:
         """Queues sorted by name, ``per_page`` from ``start``, each with its size."""
         return self.queues_listed(start, per_page)[0]
 
     def queues_listed(
         self, start: int = 0, per_page: int = QUEUES_PER_PAGE
-    ) -> tuple[Page[tuple[str, int]], float]:
+    ) -> tuple[Page[tuple[str, int | WrongType]], float]:
         """``queues``, and the age of the list of names (``Resque.queues`` sorted, kept
-        ``admin.recent.ttl`` seconds); the sizes are read now."""
+        ``admin.recent.ttl`` seconds); the sizes are read now, a queue of the wrong type's as
+        its ``WrongType``."""
         names, ago = self.admin.recent.get("queue names", self.admin.queues)
         start = max(0, min(start, len(names)))
         window = names[start : start + per_page]
-        sizes = self.admin.store.queues.queue_sizes(window)
+        keys = self.admin.store.keys
+        sizes = [
+            WrongType.at(*n, keys) if isinstance(n, tuple) else n
+            for n in self.admin.store.queues.queue_sizes_or_types(window)
+        ]
         return Page(list(zip(window, sizes, strict=True)), start, len(names), per_page), ago
 
     def workers(
@@ -152,29 +169,43 @@ class Windows:
         workers there are, and the age of the counts (kept ``admin.recent.ttl`` seconds)."""
         c, ago = self.admin.recent.get("working", lambda: self.store.counts(WORKING_IDS))
         start = max(0, min(start, len(c.working_ids)))
-        views = self.views(c.working_ids[start : start + per_page])
-        views.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
+        views = _by_run_at(self.views(c.working_ids[start : start + per_page]))
         return Page(views, start, c.working, per_page), c.workers, ago
 
     def overview(self) -> Overview:
-        c, ago = self.counts()
-        working = self.views(c.working_ids)
-        working.sort(key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else "")
-        latest = self.sampler.latest()
-        queues, names_ago = self.queues_listed(0, OVERVIEW_QUEUES)
+        """Every part read on its own: a key of the wrong type costs only the part reading it."""
+        keys = self.admin.store.keys
+        counted = guard(self.counts, keys)
+        c, ago = (Counts(0, 0, 0, 0, []), 0.0) if isinstance(counted, WrongType) else counted
+        working = guard(lambda: _by_run_at(self.views(c.working_ids)), keys)
+        latest = guard(self.sampler.latest, keys)
+        latest = None if isinstance(latest, WrongType) else latest
+        listed = guard(lambda: self.queues_listed(0, OVERVIEW_QUEUES), keys)
+        queues, names_ago = (listed, 0.0) if isinstance(listed, WrongType) else (listed[0].items, listed[1])
+        notices = (
+            [counted] if isinstance(counted, WrongType) else [WrongType.at(k, t, keys) for k, t in c.skipped]
+        )
         return Overview(
-            queues.items,
-            self.admin.failed_sizes(),
+            queues,
+            guard(self.admin.failed_sizes, keys),
             working,
             c.workers,
-            self.admin.processed(),
+            guard(self.admin.processed, keys),
             c.pending,
             c.queues,
             c.working,
             latest.languages if latest else None,
             latest.stale if latest else None,
             max(ago, names_ago),
+            notices,
         )
+
+
+def _by_run_at(views: list[WorkerView]) -> list[WorkerView]:
+    """Working workers oldest job first, as the working page shows them."""
+    return sorted(
+        views, key=lambda w: w.processing.run_at.raw if w.processing and w.processing.run_at else ""
+    )
 
 
 def _age(beat: bytes | None, now: datetime) -> int | None:

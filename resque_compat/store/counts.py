@@ -5,7 +5,7 @@ sums every queue's length and finds the working workers server-side (``Resque.in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import redis
@@ -13,21 +13,33 @@ import redis
 from ..protocol.keys import Keys
 
 # KEYS: queues set, workers set. ARGV: queue key prefix, worker key prefix, ids to return.
-# A queue or worker key of the wrong type is named in the error (``replies.NAMED``).
+# A queue or worker key (or the queues set) of the wrong type is left out of the counts and
+# named, with its type, in the last element (at most ``SKIPPED`` of them).
 _COUNTS = """
-local pending, queues = 0, 0
-for _, q in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+local pending, queues, skipped = 0, 0, {}
+local function skip(key)
+  if #skipped < 2 * tonumber(ARGV[4]) then
+    skipped[#skipped + 1] = key
+    skipped[#skipped + 1] = redis.call('TYPE', key).ok
+  end
+end
+local names = redis.pcall('SMEMBERS', KEYS[1])
+if names.err then
+  skip(KEYS[1])
+  names = {}
+end
+for _, q in ipairs(names) do
   local n = redis.pcall('LLEN', ARGV[1] .. q)
-  if type(n) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[1] .. q) end
-  pending = pending + n
+  if type(n) == 'number' then pending = pending + n else skip(ARGV[1] .. q) end
   queues = queues + 1
 end
 local members = redis.call('SMEMBERS', KEYS[2])
 local working, busy = 0, {}
 for _, w in ipairs(members) do
   local size = redis.pcall('STRLEN', ARGV[2] .. w)
-  if type(size) ~= 'number' then return redis.error_reply('WRONGTYPE at key ' .. ARGV[2] .. w) end
-  if size > 0 then
+  if type(size) ~= 'number' then
+    skip(ARGV[2] .. w)
+  elseif size > 0 then
     working = working + 1
     busy[#busy + 1] = w
   end
@@ -37,8 +49,10 @@ if tonumber(ARGV[3]) > 0 then
   table.sort(busy)
   for i = 1, math.min(#busy, tonumber(ARGV[3])) do ids[i] = busy[i] end
 end
-return {pending, queues, #members, working, ids}
+return {pending, queues, #members, working, ids, skipped}
 """
+SKIPPED = 10
+"""At most this many keys of the wrong type are named by the counting script."""
 
 
 # KEYS: queues set. ARGV: queue key prefix, how many of the largest queues to return.
@@ -94,6 +108,8 @@ class Counts:
     workers: int
     working: int
     working_ids: list[str]  # the first ``limit`` by id
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Queue and worker keys of the wrong type (full name, type), left out of the counts."""
 
 
 class CountsAccess:
@@ -108,12 +124,14 @@ class CountsAccess:
 
     def counts(self, limit: int = 20) -> Counts:
         """Pending jobs, queues, workers, working workers (``Resque.working``: a non-empty
-        ``worker:<id>``) and the first ``limit`` working ids."""
-        pending, queues, workers, working, ids = self._counts(
+        ``worker:<id>``) and the first ``limit`` working ids; a queue or ``worker:<id>`` of the
+        wrong type is left out and named in ``skipped``."""
+        pending, queues, workers, working, ids, skipped = self._counts(
             keys=[self.keys.queues(), self.keys.workers()],
-            args=[self.keys.queue(""), self.keys.worker(""), limit],
+            args=[self.keys.queue(""), self.keys.worker(""), limit, SKIPPED],
         )
-        return Counts(int(pending), int(queues), int(workers), int(working), [i.decode() for i in ids])
+        named = [(_text(skipped[i]), _text(skipped[i + 1])) for i in range(0, len(skipped), 2)]
+        return Counts(int(pending), int(queues), int(workers), int(working), [i.decode() for i in ids], named)
 
     def largest_queues(self, limit: int) -> tuple[int, int, list[tuple[str, int]]]:
         """Pending jobs, queues, and the ``limit`` longest queues with their lengths, longest
@@ -149,3 +167,7 @@ class CountsAccess:
         """``SMEMBERS workers``, sorted."""
         members = cast("set[bytes]", self._client.smembers(self.keys.workers()))
         return sorted(m.decode("utf-8", "replace") for m in members)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value

@@ -8,7 +8,7 @@ import redis
 
 from ..protocol.keys import Keys
 from .connection import CommandSender, encoder_of, resp, resp_head
-from .replies import bytes_list, optional_bytes, texts
+from .replies import bytes_list, is_wrong_type, optional_bytes, texts
 from .typed import bytes_client
 
 # RPUSH with many values per command; large batches are split so one command stays bounded.
@@ -72,6 +72,29 @@ class QueueAccess:
         for q in queues:
             pipe.llen(self.keys.queue(q))
         return [int(n) for n in pipe.execute()]
+
+    def queue_sizes_or_types(self, queues: Sequence[str]) -> list[int | tuple[str, str]]:
+        """``queue_sizes``, but a queue key of the wrong type answers ``(its full name, its
+        type)`` in its place instead of failing the whole pipeline (a second pipelined ``TYPE``
+        for those keys only)."""
+        pipe = self.client.pipeline(transaction=False)
+        for q in queues:
+            pipe.llen(self.keys.queue(q))
+        replies = pipe.execute(raise_on_error=False)
+        wrong = [i for i, r in enumerate(replies) if isinstance(r, Exception)]
+        for i in wrong:
+            if not is_wrong_type(replies[i]):
+                raise replies[i]
+        if wrong:
+            probe = self.client.pipeline(transaction=False)
+            for i in wrong:
+                probe.type(self.keys.queue(queues[i]))
+            for i, kind in zip(wrong, probe.execute(), strict=True):
+                replies[i] = (
+                    self.keys.queue(queues[i]),
+                    kind.decode() if isinstance(kind, bytes) else str(kind),
+                )
+        return [r if isinstance(r, tuple) else int(r) for r in replies]
 
     def list_item(self, key: str, index: int) -> bytes | None:
         """``LINDEX key index``: ``list_range`` with ``count == 1``."""

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from ..admin import FAILED, Admin, FailureFilter, Place, StaleRecordError
 from ..admin.views import FailureView, JobView, TimeValue, WorkerView
 from ..admin.windows import PER_PAGE, Windows
+from ..admin.wrong_type import WrongType
 from ..errors import ResqueError
 from .params import count_param, int_param, start_param
 from .security import json_post_allowed
@@ -92,14 +93,25 @@ class Api:
         self.read_only = read_only
 
     def stats(self, request: Request) -> Response:
-        return JSONResponse(self.admin.info())
+        """``Resque.info``; a value read from a key of the wrong type is ``null``, with the key
+        named under ``errors`` (``left_out``: the keys the counts leave out)."""
+        info = self.admin.info()
+        errors = {k: v.json() for k, v in info.items() if isinstance(v, WrongType)}
+        out = {k: None if isinstance(v, WrongType) else v for k, v in info.items()}
+        if "left_out" in info:
+            out["left_out"] = [w.json() for w in info["left_out"]]
+        if errors:
+            out["errors"] = errors
+        return JSONResponse(out)
 
     def queues(self, request: Request) -> Response:
         """Queue -> size, ``count`` (100) queues by name from ``start``; ``X-Total-Count`` says
-        how many there are, ``X-Counted-Seconds-Ago`` how old the list of names is."""
+        how many there are, ``X-Counted-Seconds-Ago`` how old the list of names is. A queue of
+        the wrong type answers its error (``{"error", "key", "type", "expected"}``) as its size."""
         page, ago = Windows(self.admin).queues_listed(start_param(request), count_param(request, 100))
         headers = {"X-Total-Count": str(page.total), "X-Counted-Seconds-Ago": f"{ago:.1f}"}
-        return JSONResponse(dict(page.items), headers=headers)
+        sizes = {q: n.json() if isinstance(n, WrongType) else n for q, n in page.items}
+        return JSONResponse(sizes, headers=headers)
 
     def queue(self, request: Request) -> Response:
         name = request.path_params["name"]

@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from ..admin import FAILED, Admin, FailureFilter, Place
 from ..admin.search import BUDGET, Needle
 from ..admin.windows import PER_PAGE, Windows
+from ..admin.wrong_type import WrongType, guard
 from .params import int_param
 from .params import start_param as _start
 from .render import Renderer, base_path, url
@@ -44,7 +45,9 @@ class Pages:
             failed=ov.failed,
             multi=self.admin.failures.multiple_queues(),
             working=ov.working,
-            working_rows=worker_rows(ov.working, base_path(request), registered_queues=False),
+            working_rows=ov.working
+            if isinstance(ov.working, WrongType)
+            else worker_rows(ov.working, base_path(request), registered_queues=False),
             working_total=ov.working_total,
             workers_total=ov.workers,
             overview=ov,
@@ -86,7 +89,7 @@ class Pages:
                 queues=window.items,
                 counted_ago=ago,
                 totals_ttl=self.admin.recent.ttl,
-                failed=self.admin.failed_sizes(),
+                failed=guard(self.admin.failed_sizes, self.admin.store.keys),
                 multi=self.admin.failures.multiple_queues(),
             )
         text = (request.query_params.get("q") or "").strip()[:200]

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import __version__
+from ..admin.wrong_type import WrongType
 from ..config.web import WebSettings
 from .security import COOKIE, FIELD, Csrf
 
@@ -55,6 +56,7 @@ def environment() -> jinja2.Environment:
     env.filters["pretty"] = pretty
     env.filters["compact"] = compact
     env.filters["age"] = age
+    env.tests["wrong"] = lambda value: isinstance(value, WrongType)
     return env
 
 
