@@ -62,6 +62,17 @@ def slow(seconds: float) -> None:
     tell("finished", str(os.getpid()))
 
 
+@registry.job("Held")
+def held(gate: str, seconds: float = 60) -> None:
+    """Says it started (with its pid) on ``test:started``, then works until a test pushes to
+    ``test:<gate>`` (at most ``seconds``) and says so on ``test:finished``."""
+    tell("started", str(os.getpid()))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not client().blpop([key(gate)], timeout=1):
+        pass  # a short BLPOP each time: the worker's client may time out a long one
+    tell("finished", gate)
+
+
 @registry.job("ExitCode")
 def exit_code(code: int) -> None:
     os._exit(code)
