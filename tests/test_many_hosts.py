@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from host_namespaces import (
     heartbeat_age,
     kill_pod,
     needs_namespaces,
+    on_host,
+    pod_pid_1,
     prune_on_host,
     run_on_host,
     start_pod,
@@ -266,3 +269,25 @@ def test_ruby_and_python_pruners_remove_and_keep_the_same_workers_of_many_pid_1_
     redis_client.rpush(workers.key("gate-b"), "go")
     assert workers.next("finished") == "gate-b"
     assert stop_pod(live) == 0
+
+
+def test_a_pruner_whose_proc_shows_another_pid_namespace_does_not_prune_its_hosts_workers_by_pid(
+    workers: Workers, redis_client: redis.Redis, namespace: str
+) -> None:
+    # A pod whose pid namespace has no /proc of its own (``unshare --pid`` without
+    # ``--mount-proc``), entered without its mount namespace (``nsenter --pid``, not ``--mount``):
+    # ps there lists this machine's pids, where pid 1 is no worker, so host-e:1:q looks dead.
+    argv = on_host("host-e", [sys.executable, "-m", "resque_compat.cli", "work", "--app", "jobs_for_tests"])
+    argv.remove("--mount-proc")
+    pod = subprocess.Popen(argv, env=workers.env(QUEUE="q", **FAST), start_new_session=True)
+    workers.procs.append(pod)
+    assert workers.next("ready") == "1"
+    assert registered(redis_client, namespace, 1) == {"host-e:1:q"}
+    wait_lock_free(redis_client, namespace)
+    cli = [sys.executable, "-m", "resque_compat.cli", "workers", "prune", "-q", "q"]
+    enter = ["nsenter", "--target", str(pod_pid_1(pod)), "--uts", "--pid", *cli]
+    done = subprocess.run(enter, env=workers.env(**PRUNER), capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "** no dead workers\n"), done.stderr
+    assert "not pruning same-host workers by pid" in done.stderr
+    assert registered(redis_client, namespace) == {"host-e:1:q"}
+    assert stop_pod(pod) == 0

@@ -41,8 +41,13 @@ def worker_pids() -> set[str] | None:
 
     Without a working ``ps`` (a slim container) the titles are read from ``/proc``; when
     neither answers, ``None``: nobody can tell a live worker from a dead one, so the caller
-    must not prune by pid (Ruby would crash or prune every same-host worker).
+    must not prune by pid (Ruby would crash or prune every same-host worker). ``None`` too when
+    ``/proc`` shows another pid namespace than this process's (``unshare --pid`` without
+    ``--mount-proc``, ``nsenter --pid`` without ``--mount``): ``ps`` reads ``/proc``, so its
+    pids are not the ones this host's workers registered under, and Ruby would prune live ones.
     """
+    if not _proc_is_own_namespace():
+        return None
     try:
         out = subprocess.run(["ps", "-A", "-o", "pid,command"], capture_output=True, text=True, check=False)
     except OSError:
@@ -55,6 +60,15 @@ def worker_pids() -> set[str] | None:
             return None
         lines = found
     return {line.split()[0] for line in lines if _WORKER_TITLE.search(line) and "resque-web" not in line}
+
+
+def _proc_is_own_namespace() -> bool:
+    """Whether ``/proc/self`` names this process's pid (``True`` without a ``/proc``: then
+    ``ps`` answers from elsewhere, or not at all)."""
+    try:
+        return os.readlink("/proc/self") == str(os.getpid())
+    except OSError:
+        return True
 
 
 def _proc_lines() -> list[str] | None:
@@ -112,7 +126,10 @@ def prune_dead_workers(
     all_workers = workers.worker_ids()
     known = worker_pids()
     if known is None:
-        log("Cannot list processes (no ps, no /proc): not pruning same-host workers by pid")
+        log(
+            "Cannot list this host's processes (no ps, no /proc, or a /proc of another pid "
+            "namespace): not pruning same-host workers by pid"
+        )
     expired = expired_heartbeats(workers, prune_interval)
     pruned = []
     for dead in expired:
