@@ -9,6 +9,7 @@ to it, so nothing here waits on a fixed sleep.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from resque_compat.protocol import parse_worker_id
@@ -183,6 +184,42 @@ def pruning(ctx: Ctx) -> None:
     ctx.note(f"killed worker pruned ({how}) with its job failed as {expected[0]}; live worker spared")
 
 
+def pruning_hosts(ctx: Ctx) -> None:
+    """Workers of other hosts, as pods on one Redis leave them (pids colliding, pid 1), planted
+    beside a dead worker of the pruner's own host: only the expired heartbeat and the local pid
+    that is no worker go; the same pid on another host, pid 1 and a worker that never sent a
+    heartbeat stay."""
+    writer, pruner = ctx.sides()
+    _need_workers(ctx, pruner)
+    me = pruner.call("hello")
+    pid = me["pid"]  # alive, but no Resque worker: dead as a worker id of this host
+    local, twin = f"{me['hostname']}:{pid}:hq", f"other-host:{pid}:hq"
+    pod, expired, silent = "other-host:1:hq", "gone-host:1:hq", "gone-host:2:hq"
+    now = _now(writer)
+    beats = {local: now, twin: now, pod: now, expired: now - dt.timedelta(seconds=400)}
+    for n, wid in enumerate((local, twin, pod, expired, silent)):
+        writer.call("redis", argv=["SADD", "workers", wid])
+        if wid in beats:
+            writer.call("redis", argv=["HSET", "workers:heartbeat", wid, format_heartbeat(beats[wid])])
+        job = {"queue": "hq", "run_at": "2026-11-27T16:56:53Z", "payload": {"class": BLOCK, "args": [n]}}
+        writer.call("redis", argv=["SET", f"worker:{wid}", json.dumps(job, separators=(",", ":"))])
+    pruner.call("redis", argv=["DEL", "pruning_dead_workers_in_progress"])
+    pruner.call("prune", queues=["hq"])
+    ctx.equal(sorted([twin, pod, silent]), writer.call("workers"), "the workers left after pruning")
+    ctx.equal(sorted([twin, pod]), sorted(writer.call("heartbeats")), "the heartbeats left after pruning")
+    records = writer.call("failures", op="all", offset=0, limit=10)
+    found = sorted((r["worker"], r["exception"], r["error"], r["payload"]["args"]) for r in records)
+    gone = f"Worker {expired} did not gracefully exit while processing {BLOCK}"
+    expected = [
+        (expired, "Resque::PruneDeadWorkerDirtyExit", gone, [3]),
+        (local, "Resque::DirtyExit", "Job still being processed", [0]),
+    ]
+    ctx.equal(sorted(expected), found, "the pruned workers' failures")
+    ctx.note(
+        f"expired {expired} and this host's {local} pruned; {twin}, {pod} and {silent} (no heartbeat) kept"
+    )
+
+
 # --------------------------------------------------------------------------
 # pause-all
 # --------------------------------------------------------------------------
@@ -216,5 +253,6 @@ SCENARIOS = (
     Scenario("info_stats", "Resque.info and stats parity", info_stats, BOTH),
     Scenario("workers_visible", "Workers, working, heartbeats visible", workers_visible, BOTH),
     Scenario("pruning", "Pruning a killed worker, sparing a live one", pruning, BOTH),
+    Scenario("pruning_hosts", "Pruning workers of many hosts (colliding pids, pid 1)", pruning_hosts, BOTH),
     Scenario("pause_all", "Pause-all", pause_all, BOTH),
 )
