@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -97,41 +98,73 @@ class Fleet:
         self.redis_url = redis_url
         self.ledger_url = ledger_url
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.ids: dict[int, str] = {}
+        """Each worker's id by its pid."""
+        self.pods: set[int] = set()
+        """The pids of the ``unshare`` processes whose pid 1 is a worker."""
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop_all
 
-    def start(self, queues: str, *, url: str | None = None, **env: str) -> subprocess.Popen[bytes]:
+    def env(self, **env: str) -> dict[str, str]:
+        """The environment of the scenario's processes: its Redis, the ledger, short heartbeat
+        (1 s) and prune (3 s) intervals."""
         full = {k: v for k, v in os.environ.items() if k not in ("QUEUE", "QUEUES", "COUNT")}
         full.update(
-            REDIS_URL=url or self.redis_url,
+            REDIS_URL=self.redis_url,
             RESQUE_NAMESPACE=NAMESPACE,
             CHAOS_LEDGER_URL=self.ledger_url,
             PYTHONPATH=os.pathsep.join([ROOT, full.get("PYTHONPATH", "")]),
-            QUEUE=queues,
             INTERVAL="0.1",
             RESQUE_HEARTBEAT_INTERVAL="1",
             RESQUE_PRUNE_INTERVAL="3",
             RESQUE_TERM_TIMEOUT="1",
         )
         full.update(env)
+        return full
+
+    def start(
+        self, queues: str, *, url: str | None = None, host: str | None = None, pod: bool = False, **env: str
+    ) -> subprocess.Popen[bytes]:
+        """A worker on ``queues``; with ``host``, on a host of that name (``on_host``): a UTS
+        namespace, or with ``pod`` a pod (``POD``: the worker is pid 1 of its own pid namespace
+        and /proc, its processes unseen by every other host)."""
         cmd = [sys.executable, "-m", "resque_compat.cli", "work", "--app", "chaos.app"]
-        proc = subprocess.Popen(cmd, env=full, start_new_session=True, stdout=self.log, stderr=self.log)
+        full = self.env(QUEUE=queues, **({"REDIS_URL": url} if url else {}), **env)
+        argv = on_host(host, cmd, POD if pod else UTS) if host else cmd
+        proc = subprocess.Popen(argv, env=full, start_new_session=True, stdout=self.log, stderr=self.log)
         self.procs.append(proc)
+        self.ids[proc.pid] = f"{host or socket.gethostname()}:{1 if pod else proc.pid}:{queues}"
+        if pod:
+            self.pods.add(proc.pid)
         return proc
 
     def alive(self) -> list[subprocess.Popen[bytes]]:
         return [p for p in self.procs if p.poll() is None]
 
+    def worker_pid(self, proc: subprocess.Popen[bytes]) -> int | None:
+        """This machine's pid of ``proc``'s worker: ``proc`` itself, or a pod's pid 1 (``None``
+        until ``unshare`` has forked it, or once it is gone)."""
+        if proc.pid not in self.pods:
+            return proc.pid
+        try:
+            found = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except OSError:
+            return None
+        return int(found[0]) if found else None
+
     def children(self, proc: subprocess.Popen[bytes]) -> list[int]:
         """Pids of ``proc``'s job children (same session)."""
-        return [pid for pid, fields in _proc_stats() if int(fields[1]) == proc.pid]
+        parent = self.worker_pid(proc)
+        return [pid for pid, fields in _proc_stats() if int(fields[1]) == parent]
 
     def stop_all(self, timeout: float = 20.0) -> int:
         """QUIT every worker, KILL what is still running after ``timeout``, then end every
         session; returns how many processes were left when their sessions were ended."""
         for proc in self.alive():
+            worker = self.worker_pid(proc)
             with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGCONT)
-                proc.send_signal(signal.SIGQUIT)
+                if worker is not None:
+                    os.kill(worker, signal.SIGCONT)
+                    os.kill(worker, signal.SIGQUIT)
         deadline = time.monotonic() + timeout
         for proc in self.procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -153,6 +186,37 @@ class Fleet:
         end = self.log.tell()
         self.log.seek(max(0, end - size))
         return self.log.read().decode("utf-8", "replace")
+
+
+UTS = ("unshare", "--uts")
+"""A host of its own: a UTS namespace, so a host name of its own (root or ``CAP_SYS_ADMIN``)."""
+POD = (*UTS, "--pid", "--fork", "--mount-proc")
+"""A pod: a host name, pids from 1 and a ``/proc`` showing only its own processes."""
+
+
+def namespaces_unavailable(unshare: tuple[str, ...] = UTS) -> str | None:
+    """Why ``unshare`` cannot make these namespaces here, or ``None`` when it can."""
+    if shutil.which("unshare") is None:
+        return "util-linux unshare is not installed: no UTS or pid namespaces for other hosts"
+    probe = subprocess.run(
+        [*unshare, "sh", "-c", "hostname probe && hostname && echo $$"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = probe.stdout.split()
+    if probe.returncode == 0 and lines[:1] == ["probe"] and ("--pid" not in unshare or lines[1:] == ["1"]):
+        return None
+    said = probe.stderr.strip().splitlines()[-1:] or [f"exit {probe.returncode}"]
+    made = "UTS and pid namespaces" if "--pid" in unshare else "UTS namespaces"
+    return f"unshare is not permitted to make {made} here (it needs root or CAP_SYS_ADMIN): {said[0]}"
+
+
+def on_host(host: str, argv: list[str], unshare: tuple[str, ...] = UTS) -> list[str]:
+    """``argv`` run under host name ``host``; with ``UTS`` alone its pid stays the one the
+    caller started (``unshare`` and the shell exec it)."""
+    assert host != os.uname().nodename, "a fake other host must not be named as this machine"
+    return [*unshare, "sh", "-c", f"hostname {shlex.quote(host)} && exec {shlex.join(argv)}"]
 
 
 def _proc_stats() -> Iterator[tuple[int, list[str]]]:

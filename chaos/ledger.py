@@ -58,6 +58,9 @@ class Row:
     garbage_recorded: int = 0
     crashed: int = 0
     """Readers (CLI commands, dashboard pages) that crashed on the scenario's keys."""
+    prune_errors: int | None = None
+    """Live workers a pruner removed, and dead ones it left past their heartbeat's expiry
+    (``None``: the scenario does not prune)."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -68,6 +71,7 @@ class Row:
             and self.leftover == 0
             and self.garbage == self.garbage_recorded
             and self.crashed == 0
+            and not self.prune_errors
         )
 
 
@@ -179,13 +183,15 @@ def table(rows: list[Row]) -> str:
         "garbage",
         "left procs",
         "crashed",
+        "prune err",
     )
     lines = [head]
     for r in rows:
         garbage = f"{r.garbage_recorded}/{r.garbage}" if r.garbage else "-"
         lines.append(
             (r.scenario, str(r.trials), str(r.jobs), str(r.performed), str(r.failed), str(r.queued),
-             str(r.lost), str(r.duplicated), garbage, str(r.leftover), str(r.crashed))
+             str(r.lost), str(r.duplicated), garbage, str(r.leftover), str(r.crashed),
+             "-" if r.prune_errors is None else str(r.prune_errors))
         )  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]

@@ -28,6 +28,7 @@ class Scale:
     proxy_jobs: int
     signals: int
     garbage: int
+    host_kills: int
 
 
 ALL_MODES = tuple(
@@ -42,6 +43,7 @@ BOUNDED = Scale(
     proxy_jobs=150,
     signals=30,
     garbage=500,
+    host_kills=5,
 )
 LONG = Scale(
     kills=50,
@@ -52,6 +54,7 @@ LONG = Scale(
     proxy_jobs=2000,
     signals=200,
     garbage=10000,
+    host_kills=50,
 )
 QUEUES = {"one": ["q1"], "several": ["q1", "q2", "q3"]}
 
@@ -82,12 +85,9 @@ class Run:
     def busy(self) -> bool:
         """Whether a live worker of this fleet holds a job in its ``worker:<id>`` (a killed
         one's key stays until a pruner or the reckoning records it)."""
-        pids = {str(p.pid) for p in self.fleet.alive()}
+        ids = [self.fleet.ids[p.pid] for p in self.fleet.alive()]
         with contextlib.suppress(Exception):
-            for key in self.ledger.client.keys(f"{NAMESPACE}:worker:*"):
-                parts = key.decode("utf-8", "replace").split(":")
-                if not key.endswith(b":started") and len(parts) > 3 and parts[3] in pids:
-                    return True
+            return any(v is not None for v in self.ledger.resque.worker_registry.workers_map(ids).values())
         return False
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
@@ -323,6 +323,8 @@ def garbage_keys(scale: Scale, seed: int) -> Row:
 
 
 def plan(scale: Scale) -> list[Callable[[int], Row]]:
+    from .hosts import many_hosts  # it runs scenarios with run()
+
     out: list[Callable[[int], Row]] = [lambda s, m=m: kill9(m, scale, s) for m in scale.kill_modes]  # type: ignore[misc]
     out += [
         lambda s: redis_restart(scale, s),
@@ -332,5 +334,6 @@ def plan(scale: Scale) -> list[Callable[[int], Row]]:
         lambda s: signal_storm(scale, s),
         lambda s: garbage(scale, s),
         lambda s: garbage_keys(scale, s),
+        lambda s: many_hosts(scale, s),
     ]
     return out

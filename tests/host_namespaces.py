@@ -7,8 +7,6 @@ the tests that use these helpers skip, saying so."""
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,36 +17,17 @@ import pytest
 import redis
 from worker_harness import WAIT, Workers
 
+from chaos.cluster import POD, namespaces_unavailable
+from chaos.cluster import on_host as chaos_on_host
 from resque_compat.protocol.times import from_redis_time, parse_time
 
-POD = ("unshare", "--uts", "--pid", "--fork", "--mount-proc")
-"""A new host: its own host name, pids from 1 and a ``/proc`` showing only its processes."""
-
-
-def namespaces_unavailable() -> str | None:
-    """Why this machine cannot make UTS and pid namespaces, or ``None`` when it can."""
-    if shutil.which("unshare") is None:
-        return "util-linux unshare is not installed: no UTS or pid namespaces for other hosts"
-    probe = subprocess.run(
-        [*POD, "sh", "-c", "hostname probe && echo $$"], capture_output=True, text=True, check=False
-    )
-    if probe.returncode == 0 and probe.stdout.strip() == "1":
-        return None
-    said = probe.stderr.strip().splitlines()[-1:] or [f"exit {probe.returncode}"]
-    return (
-        "unshare is not permitted to make UTS and pid namespaces here (it needs root or "
-        f"CAP_SYS_ADMIN): {said[0]}"
-    )
-
-
-UNAVAILABLE = namespaces_unavailable()
+UNAVAILABLE = namespaces_unavailable(POD)
 needs_namespaces = pytest.mark.skipif(UNAVAILABLE is not None, reason=UNAVAILABLE or "")
 
 
 def on_host(host: str, argv: list[str]) -> list[str]:
     """``argv`` as pid 1 of a new host named ``host``."""
-    assert host != os.uname().nodename, "a fake other host must not be named as this machine"
-    return [*POD, "sh", "-c", f"hostname {shlex.quote(host)} && exec {shlex.join(argv)}"]
+    return chaos_on_host(host, argv, POD)
 
 
 def start_pod(w: Workers, host: str, queue: str, **env: str) -> subprocess.Popen[bytes]:

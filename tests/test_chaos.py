@@ -22,6 +22,8 @@ def test_no_job_is_lost_or_run_twice_under_repeated_faults(
     index: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     row = SCENARIOS[index](1000 + index)
+    if row.notes[:1] and row.notes[0].startswith("skipped: "):
+        pytest.skip(row.notes[0].removeprefix("skipped: "))
     ROWS.append(row)
     with capsys.disabled():
         print("\n" + table([row]))
