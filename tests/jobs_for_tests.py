@@ -103,6 +103,16 @@ def leak(megabytes: int) -> None:
     tell("leaked", str(os.getpid()))
 
 
+@registry.job("FullThenBoom")
+def full_then_boom(*args: Any) -> None:
+    """Brings Redis to ``maxmemory`` (512 KiB under what it uses, ``noeviction``), says so on
+    ``test:full`` first, then fails: its failure record meets a full Redis."""
+    tell("full", str(os.getpid()))
+    c = client()
+    c.config_set("maxmemory", str(int(c.info("memory")["used_memory"]) - 512 * 1024))
+    raise RuntimeError(f"boom at maxmemory {args!r}")
+
+
 @registry.job("Billing::Hooked")
 class Hooked:
     """Records the order of Resque's job hooks on ``test:order``."""
@@ -182,3 +192,22 @@ def _shutdown() -> None:
 @hooks.worker_exit
 def _worker_exit() -> None:
     tell("hooks", "worker_exit")
+
+
+def hold_after_record(failure: Any) -> None:
+    """An error reporter (``RESQUE_ERROR_REPORTERS=jobs_for_tests:hold_after_record``): reporters
+    are told once the failure record went in, so this says so on ``test:recorded`` (with its
+    pid) and waits there for ``test:release`` (at most 15 s), where a test kills the worker."""
+    tell("recorded", str(os.getpid()))
+    client().blpop([key("release")], timeout=15)
+
+
+class ListBackend:
+    """A failure backend of a user's own (``RESQUE_FAILURE_BACKENDS=jobs_for_tests:ListBackend``):
+    every record's JSON on ``test:custom-failed``."""
+
+    def __init__(self, resque: Any = None) -> None:
+        self.resque = resque
+
+    def save(self, record: Any) -> None:
+        tell("custom-failed", record.encode())

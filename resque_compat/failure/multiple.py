@@ -35,6 +35,22 @@ class MultipleFailure:
             b.save(record)
         return True
 
+    def save_settling(
+        self, record: FailureRecord, worker_id: str, mark: str, *, count: bool, anyway: bool
+    ) -> int | None:
+        """The first backend's ``save_settling`` (when it has one), then the others' ``save``
+        when it wrote the record; ``None`` when the first cannot settle (every backend saved,
+        nothing settled or counted)."""
+        first = getattr(self.first, "save_settling", None)
+        if first is None:
+            self.save(record)
+            return None
+        outcome = int(first(record, worker_id, mark, count=count, anyway=anyway))
+        if outcome:
+            for b in self.backends[1:]:
+                b.save(record)
+        return outcome
+
     def count(self, queue: str | None = None, class_name: str | None = None) -> int:
         return self.first.count(queue, class_name)
 

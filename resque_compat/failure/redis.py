@@ -36,6 +36,17 @@ class RedisFailure:
         data = record.encode(self.profile)
         return self.store.push_releasing(data, self._list_for(record.queue), worker_id, held)
 
+    def save_settling(
+        self, record: FailureRecord, worker_id: str, mark: str, *, count: bool, anyway: bool
+    ) -> int:
+        """A worker's own failed job: ``save``, the failure counted when ``count``, and the job's
+        ``done_working``, in one script (``FailedQueueAccess.push_settling``): ``SETTLED``, or
+        ``PUSHED`` / 0 when ``worker:<id>`` no longer held the value whose SHA-1 is ``mark``."""
+        data = record.encode(self.profile)
+        return self.store.push_settling(
+            data, self._list_for(record.queue), worker_id, mark, count=count, anyway=anyway
+        )
+
     def _list_for(self, queue: str) -> str:
         """The failure list a job of ``queue`` goes to."""
         return FAILED

@@ -44,6 +44,28 @@ class MultipleWithRetrySuppression(MultipleFailure):
 
     def save(self, record: FailureRecord) -> None:
         """``#save``: to every backend unless the job is being retried."""
+        if not self._suppressed(record):
+            super().save(record)
+
+    def save_releasing(self, record: FailureRecord, worker_id: str, held: bytes) -> bool | None:
+        """``Multiple.save_releasing`` unless the job is being retried (then ``None``: kept as a
+        suppressed failure, nothing released)."""
+        if self._suppressed(record):
+            return None
+        return super().save_releasing(record, worker_id, held)
+
+    def save_settling(
+        self, record: FailureRecord, worker_id: str, mark: str, *, count: bool, anyway: bool
+    ) -> int | None:
+        """``Multiple.save_settling`` unless the job is being retried (then ``None``: kept as a
+        suppressed failure, its ``done_working`` left to the next reserve)."""
+        if self._suppressed(record):
+            return None
+        return super().save_settling(record, worker_id, mark, count=count, anyway=anyway)
+
+    def _suppressed(self, record: FailureRecord) -> bool:
+        """Whether the job is being retried (its failure then kept aside, with a delay); a job
+        that is not has its suppressed-failure log cleaned up (``cleanup_retry_failure_log!``)."""
         payload = record.payload
         performer = self._retry_class(payload)
         args = payload_args(payload)
@@ -51,8 +73,7 @@ class MultipleWithRetrySuppression(MultipleFailure):
         if performer is None or key is None or not self.retries.exists(key):
             if key is not None:
                 self.retries.delete(retry_failure_key(key))  # cleanup_retry_failure_log!
-            super().save(record)
-            return
+            return False
         delay = performer.delay(performer.last_exception_class)
         if delay > 0:
             kept = {
@@ -66,6 +87,7 @@ class MultipleWithRetrySuppression(MultipleFailure):
             }
             encoded = encode(kept, self.profile, "failure")
             self.retries.save_failure(retry_failure_key(key), int(2 * delay), encoded)
+        return True
 
     def _retry_class(self, payload: Any) -> type[Retry] | None:
         """``retryable?``: the registered performer of the payload's class extends the plugin."""

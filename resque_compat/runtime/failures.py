@@ -8,7 +8,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final, Literal
 
 from ..errors import DecodeError
 from ..failure import FailureBackend
@@ -21,6 +21,11 @@ from ..store.reserve import REDIS_UNAVAILABLE
 RECORD_RETRY_SECONDS = 30.0
 """How long a failure record Redis refuses (gone, ``maxmemory``) is tried again."""
 RECORD_RETRY_PAUSE = 0.5
+SETTLED_COUNTED: Final = "counted"
+"""``FailureReporter.settle``: the record, the failure's counts and the job's ``done_working``
+went in together."""
+Saved = bool | Literal["counted"]
+"""What a save came to: written, not written, or written with the failure counted."""
 
 # Ruby's Failure backends cut the backtrace at the first frame of lib/resque/job.rb
 # (``filter_backtrace``): what the job and the code it called raised stays, frames of any gem it
@@ -71,19 +76,28 @@ class FailureReporter:
         self.on_error = on_error
         self.increment_failed = increment_failed
 
-    def job_failed(self, job: Job, exc: BaseException, backtrace: list[str] | None = None) -> bool:
-        """``Worker#report_failed_job``: the record, then ``stat:failed`` (global and own)."""
-        self.on_error(f"(Job{{{job.queue}}} | {job.class_name} | {job.args!r}) failed: {exc!r}")
-        saved = self.save(job.payload, job.queue, exc, backtrace=backtrace)
-        self.count_failed()
-        return saved
+    def job_failed(
+        self, job: Job, exc: BaseException, backtrace: list[str] | None = None, mark: str = ""
+    ) -> bool:
+        """``Worker#report_failed_job``: the record, then ``stat:failed`` (global and own).
 
-    def unreadable(self, raw: bytes, queue: str, exc: DecodeError) -> bool:
+        ``mark``: the SHA-1 of the ``worker:<id>`` value holding the job (``Popped.mark``). With
+        a backend that can (``save_settling``), the record, the counts and the job's
+        ``done_working`` are one script: see ``settle``."""
+        self.on_error(f"(Job{{{job.queue}}} | {job.class_name} | {job.args!r}) failed: {exc!r}")
+        saved = self.save(job.payload, job.queue, exc, backtrace=backtrace, mark=mark, count=True)
+        if saved != SETTLED_COUNTED:
+            self.count_failed()
+        return saved is not False
+
+    def unreadable(self, raw: bytes, queue: str, exc: DecodeError, mark: str = "") -> bool:
         """Ruby pops such a value and dies; here it becomes a failure with the raw text kept."""
         self.on_error(f"unreadable payload on {queue}: {exc.reason}")
-        saved = self.record(FailureRecord.unreadable(raw, queue, exc, self.worker_id))
-        self.count_failed()
-        return saved is True
+        record = FailureRecord.unreadable(raw, queue, exc, self.worker_id)
+        saved: Saved | None = self.settle(record, mark, count=True) if mark else self.record(record)
+        if saved != SETTLED_COUNTED:
+            self.count_failed()
+        return saved is not False
 
     def count_failed(self) -> None:
         if self.increment_failed is None:
@@ -102,14 +116,20 @@ class FailureReporter:
         worker_id: str | None = None,
         backtrace: list[str] | None = None,
         held: bytes | None = None,
-    ) -> bool:
+        mark: str = "",
+        count: bool = False,
+    ) -> Saved:
         """``Failure.create``: one record with Ruby's fields; never raises (Ruby logs and goes on).
 
         ``held``: the ``worker:<id>`` value the job was read from (``worker_id``'s). The record is
         then written together with deleting that key, only while it still holds ``held``, when
         the backend can (``save_releasing``): a job found there by two pruners, or by a pruner
         after one killed between its record and its clean-up, is recorded once. ``True`` also
-        when another process had recorded it already."""
+        when another process had recorded it already.
+
+        ``mark``: this worker's own job, held in ``worker:<id>`` by the value whose SHA-1 it
+        is: recorded as ``settle`` does (``count`` counts the failure there too);
+        ``SETTLED_COUNTED`` when the failure was counted with it."""
         worker = self.worker_id if worker_id is None else worker_id
         try:
             frames = ruby_backtrace(exc) if backtrace is None else backtrace
@@ -117,10 +137,14 @@ class FailureReporter:
         except Exception as err:
             self.on_error(f"Received exception when reporting failure: {err!r}")
             return False
-        saved = self.record(record, None if held is None else (worker, held))
+        saved: Saved | None
+        if mark and worker == self.worker_id:
+            saved = self.settle(record, mark, count=count)
+        else:
+            saved = self.record(record, None if held is None else (worker, held))
         if saved is not None:
             self.tell_reporters(payload, queue, exc, worker)
-        return saved is not False
+        return True if saved is None else saved
 
     def tell_reporters(self, payload: Any, queue: str, exc: BaseException, worker: str) -> None:
         """Hand the failure to every error reporter (``Failure::Multiple``'s other backends); a
@@ -133,6 +157,40 @@ class FailureReporter:
                 reporter.report(failure)
             except Exception as err:
                 self.on_error(f"error reporter {reporter!r} failed: {err!r}")
+
+    def settle(self, record: FailureRecord, mark: str, *, count: bool) -> Saved:
+        """A failed job of this worker's own, recorded with its ``done_working`` in one script
+        when the backend can (``save_settling``: the Redis backends, and ``Multiple`` over one
+        first): the record goes in, the failure is counted (``count``), and ``worker:<id>`` goes
+        with ``stat:processed`` counted, only while it still holds the value whose SHA-1 is
+        ``mark``. A worker killed right after leaves nothing for a pruner to record again, and
+        the next reserve's ``done_working`` finds the mark gone and counts nothing twice.
+
+        A key found holding something else on the first try (an operator removed the worker,
+        Redis restarted empty) still gets the record, as Ruby would write it; after a try whose
+        reply was lost, a missing mark is that try's own settle, and nothing is written again.
+        ``SETTLED_COUNTED`` when the failure was counted here, ``True`` when written without
+        counting, ``False`` when it could not be written. Other backends: ``record``."""
+        settling = getattr(self.backend, "save_settling", None)
+        if settling is None:
+            return self.record(record) is not False
+        deadline = time.monotonic() + RECORD_RETRY_SECONDS
+        anyway = True
+        while True:
+            try:
+                outcome = settling(record, self.worker_id, mark, count=count, anyway=anyway)
+                if outcome is None:
+                    return True
+                return SETTLED_COUNTED if count and outcome else True
+            except REDIS_UNAVAILABLE as err:
+                anyway = False
+                if time.monotonic() >= deadline:
+                    self.on_error(f"Received exception when reporting failure: {err!r}")
+                    return False
+                time.sleep(RECORD_RETRY_PAUSE)
+            except Exception as err:
+                self.on_error(f"Received exception when reporting failure: {err!r}")
+                return False
 
     def record(self, record: FailureRecord, held: tuple[str, bytes] | None = None) -> bool | None:
         """Save a record built elsewhere; ``False`` when it could not be written. While Redis is

@@ -111,7 +111,7 @@ class JobProcessing:
             job = decode_job(popped.raw, popped.queue)
         except DecodeError as exc:
             self.last_state = "working"
-            self.reporter.unreadable(popped.raw, popped.queue, exc)
+            self.reporter.unreadable(popped.raw, popped.queue, exc, popped.mark)
             self.pending_done = True
             return True
         performer = find_performer(self.performers, job.class_name)
@@ -140,6 +140,11 @@ class JobProcessing:
         self.pending_done = True
         return True
 
+    def mark(self) -> str:
+        """The SHA-1 of the ``worker:<id>`` value holding the job being run: its failure record
+        goes in with its ``done_working`` (``FailureReporter.settle``)."""
+        return self.current.mark if self.current is not None else ""
+
     def plan(self, performer: Any) -> PerformPlan:
         """The performer's ``PerformPlan``, worked out on its first job."""
         try:
@@ -164,7 +169,7 @@ class JobProcessing:
             self._pushed_back.add(job.raw)
             return not seen_before
         self.last_state = "working"
-        self.reporter.job_failed(job, UnknownJobClass(job.class_name), backtrace=[])
+        self.reporter.job_failed(job, UnknownJobClass(job.class_name), backtrace=[], mark=self.mark())
         self.pending_done = True
         return True
 
@@ -194,7 +199,7 @@ class JobProcessing:
                 except Exception as hook_exc:
                     reported = hook_exc
             self.log_context.finish(time.monotonic() - started, "failed")
-            self.reporter.job_failed(job, reported)
+            self.reporter.job_failed(job, reported, mark=self.mark())
         else:
             if self.log.isEnabledFor(logging.INFO):
                 self.log_context.finish(time.monotonic() - started, "done")
@@ -229,7 +234,7 @@ class JobProcessing:
                 run_failure_hooks(performer, exc, job.args, self.aio.run)
             except Exception as hook_exc:
                 self.log.error(str(hook_exc))
-            self.reporter.save(job.payload, job.queue, exc, backtrace=[])
+            self.reporter.save(job.payload, job.queue, exc, backtrace=[], mark=self.mark())
 
     def wait_for_child(self, pid: int, deadline: float | None = None) -> tuple[child.ChildExit, bool]:
         """The parent's wait loop: reap, act on signals, heartbeat; no threads. Past

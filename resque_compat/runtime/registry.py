@@ -67,7 +67,7 @@ def fail_in_flight(
         run_failure_hooks(performer, exc, payload_args(payload))
     except Exception as hook_error:
         log(str(hook_error))
-    return reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[], held=held)
+    return reporter.save(payload, queue, exc, worker_id=worker_id, backtrace=[], held=held) is not False
 
 
 def unregister_worker(
@@ -92,7 +92,7 @@ def unregister_worker(
     elif raw:
         log(f"{worker_key(worker_id)} is unreadable; its raw value goes to the failed list")
         payload = unreadable_payload(raw)
-        saved = reporter.save(payload, "", exc, worker_id=worker_id, backtrace=[], held=raw)
+        saved = reporter.save(payload, "", exc, worker_id=worker_id, backtrace=[], held=raw) is not False
     if not saved:
         log(f"the job of {worker_id} could not be recorded; its keys stay for a later prune")
         return

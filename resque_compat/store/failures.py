@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from ..protocol.keys import FAILED, Keys
+from ..protocol.keys import FAILED, STAT_FAILED, STAT_PROCESSED, Keys
 from .replies import bytes_list, optional_bytes, texts
 from .typed import bytes_client
 
@@ -19,6 +19,36 @@ redis.call('RPUSH', KEYS[1], ARGV[2])
 redis.call('DEL', KEYS[2])
 return 1
 """
+
+
+# KEYS[1] the failure list, KEYS[2] worker:<id>, KEYS[3] stat:failed, KEYS[4] stat:failed:<id>,
+# KEYS[5] stat:processed, KEYS[6] stat:processed:<id>. ARGV[1] the SHA-1 of the worker:<id> value
+# holding the job, ARGV[2] the record, ARGV[3] '1' to count the failure (Worker#failed!), ARGV[4]
+# '1' to push the record (and count it) even when worker:<id> no longer holds that value.
+# The record goes first: the first write of a script is the one Redis refuses at maxmemory, and
+# once it went in the rest is allowed, so a refusal writes nothing. Counters are pcall'd (a stat
+# that is not an integer costs a count, not the settle). Returns 1 settled, 2 pushed without
+# settling (the mark was gone), 0 nothing written.
+_PUSH_SETTLING = """
+local got, value = pcall(redis.call, 'GET', KEYS[2])
+local held = got and value and redis.sha1hex(value) == ARGV[1]
+if not held and ARGV[4] ~= '1' then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+if held then redis.call('DEL', KEYS[2]) end
+if ARGV[3] == '1' then
+  redis.pcall('INCRBY', KEYS[3], 1)
+  redis.pcall('INCRBY', KEYS[4], 1)
+end
+if not held then return 2 end
+redis.pcall('INCRBY', KEYS[5], 1)
+redis.pcall('INCRBY', KEYS[6], 1)
+return 1
+"""
+
+SETTLED = 1
+"""``push_settling``: the record went in with the job's ``done_working``."""
+PUSHED = 2
+"""``push_settling``: the record went in; the worker no longer held the job."""
 
 
 class FailedQueueAccess:
@@ -59,6 +89,28 @@ class FailedQueueAccess:
         key holds something else (another process recorded and released it)."""
         keys = (self.keys.failed_list(failed_queue_name), self.keys.worker(worker_id))
         return bool(self.client.eval(_PUSH_RELEASING, 2, *keys, held, data))
+
+    def push_settling(
+        self, data: bytes, failed_queue_name: str, worker_id: str, mark: str, *, count: bool, anyway: bool
+    ) -> int:
+        """A worker's own failed job in one script: ``RPUSH <name> <record>``, ``INCRBY
+        stat:failed`` and ``stat:failed:<id>`` when ``count`` (``Job#fail`` + ``Worker#failed!``),
+        and, only while ``worker:<id>`` still holds the value whose SHA-1 is ``mark``, ``DEL
+        worker:<id>`` with ``INCRBY stat:processed`` and ``stat:processed:<id>``
+        (``Worker#done_working``): Redis never holds both the record and the mark, so a worker
+        killed after it leaves no job for a pruner to record again. The same bytes and values as
+        Ruby's commands. When the key holds something else: the record (and the counts) go in
+        anyway with ``anyway`` (``PUSHED``), else nothing (0). ``SETTLED`` when it settled."""
+        keys = (
+            self.keys.failed_list(failed_queue_name),
+            self.keys.worker(worker_id),
+            self.keys.stat(STAT_FAILED),
+            self.keys.worker_stat(STAT_FAILED, worker_id),
+            self.keys.stat(STAT_PROCESSED),
+            self.keys.worker_stat(STAT_PROCESSED, worker_id),
+        )
+        flags = (b"1" if count else b"0", b"1" if anyway else b"0")
+        return int(self.client.eval(_PUSH_SETTLING, len(keys), *keys, mark, data, *flags))
 
     def clear_failed_queue(self, failed_queue_name: str = FAILED) -> None:
         """``DEL <name>`` (``clear_failed_queue``)."""
