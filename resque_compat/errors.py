@@ -65,7 +65,26 @@ class InvalidPayload(DecodeError):
 class RedisUnavailable(ResqueError):
     """Redis cannot be reached or did not answer in time (a restart, a failover, a stall past
     the socket timeout): redis-py's ``ConnectionError`` or ``TimeoutError`` as the store raises
-    it, the original kept as ``__cause__``. Whoever waits for Redis to come back catches this."""
+    it, the original kept as ``__cause__``; or it refused to write (``RedisRefused``). Whoever
+    waits for Redis to come back catches this."""
+
+
+class RedisRefused(RedisUnavailable):
+    """Redis answered but refused to write: it cannot take writes now (full, or a read-only
+    replica). The command did not run (a script refused at its first write wrote nothing, a
+    ``MULTI`` refused while queueing ran none of its commands). A ``RedisUnavailable``: whoever
+    waits for Redis to come back waits this out too (the worker, the scheduler), the CLI prints
+    it in one line and the dashboard answers 503. redis-py's error is kept as ``__cause__``."""
+
+
+class RedisOutOfMemory(RedisRefused):
+    """Redis is at ``maxmemory`` with a ``noeviction`` policy (its ``OOM command not allowed``
+    reply; redis-py's ``OutOfMemoryError``)."""
+
+
+class RedisReadOnly(RedisRefused):
+    """The server is a read-only replica (``READONLY``; redis-py's ``ReadOnlyError``): a master
+    demoted by a failover, or a URL naming a replica."""
 
 
 class UnreadableKey(ResqueError):

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import redis
 from redis.sentinel import Sentinel
 
-from ..errors import ConfigError, RedisUnavailable
+from ..errors import ConfigError, RedisOutOfMemory, RedisReadOnly, RedisRefused, RedisUnavailable
 from ..protocol import keys
 from .replies import is_wrong_type, unreadable_key
 
@@ -77,13 +77,29 @@ UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError)
 
 def project_error(command: tuple[Any, ...], error: Exception, pool: redis.ConnectionPool) -> Exception:
     """The project's error for what redis-py raised running ``command``: ``RedisUnavailable``
-    for a lost or silent Redis, ``UnreadableKey`` for a ``WRONGTYPE`` reply (naming the key and
-    its type, asked on another connection of ``pool``); anything else as it is."""
+    for a lost or silent Redis, ``RedisOutOfMemory`` / ``RedisReadOnly`` for a write it refused
+    (``maxmemory``, a read-only replica), ``UnreadableKey`` for a ``WRONGTYPE`` reply (naming
+    the key and its type, asked on another connection of ``pool``); anything else as it is."""
     if isinstance(error, UNAVAILABLE):
         return RedisUnavailable(f"Redis is unavailable: {type(error).__name__}: {error}")
+    refused = refusal(error)
+    if refused is not None:
+        return refused
     if isinstance(error, redis.ResponseError) and is_wrong_type(error):
         return unreadable_key(command, error, lambda names: _types(pool, names))
     return error
+
+
+def refusal(error: Exception) -> RedisRefused | None:
+    """The project's error for a write Redis refused (``OOM``, ``READONLY``), else ``None``."""
+    if isinstance(error, redis.exceptions.OutOfMemoryError):
+        return RedisOutOfMemory(f"Redis refused the write: it is full (maxmemory, noeviction): {error}")
+    if isinstance(error, redis.exceptions.ReadOnlyError):
+        return RedisReadOnly(
+            f"Redis refused the write: the server is a read-only replica (a failover, or a URL "
+            f"naming a replica): {error}"
+        )
+    return None
 
 
 def _types(pool: redis.ConnectionPool, names: list[str]) -> list[str]:

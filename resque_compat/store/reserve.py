@@ -29,7 +29,7 @@ from ..protocol import Profile, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.records import held_payload, working_on_prefix
 from ..protocol.times import format_run_at
-from .connection import CommandSender, encoder_of, resp
+from .connection import CommandSender, encoder_of, project_error, resp
 from .typed import bytes_client, watching
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
@@ -103,8 +103,9 @@ REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.exceptions.ReadOnlyError,
 )
 """What a lost, restarting, full (``maxmemory``) or demoted Redis raises; the worker waits and
-tries again on these. A client from ``connect`` raises ``RedisUnavailable`` for the first two;
-redis-py's own types stay for a client built elsewhere."""
+tries again on these. A client from ``connect`` raises ``RedisUnavailable`` (``RedisRefused``'s
+``RedisOutOfMemory`` and ``RedisReadOnly`` for the last two); redis-py's own types stay for a
+client built elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,10 @@ class JobSource:
         if isinstance(reply, NoScriptError):  # only the script answers NOSCRIPT
             reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
         if isinstance(reply, Exception):
-            raise reply
+            mapped = project_error((b"EVALSHA",), reply, self.sender.pool)
+            if mapped is reply:
+                raise reply
+            raise mapped from reply
         return _reading(reply, queues)
 
     def wait_for_job(self, queue: str, timeout: float) -> bool:
