@@ -6,15 +6,19 @@ between its record and its clean-up, leaves nothing to record again."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
+from worker_harness import WAIT
 
 from resque_compat import Resque
 from resque_compat.failure import MultipleFailure
 from resque_compat.protocol import FailureRecord
 from resque_compat.runtime.failures import FailureReporter
+from resque_compat.runtime.pruning import prune
 from resque_compat.runtime.registry import remove_worker, unregister_worker
+from resque_compat.store import connect
 
 DEAD = "gone-host:4242:q1"
 HELD = b'{"queue":"q1","run_at":"2026/01/01 00:00:00 UTC","payload":{"class":"Racy","args":["J1"]}}'
@@ -79,3 +83,40 @@ def test_a_pruner_stopped_after_its_record_leaves_nothing_for_the_next_to_record
     assert remove_worker(resque.worker_registry, resque.failure, {}, DEAD, lambda _m: None)
     assert [r["payload"]["args"] for r in records(redis_client, namespace)] == [["J1"]]
     assert not redis_client.sismember(f"{namespace}:workers", DEAD)
+
+
+def test_two_pruners_racing_run_a_dead_workers_failure_hooks_once(
+    redis_client: redis.Redis, redis_url: str, namespace: str
+) -> None:
+    dead_worker_holding_a_job(redis_client, namespace)
+    redis_client.hset(f"{namespace}:workers:heartbeat", DEAD, "2020-01-01T00:00:00+00:00")
+    hooks, release = f"{namespace}:test:hooks", f"{namespace}:test:release"
+
+    class Racy:
+        """Its failure hook says it runs, and the first run waits for the test's release: the
+        second pruner starts meanwhile, as one does once the pruning lock expired."""
+
+        @staticmethod
+        def on_failure_count(_exc: BaseException, *args: Any) -> None:
+            own = connect(redis_url)
+            if own.rpush(hooks, json.dumps(args)) == 1:
+                own.blpop([release], timeout=WAIT)
+            own.close()
+
+    def pruner() -> list[str] | None:
+        return prune(Resque(connect(redis_url), namespace=namespace), ("q1",), performers={"Racy": Racy})
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(pruner)
+        assert redis_client.brpoplpush(hooks, hooks, timeout=WAIT) is not None  # the first is in its hook
+        redis_client.delete(f"{namespace}:pruning_dead_workers_in_progress")  # as if it expired
+        second = pool.submit(pruner)
+        assert second.result(timeout=WAIT) == []  # left to the first
+        redis_client.rpush(release, "go")
+        assert first.result(timeout=WAIT) == [DEAD]
+    assert redis_client.lrange(hooks, 0, -1) == [b'["J1"]']
+    (record,) = records(redis_client, namespace)
+    assert (record["worker"], record["exception"]) == (DEAD, "Resque::PruneDeadWorkerDirtyExit")
+    assert not redis_client.sismember(f"{namespace}:workers", DEAD)
+    assert redis_client.exists(f"{namespace}:worker:{DEAD}") == 0
+    assert not redis_client.keys(f"{namespace}:resque-compat:unregistering:*")

@@ -136,8 +136,8 @@ def prune_dead_workers(
         log(f"Pruning dead worker: {dead}")
         working = in_flight(workers, dead)
         exc = PruneDeadWorkerDirtyExit(dead, payload_class(record_payload(working)))
-        unregister_worker(workers, reporter, performers, dead, exc, log)
-        pruned.append(dead)
+        if unregister_worker(workers, reporter, performers, dead, exc, log):
+            pruned.append(dead)
     own_queues = [q for q in queue_entries if not q.startswith("!")]
     for other in all_workers:
         if other in expired:
@@ -150,8 +150,8 @@ def prune_dead_workers(
         if host != hostname or known is None or pid in known:
             continue
         log(f"Pruning dead worker: {other}")
-        unregister_worker(workers, reporter, performers, other, None, log)
-        pruned.append(other)
+        if unregister_worker(workers, reporter, performers, other, None, log):
+            pruned.append(other)
     return pruned
 
 
@@ -176,7 +176,9 @@ def prune(
     registered on this host (``hostname``, default this machine's) on the same queue set as
     ``queues`` (any, with ``*``) whose pid is not a live Resque-titled process is unregistered,
     its job a ``Resque::DirtyExit`` failure. ``performers`` (Ruby class name -> performer) get
-    their ``on_failure`` hooks for those jobs. Returns the ids pruned.
+    their ``on_failure`` hooks for those jobs, in this process only if it claims the job first
+    (``unregister_worker``). Returns the ids pruned: not those left to another process failing
+    their job at the same time, nor those whose record Redis refused (their keys stay).
     """
     host = hostname or socket.gethostname()
     entries = tuple(queues)

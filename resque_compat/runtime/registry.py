@@ -3,7 +3,8 @@
 ``unregister_worker`` serves the worker itself, pruning and ``resque-compat workers remove``:
 a job still in flight in ``worker:<id>`` becomes a failure (``DirtyExit "Job still being
 processed"`` unless another exception is given), its ``on_failure`` hooks run when its class is
-registered here, then the worker's keys go in one pipeline (``Worker#unregister_worker``).
+registered here (in one process only, however many unregister the worker at once), then the
+worker's keys go in one pipeline (``Worker#unregister_worker``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..protocol import ruby_split, unreadable_payload
 from ..protocol.keys import worker_key
 from ..protocol.records import json_object, payload_args, payload_class, record_payload
 from ..protocol.times import format_heartbeat, format_started, from_redis_time
-from ..store.workers import WorkerRegistry
+from ..store.workers import CLAIMED, TAKEN, WorkerRegistry
 from .failures import FailureReporter
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from ..store import DataStore
 
 Log = Callable[[str], None]
+CLAIM_SECONDS = 300
+"""How long a claim on a dead worker's job lasts (``unregister_worker``): Ruby's prune interval."""
 
 
 def heartbeat(workers: WorkerRegistry, worker_id: str) -> None:
@@ -77,26 +80,41 @@ def unregister_worker(
     worker_id: str,
     exception: BaseException | None = None,
     log: Log = lambda _m: None,
-) -> None:
+) -> bool:
     """``Worker#unregister_worker``: fail the job in flight, then remove every key of the worker.
 
+    Only one process fails a job however many unregister its worker at once (two pruners, a
+    prune and ``workers remove``): the one that claims it (``WorkerRegistry.claim_held``) runs
+    its failure hooks and writes its record; another finding the claim leaves the worker to it
+    (``False``), one finding the job recorded meanwhile removes the keys. A claim lasts
+    ``CLAIM_SECONDS``: a process killed while failing the job holds the others back that long.
     A ``worker:<id>`` that cannot be read (Ruby's ``processing`` would raise) is not dropped:
     its record carries the raw value as an unreadable payload. When the record cannot be
-    written (Redis full or gone) the keys stay, so a later pruner can record the job."""
+    written (Redis full or gone) the keys stay, so a later pruner can record the job (``False``)."""
     raw = workers.get_worker_payload(worker_id)
     working = json_object(raw)
     exc = exception or DirtyExit("Job still being processed")
     saved = True
-    if working:
-        saved = fail_in_flight(reporter, performers, working, exc, worker_id, log, raw)
+    if working and raw is not None:
+        claimer = f"{reporter.worker_id}/{os.urandom(4).hex()}"
+        claimed = workers.claim_held(worker_id, raw, claimer, CLAIM_SECONDS)
+        if claimed == TAKEN:
+            log(f"the job of {worker_id} is being failed by another process; the worker is left to it")
+            return False
+        if claimed == CLAIMED:
+            try:
+                saved = fail_in_flight(reporter, performers, working, exc, worker_id, log, raw)
+            finally:
+                workers.release_claim(worker_id, claimer)
     elif raw:
         log(f"{worker_key(worker_id)} is unreadable; its raw value goes to the failed list")
         payload = unreadable_payload(raw)
         saved = reporter.save(payload, "", exc, worker_id=worker_id, backtrace=[], held=raw) is not False
     if not saved:
         log(f"the job of {worker_id} could not be recorded; its keys stay for a later prune")
-        return
+        return False
     workers.unregister_worker(worker_id)
+    return True
 
 
 class Heartbeat:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import tracing
 from ..config.worker import WorkerSettings
+from ..errors import RedisUnavailable
 from ..failure import FailureBackend, build_backend
 from ..plugins import context as plugin_context
 from ..protocol import format_worker_id
@@ -215,7 +216,9 @@ class Worker(JobProcessing):
         if self.workers.get_worker_payload(self.worker_id):
             # A worker with our id (same host and pid: a container's pid 1) died holding a job.
             self.log.error(f"{self.worker_id} was left holding a job; it becomes a failure")
-            self.unregister()
+            if not self.unregister():
+                # Another process is failing it, or Redis refused its record: wait, as for Redis.
+                raise RedisUnavailable(f"{worker_key(self.worker_id)} still holds the job; waiting")
         self.heartbeat.start(threaded=not self.settings.fork_per_job)
         prune_dead_workers(
             self.workers,
@@ -246,10 +249,10 @@ class Worker(JobProcessing):
         if self.source.return_held():
             self.log.error("a job reserved by a trip whose reply was lost went back to its queue")
 
-    def unregister(self, exception: BaseException | None = None) -> None:
-        """``Worker#unregister_worker``."""
+    def unregister(self, exception: BaseException | None = None) -> bool:
+        """``Worker#unregister_worker``; ``False`` when the keys stay (see ``unregister_worker``)."""
         self.stop_background()
-        unregister_worker(
+        return unregister_worker(
             self.workers, self.reporter, self.performers, self.worker_id, exception, self.log.error
         )
 

@@ -13,6 +13,23 @@ import redis
 from ..protocol.keys import STAT_FAILED, STAT_PROCESSED, Keys
 from .replies import bytes_map, bytes_set, optional_bytes, optional_bytes_list
 
+# KEYS[1] worker:<id>, KEYS[2] resque-compat:unregistering:<id>; ARGV[1] the value worker:<id>
+# held when read, ARGV[2] the claimer's id, ARGV[3] the claim's expiry in seconds.
+_CLAIM = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return 1 end
+return -1
+"""
+# KEYS[1] resque-compat:unregistering:<id>; ARGV[1] the claimer's id.
+_UNCLAIM = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+CLAIMED = 1
+"""``claim_held``: this process fails the job."""
+TAKEN = -1
+"""``claim_held``: another process is failing it (its claim has not expired)."""
+
 
 class WorkerRegistry:
     """One owner for the worker key family; each method mirrors one ``DataStore::Workers`` method."""
@@ -124,6 +141,18 @@ class WorkerRegistry:
         pipe.incrby(self.keys.stat(STAT_FAILED), 1)
         pipe.incrby(self.keys.worker_stat(STAT_FAILED, worker_id), 1)
         pipe.execute()
+
+    def claim_held(self, worker_id: str, held: bytes, claimer: str, seconds: int) -> int:
+        """Claim the job ``worker:<id>`` holds for failing it, in one script: ``SET
+        resque-compat:unregistering:<id> <claimer> NX EX <seconds>`` only while ``worker:<id>``
+        still holds ``held``. ``CLAIMED``; ``TAKEN`` when another process holds the claim; 0
+        when the key holds something else (another process recorded the job and released it)."""
+        keys = (self.keys.worker(worker_id), self.keys.unregistering(worker_id))
+        return int(self.client.eval(_CLAIM, 2, *keys, held, claimer, seconds))
+
+    def release_claim(self, worker_id: str, claimer: str) -> None:
+        """``DEL resque-compat:unregistering:<id>`` while it is still ``claimer``'s."""
+        self.client.eval(_UNCLAIM, 1, self.keys.unregistering(worker_id), claimer)
 
     def pipeline(self) -> Any:
         """A non-transactional pipeline on this registry's client, for merged bookkeeping."""

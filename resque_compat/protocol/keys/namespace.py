@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .plugins import DEFAULT_GLOBAL_PAUSE_KEY, KILL, STATUSES, loner_key, pause_queue_key, status_key
-from .project import HISTORY_PREFIX, REMOVED, ROUTES, UNMOVABLE, history_key
+from .project import (
+    HISTORY_PREFIX,
+    REMOVED,
+    ROUTES,
+    UNMOVABLE,
+    UNREGISTERING_PREFIX,
+    history_key,
+    unregistering_key,
+)
 from .resque import (
     DEFAULT_NAMESPACE,
     FAILED,
@@ -53,7 +61,7 @@ _TYPES = {
 }  # fmt: skip
 _TYPED_PREFIXES = (
     (QUEUE_PREFIX, "list"), (WORKER_PREFIX, "string"), (STAT_PREFIX, "string"), (DELAYED_PREFIX, "list"),
-    (TIMESTAMPS_PREFIX, "set"), (HISTORY_PREFIX, "zset"),
+    (TIMESTAMPS_PREFIX, "set"), (HISTORY_PREFIX, "zset"), (UNREGISTERING_PREFIX, "string"),
 )  # fmt: skip
 
 
@@ -185,6 +193,9 @@ class Keys:
 
     def removed(self) -> str:
         return self.physical(REMOVED)
+
+    def unregistering(self, worker_id: str) -> str:
+        return self.physical(unregistering_key(worker_id))
 
     def scheduler_unmovable(self) -> str:
         return self.physical(UNMOVABLE)

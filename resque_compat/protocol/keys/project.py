@@ -14,6 +14,7 @@ UNMOVABLE = PROJECT_PREFIX + "delayed:unmovable"
 """The delayed items the scheduler could not enqueue, kept raw (Ruby's scheduler logs and drops
 them): not JSON, no class, no queue."""
 HISTORY_PREFIX = PROJECT_PREFIX + "history:"
+UNREGISTERING_PREFIX = PROJECT_PREFIX + "unregistering:"
 
 
 def history_glob() -> str:
@@ -25,6 +26,13 @@ def history_key(step: int) -> str:
     """``resque-compat:history:<seconds>``: the dashboard's sampled counters at one resolution
     (a sorted set: score = bucket number, member = one JSON sample; see ``protocol.history``)."""
     return f"{HISTORY_PREFIX}{step}"
+
+
+def unregistering_key(worker_id: str) -> str:
+    """``resque-compat:unregistering:<id>``: the process failing the job a dead worker's
+    ``worker:<id>`` holds (a string: its worker id, with an expiry), so that only one runs the
+    job's failure hooks."""
+    return f"{UNREGISTERING_PREFIX}{worker_id}"
 
 
 def sentinel(tool: str, token: str) -> bytes:
