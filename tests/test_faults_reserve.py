@@ -166,3 +166,22 @@ def test_the_blocking_wait_on_several_queues_loses_no_job_to_a_dropped_reply(
     proxy.calm()
     assert workers.stop(proc) == 0
     assert redis_client.llen(f"{namespace}:queue:b") == 0
+
+
+@pytest.mark.parametrize("fork", ["true", "false"])
+def test_a_push_back_whose_reply_is_lost_leaves_the_job_queued_once_and_the_worker_running(
+    workers: Workers, redis_client: redis.Redis, namespace: str, proxy: Proxy, fork: str
+) -> None:
+    # Only the push-back sends the job's bytes to Redis: every one of its replies is lost.
+    proxy.drop_reply(b'"class":"Nobody"', 1)
+    proc = workers.start(QUEUE="q1", FORK_PER_JOB=fork, RESQUE_UNKNOWN_CLASS="requeue", REDIS_URL=proxy.url)
+    push_raw(redis_client, namespace, "q1", b'{"class":"Nobody","args":[1]}', *jobs(1, 2))
+    assert workers.next("echo") == "[2]"
+    assert wait_for(lambda: proxy.dropped >= 2)
+    proxy.calm()
+    assert proc.poll() is None, "the worker exited at a lost push-back reply"
+    assert wait_for(lambda: redis_client.exists(f"{namespace}:worker:{workers.worker_id(proc)}") == 0)
+    assert workers.stop(proc) == 0
+    assert redis_client.lrange(f"{namespace}:queue:q1", 0, -1) == [b'{"class":"Nobody","args":[1]}']
+    assert redis_client.llen(f"{namespace}:failed") == 0
+    assert redis_client.get(f"{namespace}:stat:processed") == b"1"

@@ -20,7 +20,7 @@ from ..jobs import run_failure_hooks
 from ..plugins import loner
 from ..protocol import Job, decode_job
 from ..protocol.failure import UNREADABLE_CLASS
-from ..store.reserve import JobSource, Popped
+from ..store.reserve import REDIS_UNAVAILABLE, JobSource, Popped
 from . import child, signals
 from .aio import JobLoop
 from .app import find_performer
@@ -67,6 +67,7 @@ class JobProcessing:
 
         def run_hook(self, name: str, *args: Any) -> None: ...
         def maybe_heartbeat(self) -> None: ...
+        def redis_lost(self, exc: BaseException) -> None: ...
 
     # signals
     def act_on_intents(self) -> child.ChildExit | None:
@@ -163,8 +164,13 @@ class JobProcessing:
         before running anything means only foreign jobs are left, which counts as an empty poll.
         """
         if self.settings.unknown_class == "requeue" and job.class_name != UNREADABLE_CLASS:
-            self.log.info(f"no performer for {job.class_name}; pushed back to {job.queue}")
-            self.source.push_back(job.queue, job.raw)
+            try:
+                if self.source.push_back(job.queue, job.raw, self.mark()):
+                    self.log.info(f"no performer for {job.class_name}; pushed back to {job.queue}")
+            except REDIS_UNAVAILABLE as exc:
+                # Pushed back, or still held in worker:<id>, where the next reserve finds it.
+                self.redis_lost(exc)
+                return False
             seen_before = job.raw in self._pushed_back
             self._pushed_back.add(job.raw)
             return not seen_before

@@ -92,6 +92,16 @@ end
 return {registered, 0, held}
 """
 
+# KEYS[1] worker:<id>, KEYS[2] queue:<q>; ARGV[1] the SHA-1 of the worker:<id> value holding the
+# job, ARGV[2] the job's raw bytes. The job goes back to the tail only while the mark is there.
+_PUSH_BACK = """
+local got, value = pcall(redis.call, 'GET', KEYS[1])
+if not (got and value and redis.sha1hex(value) == ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
 PAUSED = -1
 FOUND = -2
 
@@ -261,14 +271,14 @@ class JobSource:
             pipe.execute()
         return True
 
-    def push_back(self, queue: str, raw: bytes) -> None:
+    def push_back(self, queue: str, raw: bytes, mark: str) -> bool:
         """``RPUSH queue:<q> <raw>``: return a job this worker will not run (to the tail, so
-        the queue does not hand it straight back), then ``DEL worker:<id>``, in one ``MULTI``: a
-        lost reply leaves the job either queued or still held, never both."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(self.keys.queue(queue), raw)
-        pipe.delete(self.worker_key)
-        pipe.execute()
+        the queue does not hand it straight back), and ``DEL worker:<id>``, in one script, only
+        while ``worker:<id>`` still holds the value whose SHA-1 is ``mark``: a lost reply leaves
+        the job either queued or still held (where the next reserve finds it), never both, and
+        sending it again pushes nothing twice. ``False`` when the key held something else."""
+        keys = (self.worker_key, self.keys.queue(queue))
+        return bool(self.client.eval(_PUSH_BACK, len(keys), *keys, mark, raw))
 
 
 def _reading(reply: object, queues: Sequence[str]) -> Reserved:
