@@ -85,11 +85,20 @@ class DelayedMover:
                 stats.conflicts += 1
                 self.log.debug("%s changed during a batch; retrying", delayed_key(timestamp))
                 return
-            for callback in stats.after:
-                callback()
+            self._after_commit(stats.after)
             if len(batch.items) < self.batch_size:
                 self.store.clean_up_timestamp(timestamp)
                 return
+
+    def _after_commit(self, callbacks: list[Callable[[], Any]]) -> None:
+        """The committed batch's ``scheduled`` calls and after hooks, each on its own: one that
+        raises is logged and the others still run (a raising ``scheduled`` used to skip the
+        ``scheduled`` of every later item of its batch, whose items had left their list)."""
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                self.log.exception("a delayed item's scheduled method or after hook raised")
 
     def _plan(self, raw: bytes, timestamp: int, stats: MoveStats) -> Plan:
         try:
@@ -122,7 +131,16 @@ class DelayedMover:
         run_hooks(performer, "before_delayed_enqueue", params)
         scheduled = getattr(performer, "scheduled", None)
         if callable(scheduled):
-            stats.after.append(lambda: scheduled(queue, name, *params))
+
+            def call_scheduled() -> None:
+                try:
+                    scheduled(queue, name, *params)
+                except Exception as exc:
+                    raise RuntimeError(
+                        f"{name}.scheduled({queue!r}, {params!r}) raised; not enqueued"
+                    ) from exc
+
+            stats.after.append(call_scheduled)
             stats.after.append(lambda: run_hooks(performer, "after_schedule", params))
             stats.moved += 1
             return None
