@@ -150,6 +150,8 @@ def test_proclines_follow_resques_format() -> None:
     assert p.text(waiting(["high", "low"])) == "app resque-3.0.0: Waiting for high,low"
     assert processing("slow", 1795798645, "SlowJob") == "Processing slow since 1795798645 [SlowJob]"
     assert forked(27307, 1795798645) == "Forked 27307 at 1795798645"
+    head, tail = p.forked_parts(1795798645)  # set by the forked parent around the child's pid
+    assert f"{head}27307{tail}" == p.text(forked(27307, 1795798645))
 
 
 def test_dashed_class_names_are_classified_like_resque_classify() -> None:

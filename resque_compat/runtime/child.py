@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import signals
+from .procline import set_title
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +51,32 @@ def fork(
     term_child: bool,
     run_at_exit_hooks: bool,
     on_term: Callable[[], bool] | None = None,
+    title: tuple[str, str] | None = None,
+    waker: signals.Waker | None = None,
+    first_wait: float = 0.0,
 ) -> int:
     """Fork; the child runs ``body`` and exits without unwinding into the parent's frames.
 
     stdout and stderr are flushed first, as Ruby's ``Process.fork`` does, so a child does not
-    inherit and write again what the parent (a ``before_fork`` hook, say) left buffered."""
+    inherit and write again what the parent (a ``before_fork`` hook, say) left buffered.
+
+    In the parent, ``title`` (the text before and after the child's pid) becomes the process
+    title and ``waker`` is waited on up to ``first_wait`` seconds (until the child's
+    ``SIGCHLD`` or another signal) before returning. Until the child exits, every page the
+    parent writes is copied (the child still shares it): the parent does as little as it can
+    between the fork and that first wait, all of it worked out before the fork."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid:
+        try:
+            if title is not None:
+                set_title(f"{title[0]}{pid}{title[1]}")
+            if waker is not None:
+                waker.wait(first_wait)
+        except BaseException:
+            kill(pid)
+            raise
         return pid
     code = 0
     try:

@@ -28,7 +28,7 @@ from .failures import FailureReporter
 from .hooks import WorkerHooks
 from .jobrun import PerformPlan, run_perform, timeout_on_term
 from .logs import JobContext
-from .procline import Procline, forked, processing
+from .procline import Procline, processing
 from .registry import Heartbeat
 
 if TYPE_CHECKING:
@@ -220,14 +220,21 @@ class JobProcessing:
         # A USR1 (or TERM/INT) handled before this fork found no child to kill, as in Ruby: it
         # must not kill this one.
         self.intents.kill_child = False
+        # "Forked <pid> at <second>" and the first wait are worked out before the fork: until
+        # the child exits, every page this process writes is copied (child.fork).
+        first_wait = self.heartbeat.seconds_left()
+        if limit is not None:
+            first_wait = min(first_wait, limit)
         pid = child.fork(
             lambda: self.perform(job, performer, plan, in_child=True),
             term_child=self.settings.term_child,
             run_at_exit_hooks=self.settings.run_at_exit_hooks,
             on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),
+            title=self.procline.forked_parts(int(time.time())),
+            waker=self.waker,
+            first_wait=first_wait,
         )
         self.child_pid = pid
-        self.procline.set(forked(pid, int(time.time())))
         try:
             exited, timed_out = self.wait_for_child(pid, deadline)
         finally:

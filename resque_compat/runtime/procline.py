@@ -16,6 +16,9 @@ RESQUE_VERSION = "3.0.0"
 
 STARTING = "resque: Starting"
 
+set_title = setproctitle
+"""Set the title as it is, with no comparison first (the forked parent's, whose pid is new)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Procline:
@@ -25,6 +28,11 @@ class Procline:
 
     def text(self, state: str) -> str:
         return f"{self.prefix}resque-{RESQUE_VERSION}: {state}"
+
+    def forked_parts(self, at: int) -> tuple[str, str]:
+        """``forked(pid, at)``'s title around the pid, built before the fork (the parent sets
+        it right after, see ``child.fork``)."""
+        return self.text("Forked "), f" at {at}"
 
     def set(self, state: str) -> None:
         """Set the title unless it already reads so (``Processing <q> since <second>`` repeats
