@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .. import tracing
 from ..config.worker import WorkerSettings
 from ..errors import DecodeError, DirtyExit, JobTimeout, UnknownJobClass
-from ..jobs import run_failure_hooks
+from ..jobs import perform_hookless, run_failure_hooks
 from ..plugins import loner
 from ..protocol import Job, decode_job
 from ..protocol.failure import UNREADABLE_CLASS
@@ -125,15 +126,16 @@ class JobProcessing:
             loner.taken(self.resque, self.store, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
         self.log_context.start(job.queue, job.class_name, job.payload)
-        if self.log.isEnabledFor(logging.INFO):
+        info = self.info()
+        if info:
             self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
         try:
             if self.settings.fork_per_job:
-                self.perform_with_fork(job, performer, plan)
+                self.perform_with_fork(job, performer, plan, info)
             else:
                 self.intents.in_process_job = True
                 try:
-                    self.perform(job, performer, plan, in_child=False)
+                    self.perform(job, performer, plan, False, False, tracing.active(), info)
                 finally:
                     self.intents.in_process_job = False
         finally:
@@ -179,21 +181,36 @@ class JobProcessing:
         self.pending_done = True
         return True
 
-    def perform(self, job: Job, performer: Any, plan: PerformPlan, *, in_child: bool) -> None:
-        """``Worker#perform``: ``after_fork`` hooks in a child, the job with its hooks, and the
-        failure record when anything raised (``on_failure`` hooks run once). ``plan`` was worked
-        out before the fork: a child touches as few of the worker's objects as it can, since
-        it copies every page it writes."""
+    def info(self) -> bool:
+        return self.log.isEnabledFor(logging.INFO)
+
+    def perform(
+        self,
+        job: Job,
+        performer: Any,
+        plan: PerformPlan,
+        in_child: bool,
+        after_fork: bool,
+        traced: tracing.Tracing | None,
+        info: bool,
+    ) -> None:
+        """``Worker#perform``: ``after_fork`` hooks in a child (``after_fork``: it has some), the
+        job with its hooks, and the failure record when anything raised (``on_failure`` hooks run
+        once); ``done`` is logged when ``info``. A forked child is handed these, ``traced`` and
+        ``plan`` worked out before the fork: it touches as few of the worker's objects as it
+        can, since it copies every page it writes."""
         hooks_ran = False
         started = time.monotonic()
         try:
-            if in_child and self.hooks.has("after_fork"):
+            if after_fork:
                 self.run_hook("after_fork", job)
             hooks_ran = True  # from here on jobs.perform runs the failure hooks itself
             timeout = None if in_child else self.in_process_timeout(performer, job, plan)
-            traced = tracing.active()
             if traced is None:
-                run_perform(performer, job, self.aio, timeout, plan)
+                if plan.hookless:  # what run_perform would do, one call less
+                    perform_hookless(performer, job.args, self.aio.run)
+                else:
+                    run_perform(performer, job, self.aio, timeout, plan)
             else:
                 with traced.process(job.queue, job.payload, in_child):
                     run_perform(performer, job, self.aio, timeout, plan)
@@ -207,11 +224,11 @@ class JobProcessing:
             self.log_context.finish(time.monotonic() - started, "failed")
             self.reporter.job_failed(job, reported, mark=self.mark())
         else:
-            if self.log.isEnabledFor(logging.INFO):
+            if info:
                 self.log_context.finish(time.monotonic() - started, "done")
                 self.log.info(f"done: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
 
-    def perform_with_fork(self, job: Job, performer: Any, plan: PerformPlan) -> None:
+    def perform_with_fork(self, job: Job, performer: Any, plan: PerformPlan, info: bool = False) -> None:
         """``Worker#perform_with_fork``: ``before_fork``, fork, wait (heartbeating), and a
         ``DirtyExit`` failure when a signal ended the child."""
         self.run_hook("before_fork", job)
@@ -225,8 +242,10 @@ class JobProcessing:
         first_wait = self.heartbeat.seconds_left()
         if limit is not None:
             first_wait = min(first_wait, limit)
+        after_fork = self.hooks.has("after_fork")
+        body = partial(self.perform, job, performer, plan, True, after_fork, tracing.active(), info)
         pid = child.fork(
-            lambda: self.perform(job, performer, plan, in_child=True),
+            body,
             term_child=self.settings.term_child,
             run_at_exit_hooks=self.settings.run_at_exit_hooks,
             on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),

@@ -84,6 +84,8 @@ class Waker:
     """The self-pipe signals write to; ``wait(timeout)`` sleeps until a signal or the timeout."""
 
     def __init__(self) -> None:
+        self.handler: Callable[[int, FrameType | None], None] | None = None
+        """The signal handler ``install`` set, kept alive for as long as the pipe is."""
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.read_fd, False)
         os.set_blocking(self.write_fd, False)
@@ -120,7 +122,10 @@ def install(intents: Intents, waker: Waker) -> Saved:
     """Install the recording handlers and the wakeup fd (main thread only); returns what was
     there before, for ``restore``."""
     previous_fd = signal.set_wakeup_fd(waker.write_fd, warn_on_full_buffer=False)
-    previous: dict[int, Any] = {int(s): signal.signal(s, intents.on_signal) for s in HANDLED}
+    # One handler object for every signal, also held here: a forked child replacing them drops
+    # references to it instead of freeing seven bound methods (each a write to pages it shares).
+    handler = waker.handler = intents.on_signal
+    previous: dict[int, Any] = {int(s): signal.signal(s, handler) for s in HANDLED}
     return previous_fd, previous
 
 
