@@ -3,7 +3,7 @@
 
 ``python -m bench.faults --jobs 1500 --pairs 4`` runs the floor and the fork worker four times
 each, interleaved, on one private redis-server pinned to CPU 0 with the measured process on
-CPU 1 (``--placement shared``: on CPU 0 too); ``--mode inproc`` runs the in-process worker
+CPU 1 (``--placement shared``: on CPU 0 too), every other turn in the reverse order; ``--mode inproc`` runs the in-process worker
 beside ``redis-benchmark -c 1 -P 1`` instead, with the reserve script's and RPUSH's
 ``usec_per_call`` from ``INFO commandstats``.
 ``--against DIR`` adds the same worker from another checkout (``git archive REV | tar -x -C
@@ -111,8 +111,10 @@ def main() -> int:
     rows: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in sides}
     with RedisServer(cpu=0) as server:
         client = redis.Redis.from_url(server.url)
-        for _ in range(opts.pairs):
-            for name, mode, tree in sides:
+        for turn in range(opts.pairs):
+            # Every other turn in the reverse order: a load that rises or falls through a turn
+            # does not always favour the same side.
+            for name, mode, tree in sides if turn % 2 == 0 else sides[::-1]:
                 client.config_resetstat()
                 if not mode:
                     row = {"rate": _rpush(server.port, opts.jobs * 2, cpu)}

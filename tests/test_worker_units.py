@@ -21,7 +21,7 @@ from resque_compat.protocol.failure import exception_name, unreadable_payload
 from resque_compat.runtime.app import classify
 from resque_compat.runtime.child import ChildExit
 from resque_compat.runtime.failures import ruby_backtrace
-from resque_compat.runtime.procline import Procline, forked, processing, waiting
+from resque_compat.runtime.procline import Procline, forked, processing, set_title, waiting
 from resque_compat.runtime.queues import QueueSpec, fnmatch_ruby
 
 QUEUES = ["zeta", "alpha", "high", "low", "file_a", "file_b", "critical"]
@@ -152,6 +152,23 @@ def test_proclines_follow_resques_format() -> None:
     assert forked(27307, 1795798645) == "Forked 27307 at 1795798645"
     head, tail = p.forked_parts(1795798645)  # set by the forked parent around the child's pid
     assert f"{head}27307{tail}" == p.text(forked(27307, 1795798645))
+
+
+def test_a_procline_set_again_after_the_title_was_set_around_it_is_shown() -> None:
+    before = Procline.current()
+    p = Procline("unit ")
+    try:
+        p.set("Paused")
+        assert Procline.current() == "unit resque-3.0.0: Paused"
+        p.set("Paused")  # the same text: no second system call, the title unchanged
+        assert Procline.current() == "unit resque-3.0.0: Paused"
+        p.forget()
+        set_title("unit resque-3.0.0: Forked 1 at 2")
+        p.set("Paused")
+        assert Procline.current() == "unit resque-3.0.0: Paused"
+    finally:
+        set_title(before)
+        p.forget()
 
 
 def test_dashed_class_names_are_classified_like_resque_classify() -> None:

@@ -126,7 +126,7 @@ class JobProcessing:
             loner.taken(self.resque, self.store, job.queue, performer, job.payload)
         self.procline.set(processing(job.queue, int(time.time()), job.class_name))
         self.log_context.start(job.queue, job.class_name, job.payload)
-        info = self.info()
+        info = self.log.isEnabledFor(logging.INFO)
         if info:
             self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")
         try:
@@ -180,9 +180,6 @@ class JobProcessing:
         self.reporter.job_failed(job, UnknownJobClass(job.class_name), backtrace=[], mark=self.mark())
         self.pending_done = True
         return True
-
-    def info(self) -> bool:
-        return self.log.isEnabledFor(logging.INFO)
 
     def perform(
         self,
@@ -244,6 +241,7 @@ class JobProcessing:
             first_wait = min(first_wait, limit)
         after_fork = self.hooks.has("after_fork")
         body = partial(self.perform, job, performer, plan, True, after_fork, tracing.active(), info)
+        self.procline.forget()  # child.fork sets the title
         pid = child.fork(
             body,
             term_child=self.settings.term_child,

@@ -17,7 +17,16 @@ RESQUE_VERSION = "3.0.0"
 STARTING = "resque: Starting"
 
 set_title = setproctitle
-"""Set the title as it is, with no comparison first (the forked parent's, whose pid is new)."""
+"""Set the title as it is, with no comparison first (the forked parent's, whose pid is new).
+``Procline.forget`` first: ``Procline.set`` compares with what it set last."""
+
+
+class _Shown:
+    """The title ``Procline`` set last in this process, ``None`` when unknown. Kept here rather
+    than read back: ``getproctitle`` scans the whole argv area, about 9,000 instructions a
+    call (callgrind), a tenth of an in-process job's Python work."""
+
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +47,20 @@ class Procline:
         """Set the title unless it already reads so (``Processing <q> since <second>`` repeats
         within a second): each ``setproctitle`` is a system call (``prctl``)."""
         title = f"{self.prefix}resque-{RESQUE_VERSION}: {state}"
-        if getproctitle() != title:
+        if _Shown.text != title:
             setproctitle(title)
+            _Shown.text = title
+
+    @staticmethod
+    def forget() -> None:
+        """The title is about to be set by ``set_title``: the next ``set`` sets it whatever it reads."""
+        _Shown.text = None
 
     @staticmethod
     def starting() -> None:
         """``$0 = "resque: Starting"`` (no version, no prefix), the first thing ``startup`` does."""
         setproctitle(STARTING)
+        _Shown.text = STARTING
 
     @staticmethod
     def current() -> str:
