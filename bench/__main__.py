@@ -63,6 +63,7 @@ def plan(jobs_scale: float) -> list[tuple[str, str, Workload, str | None]]:
         ),
         ("python fork floor", "forks/s", others.py_floor(n(1500)), None),
         ("ruby fork floor", "forks/s", others.rb_floor(n(1500)), "ruby"),
+        ("python worker fork / fork floor, interleaved", "x", others.py_fork_over_floor(n(1500)), None),
         (
             "python worker in-process COUNT=2",
             "jobs/s",

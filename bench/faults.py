@@ -2,10 +2,10 @@
 (``bench.floor``) and the worker on the benchmark's no-op jobs, in turn, in one run.
 
 ``python -m bench.faults --jobs 1500 --pairs 4`` runs the floor and the fork worker four times
-each, interleaved, on one private redis-server pinned to CPU 0 with the measured process on
-CPU 1 (``--placement shared``: on CPU 0 too), every other turn in the reverse order; ``--mode inproc`` runs the in-process worker
-beside ``redis-benchmark -c 1 -P 1`` instead, with the reserve script's and RPUSH's
-``usec_per_call`` from ``INFO commandstats``.
+each, interleaved (every other turn in the reverse order), on one private redis-server pinned
+to CPU 0 with the measured process on CPU 1 (``--placement shared``: on CPU 0 too); ``--mode
+inproc`` runs the in-process worker beside ``redis-benchmark -c 1 -P 1`` instead, with the
+reserve script's and RPUSH's ``usec_per_call`` from ``INFO commandstats``.
 ``--against DIR`` adds the same worker from another checkout (``git archive REV | tar -x -C
 DIR``), so a lever's before and after are paired in one run. The worker runs inside the
 measuring process (``Worker.work`` with ``INTERVAL=0``), so ``RUSAGE_SELF`` is the worker and

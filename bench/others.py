@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import redis
 
-from . import ruby
+from . import ruby, workloads
 from .workloads import REPO, Context, fresh_namespace, pinned
 
 
@@ -66,5 +66,28 @@ def rb_floor(forks: int) -> Callable[[Context], dict[str, float]]:
         env["BENCH_JOBS"] = str(forks)
         rate, rss = _run(pinned(ctx, ruby.ruby_argv(ctx.reference, ruby.FORK_FLOOR)), env)
         return {"value": rate, "rss_kb": rss}
+
+    return run
+
+
+def py_fork_over_floor(jobs: int) -> Callable[[Context], dict[str, float]]:
+    """The floor rule measured fairly on a loaded machine: the fork floor, the fork worker on
+    ``jobs`` jobs, the floor again, within seconds of each other (the rows ``python worker fork``
+    and ``python fork floor`` are minutes apart). The value is the worker's rate over the mean
+    of the two floors'."""
+    floor, worker = py_floor(jobs), workloads.py_worker(jobs, fork=True)
+
+    def run(ctx: Context) -> dict[str, float]:
+        before = floor(ctx)
+        rate = worker(ctx)
+        after = floor(ctx)
+        floors = (before["value"] + after["value"]) / 2
+        return {
+            "value": rate["value"] / floors,
+            "worker": rate["value"],
+            "floor": floors,
+            "worker_rss_kb": rate["rss_kb"],  # the floor is fair only as large as the worker
+            "floor_rss_kb": max(before["rss_kb"], after["rss_kb"]),
+        }
 
     return run

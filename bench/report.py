@@ -47,13 +47,19 @@ RATIOS: list[tuple[str, str, str, float | None, tuple[str, ...]]] = [
 ]
 """``python fork / python fork floor >= 0.8`` is the floor rule: within 1.25x of the floor."""
 
-FORK_GOALS = ("python/ruby worker fork", "python fork / python fork floor")
+FORK_GOALS = (
+    "python/ruby worker fork",
+    "python fork / python fork floor",
+    "python worker fork / fork floor, interleaved",
+)
 
 PAIRED_GOALS = [
     ("python worker in-process, pause check / none", 0.95),
     ("python worker fork, pause check / none", 0.95),
+    ("python worker fork / fork floor, interleaved", 0.8),
 ]
-"""Rows whose value is already a ratio of two interleaved variants (``bench/pause_check.py``)."""
+"""Rows whose value is already a ratio of two interleaved variants (``bench/pause_check.py``,
+``others.py_fork_over_floor``: the floor rule, floor and worker seconds apart)."""
 
 
 def _fmt(x: float) -> str:
