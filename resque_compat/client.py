@@ -153,13 +153,19 @@ class Resque(DelayingExtensions, SchedulingExtensions, WorkerReads):
     def enqueue_to(self, queue: str | None, job_class: Any, *args: Any) -> bool | None:
         """``Resque.enqueue_to``: every ``before_enqueue*`` hook runs; if any returned exactly
         ``False`` nothing is pushed and ``None`` is returned. Then ``Job.create`` and the
-        ``after_enqueue*`` hooks; returns ``True``."""
+        ``after_enqueue*`` hooks; returns ``True``. A class without enqueue hooks is pushed
+        without binding this client for plugin hooks (no hook runs to reach it)."""
+        before = jobs.hooks(job_class, "before_enqueue")
+        after = jobs.hooks(job_class, "after_enqueue")
+        if not before and not after:
+            self.create(queue, job_class, *args)
+            return True
         with plugin_context.bound(self, self.store):
-            results = [hook(*args) for hook in jobs.hooks(job_class, "before_enqueue")]
+            results = [hook(*args) for hook in before]
             if any(r is False for r in results):
                 return None
             self.create(queue, job_class, *args)
-            for hook in jobs.hooks(job_class, "after_enqueue"):
+            for hook in after:
                 hook(*args)
         return True
 
