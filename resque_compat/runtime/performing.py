@@ -124,7 +124,11 @@ class JobProcessing:
         plan = self.plan(performer)
         if plan.loner:
             loner.taken(self.resque, self.store, job.queue, performer, job.payload)
-        self.procline.set(processing(job.queue, int(time.time()), job.class_name))
+        title = processing(job.queue, int(time.time()), job.class_name)
+        if self.settings.fork_per_job:
+            self.procline.set_now(title)
+        else:
+            self.procline.set(title)
         self.log_context.start(job.queue, job.class_name, job.payload)
         info = self.log.isEnabledFor(logging.INFO)
         if info:
@@ -241,7 +245,6 @@ class JobProcessing:
             first_wait = min(first_wait, limit)
         after_fork = self.hooks.has("after_fork")
         body = partial(self.perform, job, performer, plan, True, after_fork, tracing.active(), info)
-        self.procline.forget()  # child.fork sets the title
         pid = child.fork(
             body,
             term_child=self.settings.term_child,

@@ -21,12 +21,11 @@ set_title = setproctitle
 ``Procline.forget`` first: ``Procline.set`` compares with what it set last."""
 
 
-class _Shown:
-    """The title ``Procline`` set last in this process, ``None`` when unknown. Kept here rather
-    than read back: ``getproctitle`` scans the whole argv area, about 9,000 instructions a
-    call (callgrind), a tenth of an in-process job's Python work."""
-
-    text: str | None = None
+_shown: list[str | None] = [None]
+"""The title ``Procline`` set last in this process (``None``: unknown). Kept here rather than
+read back: ``getproctitle`` scans the whole argv area, about 9,000 instructions a call
+(callgrind). A list item, not a class attribute: setting one of those invalidates the type's
+caches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,27 +39,36 @@ class Procline:
 
     def forked_parts(self, at: int) -> tuple[str, str]:
         """``forked(pid, at)``'s title around the pid, built before the fork (the parent sets
-        it right after, see ``child.fork``)."""
+        it right after with ``set_title``, see ``child.fork``): the next ``set`` sets its title
+        whatever it reads."""
+        _shown[0] = None
         return self.text("Forked "), f" at {at}"
 
     def set(self, state: str) -> None:
         """Set the title unless it already reads so (``Processing <q> since <second>`` repeats
         within a second): each ``setproctitle`` is a system call (``prctl``)."""
         title = f"{self.prefix}resque-{RESQUE_VERSION}: {state}"
-        if _Shown.text != title:
+        if _shown[0] != title:
             setproctitle(title)
-            _Shown.text = title
+            _shown[0] = title
+
+    def set_now(self, state: str) -> None:
+        """Set the title without comparing or keeping it (the forked parent's ``Processing``
+        title, which always differs from its last ``Forked`` one): a title string still held at
+        the fork and freed after it would be one more page the parent writes then."""
+        _shown[0] = None
+        setproctitle(f"{self.prefix}resque-{RESQUE_VERSION}: {state}")
 
     @staticmethod
     def forget() -> None:
         """The title is about to be set by ``set_title``: the next ``set`` sets it whatever it reads."""
-        _Shown.text = None
+        _shown[0] = None
 
     @staticmethod
     def starting() -> None:
         """``$0 = "resque: Starting"`` (no version, no prefix), the first thing ``startup`` does."""
         setproctitle(STARTING)
-        _Shown.text = STARTING
+        _shown[0] = STARTING
 
     @staticmethod
     def current() -> str:
