@@ -363,3 +363,30 @@ def test_only_protocol_reads_the_payload_out_of_a_record(path: Path) -> None:
     assert not digging, (
         f"{name} digs a payload out of a record itself (lines {digging}): use protocol.records"
     )
+
+
+MODULE_LINES = 400
+FUNCTION_LINES = 60
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=where)
+def test_each_module_stays_under_400_lines_and_each_function_under_60(path: Path) -> None:
+    text = path.read_text()
+    assert text.count("\n") <= MODULE_LINES, f"{where(path)} has {text.count(chr(10))} lines: split it"
+    assert long_functions(ast.parse(text)) == [], f"{where(path)}: functions over {FUNCTION_LINES} lines"
+
+
+def long_functions(tree: ast.Module) -> list[tuple[str, int]]:
+    """``(name, lines)`` of each function or method longer than ``FUNCTION_LINES``."""
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > FUNCTION_LINES
+    ]
+
+
+def test_the_length_rule_sees_a_long_function() -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(FUNCTION_LINES))
+    assert long_functions(ast.parse(f"def f():\n{body}\n")) == [("f", FUNCTION_LINES + 1)]

@@ -104,8 +104,7 @@ class Worker(JobProcessing):
         self.last_state = "idle"
         self.pending_done = False
         self.lost_redis = False
-        self.current: Popped | None = None
-        """The job this worker's working-on key holds until its ``done_working``."""
+        self.current: Popped | None = None  # the job worker:<id> holds until its done_working
         self.child_pid: int | None = None
         self.queues: list[str] = []
         self.heartbeat = Heartbeat(

@@ -122,23 +122,10 @@ def not_found(renderer: Renderer) -> Any:
     return handler
 
 
-def routes(admin: Admin, resque: Resque, renderer: Renderer) -> list[BaseRoute]:
-    """Every route, in matching order (specific paths before ``{param:path}`` ones)."""
-    p, a, api = Pages(admin, renderer), Actions(admin, renderer), Api(admin, renderer.web.read_only)
-    h, m = History(admin, renderer), Metrics(admin)
+def _failed_routes(p: Pages, a: Actions) -> list[BaseRoute]:
+    """The Failed tab's pages and actions, on the default failed list and on a named one."""
     get, post = ["GET", "HEAD"], ["POST"]
     return [
-        Route("/", p.index, methods=get),
-        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
-        Route("/overview.poll", p.overview, methods=get),
-        Route("/overview", p.overview, methods=get),
-        Route("/working.poll", p.working, methods=get),
-        Route("/working", p.working, methods=get),
-        Route("/working/{worker_id:path}", p.working, methods=get),
-        Route("/queues", p.queues, methods=get),
-        Route("/queues/{name:path}/remove", a.remove_queue, methods=post),
-        Route("/queues/{name:path}/job/{index:int}", p.queued_job, methods=get),
-        Route("/queues/{name:path}", p.queues, methods=get),
         Route("/failed", p.failed, methods=get),
         Route("/failed/clear", a.clear, methods=post),
         Route("/failed/clear_retried", a.clear_retried, methods=post),
@@ -156,6 +143,45 @@ def routes(admin: Admin, resque: Resque, renderer: Renderer) -> list[BaseRoute]:
         Route("/failed/{failed_queue}/selected", a.selected, methods=post),
         Route("/failed/{failed_queue}/job/{index:int}", p.failure, methods=get),
         Route("/failed/{failed_queue}", p.failed, methods=get),
+    ]
+
+
+def _api_routes(api: Api) -> list[BaseRoute]:
+    """The JSON API (``/api/...``)."""
+    get, post = ["GET", "HEAD"], ["POST"]
+    return [
+        Route("/api/stats", api.stats, methods=get),
+        Route("/api/queues", api.queues, methods=get),
+        Route("/api/queues/{name:path}", api.queue, methods=get),
+        Route("/api/workers", api.workers, methods=get),
+        Route("/api/workers/{worker_id:path}", api.worker, methods=get),
+        Route("/api/failed", api.failed, methods=get),
+        Route("/api/failed/{verb}", api.act, methods=post),
+        Route("/api/failed/{failed_queue}/{verb}", api.act, methods=post),
+        Route("/api/failed/{failed_queue}", api.failed, methods=get),
+        Route("/api/classes", api.classes, methods=get),
+        Route("/api/search", api.search, methods=get),
+    ]
+
+
+def routes(admin: Admin, resque: Resque, renderer: Renderer) -> list[BaseRoute]:
+    """Every route, in matching order (specific paths before ``{param:path}`` ones)."""
+    p, a, api = Pages(admin, renderer), Actions(admin, renderer), Api(admin, renderer.web.read_only)
+    h, m = History(admin, renderer), Metrics(admin)
+    get, post = ["GET", "HEAD"], ["POST"]
+    return [
+        Route("/", p.index, methods=get),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+        Route("/overview.poll", p.overview, methods=get),
+        Route("/overview", p.overview, methods=get),
+        Route("/working.poll", p.working, methods=get),
+        Route("/working", p.working, methods=get),
+        Route("/working/{worker_id:path}", p.working, methods=get),
+        Route("/queues", p.queues, methods=get),
+        Route("/queues/{name:path}/remove", a.remove_queue, methods=post),
+        Route("/queues/{name:path}/job/{index:int}", p.queued_job, methods=get),
+        Route("/queues/{name:path}", p.queues, methods=get),
+        *_failed_routes(p, a),
         Route("/workers.poll", p.workers, methods=get),
         Route("/workers", p.workers, methods=get),
         Route("/workers/{worker_id:path}/remove", a.remove_worker, methods=post),
@@ -172,17 +198,7 @@ def routes(admin: Admin, resque: Resque, renderer: Renderer) -> list[BaseRoute]:
         Route("/history", h.page, methods=get),
         Route("/api/history", h.api, methods=get),
         Route("/metrics", m.endpoint, methods=get),
-        Route("/api/stats", api.stats, methods=get),
-        Route("/api/queues", api.queues, methods=get),
-        Route("/api/queues/{name:path}", api.queue, methods=get),
-        Route("/api/workers", api.workers, methods=get),
-        Route("/api/workers/{worker_id:path}", api.worker, methods=get),
-        Route("/api/failed", api.failed, methods=get),
-        Route("/api/failed/{verb}", api.act, methods=post),
-        Route("/api/failed/{failed_queue}/{verb}", api.act, methods=post),
-        Route("/api/failed/{failed_queue}", api.failed, methods=get),
-        Route("/api/classes", api.classes, methods=get),
-        Route("/api/search", api.search, methods=get),
+        *_api_routes(api),
         *plugin_routes(admin, renderer, a),
     ]
 
