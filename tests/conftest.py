@@ -131,6 +131,14 @@ def redis_client(redis_url: str, namespace: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
+def full_redis() -> Iterator[RedisServer]:
+    """A server of the test's own that refuses writes at ``maxmemory`` (``noeviction``); the
+    test sets the limit."""
+    with RedisServer(extra_args=("--maxmemory-policy", "noeviction")) as server:
+        yield server
+
+
+@pytest.fixture
 def resque(redis_client: redis.Redis, namespace: str) -> Resque:
     """A client on the test's own namespace with the default (json gem) profile."""
     return Resque(redis_client, namespace=namespace)

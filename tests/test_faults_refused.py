@@ -19,12 +19,6 @@ from resque_compat.testing import RedisServer
 
 
 @pytest.fixture
-def full_redis() -> Iterator[RedisServer]:
-    with RedisServer(extra_args=("--maxmemory-policy", "noeviction")) as server:
-        yield server
-
-
-@pytest.fixture
 def replica() -> Iterator[tuple[RedisServer, RedisServer]]:
     """A master and a read-only replica of it (``replicaof``), synced before the test runs."""
     with (

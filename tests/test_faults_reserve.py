@@ -79,12 +79,6 @@ def test_a_reserve_whose_reply_is_lost_is_found_in_worker_id_and_run_once(
     assert not redis_client.keys(f"{namespace}:worker:*")
 
 
-@pytest.fixture
-def full_redis() -> Iterator[RedisServer]:
-    with RedisServer(extra_args=("--maxmemory-policy", "noeviction")) as server:
-        yield server
-
-
 def ballast(client: redis.Redis, kib: int) -> None:
     """Fill Redis from inside (a big SET's query buffer would be freed again moments later)."""
     client.eval(
