@@ -130,3 +130,83 @@ def test_a_send_redis_does_not_answer_ends_at_the_socket_timeout_and_the_next_re
     assert redis.Redis.from_url(redis_url, socket_timeout=10).ping()
     assert sender.send_packed(resp(b"PING"), 1) == [b"PONG"]
     client.close()
+
+
+# send_packed keeps the last direct socket for the next call from the same thread and process
+# (the enqueue and reserve hot path): each way that socket can go stale is taken below.
+
+
+def test_a_packed_send_after_the_server_hung_up_goes_out_on_a_new_connection(
+    redis_client: redis.Redis,
+) -> None:
+    sender = CommandSender(redis_client)
+    (first,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
+    assert redis_client.client_kill_filter(_id=first) == 1
+    (second,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
+    assert second != first
+
+
+def test_a_packed_send_after_the_client_was_closed_connects_again(redis_url: str) -> None:
+    client = connect(redis_url)
+    sender = CommandSender(client)
+    (first,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
+    client.close()
+    (second,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
+    assert second != first
+    client.close()
+
+
+def test_a_server_restart_costs_no_packed_batch() -> None:
+    with RedisServer() as server:
+        client = connect(server.url)
+        try:
+            sender = CommandSender(client)
+            assert sender.send_packed(resp(b"SET", b"k", b"before"), 1) == [b"OK"]
+            server.restart()
+            assert sender.send_packed(resp(b"SET", b"k", b"after") + resp(b"GET", b"k"), 2) == [
+                b"OK",
+                b"after",
+            ]
+        finally:
+            client.close()
+
+
+def test_each_thread_and_each_forked_child_sends_packed_on_a_connection_of_its_own(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    sender = CommandSender(redis_client)
+    ids = f"{namespace}:{uuid.uuid4().hex}".encode()
+    (parent,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
+
+    def record_own_id() -> None:
+        (own,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
+        sender.send_packed(resp(b"RPUSH", ids, b"%d" % own), 1)
+
+    thread = threading.Thread(target=record_own_id)
+    thread.start()
+    thread.join(timeout=30)
+    assert sender.send_packed(resp(b"CLIENT", b"ID"), 1) == [parent]
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            record_own_id()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sender.send_packed(resp(b"CLIENT", b"ID"), 1) == [parent]
+    others = [int(v) for v in redis_client.lrange(ids, 0, -1)]
+    assert len(others) == 2 and parent not in others and others[0] != others[1]
+
+
+def test_an_error_reply_on_the_packed_path_is_raised_and_the_connection_goes_on(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    sender = CommandSender(redis_client)
+    key = f"{namespace}:text".encode()
+    sender.send_packed(resp(b"SET", key, b"not a number"), 1)
+    with pytest.raises(redis.ResponseError):
+        sender.send_packed(resp(b"INCR", key), 1)
+    assert sender.send_packed(resp(b"GET", key), 1) == [b"not a number"]

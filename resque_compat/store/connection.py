@@ -12,7 +12,7 @@ import select
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
@@ -195,6 +195,9 @@ class CommandSender:
     def __init__(self, client: redis.Redis) -> None:
         self.pool = client.connection_pool
         self._local = threading.local()
+        self._hot: DirectReplies | None = None
+        """The direct socket of the last successful exchange: the next ``send_packed`` from the
+        same thread and process uses it without the per-thread lookups (see ``send_packed``)."""
 
     @classmethod
     def checkout(cls, pool: redis.ConnectionPool) -> Any:
@@ -235,8 +238,33 @@ class CommandSender:
         return self._exchange(None, commands, len(commands), raise_on_error)
 
     def send_packed(self, packed: bytes, replies: int, *, raise_on_error: bool = True) -> list[Any]:
-        """``send`` for commands already in Redis's wire format (``resp``): ``replies`` replies."""
-        return self._exchange(packed, (), replies, raise_on_error)
+        """``send`` for commands already in Redis's wire format (``resp``): ``replies`` replies.
+
+        The hot path of every enqueue and reserve. When the last exchange went through a direct
+        socket in this thread and process, and that socket is still open with nothing to read
+        (a socket the server closed polls readable), the commands go straight to it; anything
+        else takes ``_exchange``'s path, which reconnects first. A fork job's parent writes to
+        a copy-on-write page for every object it touches here: this path touches few."""
+        hot = self._hot
+        if (
+            hot is None
+            or hot.pid != os.getpid()
+            or hot.thread != threading.get_ident()
+            or hot.sock.fileno() < 0
+            or hot.poller.poll(0)
+        ):
+            return self._exchange(packed, (), replies, raise_on_error)
+        try:
+            got = hot.exchange((packed,), replies)
+        except BaseException as exc:
+            self._hot = None
+            self._connection().disconnect()
+            if isinstance(exc, UNAVAILABLE):
+                raise project_error((), exc, self.pool) from exc
+            raise
+        if raise_on_error:
+            self._raise_first_error(packed, (), got)
+        return got
 
     def _exchange(
         self, packed: bytes | None, commands: tuple[tuple[Any, ...], ...], replies: int, raise_on_error: bool
@@ -258,11 +286,13 @@ class CommandSender:
                 sock = self.socket_of(conn)
             chunks = [packed] if packed is not None else conn.pack_commands(commands)
             direct = self._direct(conn, sock)
+            self._hot = None
             if direct is None:
                 conn.send_packed_command(chunks, check_health=False)
                 got = [_read_reply(conn) for _ in range(replies)]
             else:
                 got = direct.exchange(chunks, replies)
+                self._hot = direct
         except UNAVAILABLE as exc:
             conn.disconnect()
             raise project_error((), exc, self.pool) from exc
@@ -270,15 +300,20 @@ class CommandSender:
             conn.disconnect()
             raise
         if raise_on_error:
-            for i, reply in enumerate(got):
-                if isinstance(reply, redis.ResponseError):
-                    sent = commands if packed is None else unpack(packed)
-                    failed = sent[i] if i < len(sent) else ()
-                    mapped = project_error(tuple(failed), reply, self.pool)
-                    if mapped is reply:
-                        raise reply
-                    raise mapped from reply
+            self._raise_first_error(packed, commands, got)
         return got
+
+    def _raise_first_error(
+        self, packed: bytes | None, commands: tuple[tuple[Any, ...], ...], got: list[Any]
+    ) -> None:
+        for i, reply in enumerate(got):
+            if isinstance(reply, redis.ResponseError):
+                sent = commands if packed is None else unpack(packed)
+                failed = sent[i] if i < len(sent) else ()
+                mapped = project_error(tuple(failed), reply, self.pool)
+                if mapped is reply:
+                    raise reply
+                raise mapped from reply
 
 
 class DirectReplies:
@@ -294,11 +329,15 @@ class DirectReplies:
     receive, two system calls a round trip that a blocking one does not make. The connection
     is this sender's alone (checked out, never released to the pool)."""
 
-    __slots__ = ("buffer", "reader", "sock")
+    __slots__ = ("buffer", "pid", "poller", "reader", "sock", "thread")
 
     def __init__(self, sock: Any, parse_error: Callable[[str], Exception]) -> None:
         assert _hiredis is not None
         self.sock = sock
+        self.pid = os.getpid()
+        self.thread = threading.get_ident()
+        self.poller = select.poll()
+        self.poller.register(sock, select.POLLIN)
         self.reader = _hiredis.Reader(protocolError=redis.exceptions.InvalidResponse, replyError=parse_error)
         self.buffer = bytearray(65536)
         timeout = sock.gettimeout()
@@ -309,7 +348,7 @@ class DirectReplies:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
             sock.settimeout(None)
 
-    def exchange(self, chunks: list[bytes], replies: int) -> list[Any]:
+    def exchange(self, chunks: Sequence[bytes], replies: int) -> list[Any]:
         sock, reader = self.sock, self.reader
         try:
             for chunk in chunks:
