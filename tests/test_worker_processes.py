@@ -105,6 +105,47 @@ def test_term_child_lets_the_job_see_term_and_record_its_own_failure(
     assert redis_client.get(f"{namespace}:stat:failed") == b"1"
 
 
+def test_without_term_child_a_child_ignores_the_worker_signals_sent_straight_to_it(
+    workers: Workers, redis_client: redis.Redis, namespace: str
+) -> None:
+    proc = workers.start(QUEUE="held")
+    push_raw(redis_client, namespace, "held", b'{"class":"Held","args":["gate"]}')
+    child_pid = int(workers.next("started") or 0)
+    for sig in (
+        signal.SIGQUIT,
+        signal.SIGINT,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGCONT,
+        signal.SIGTERM,
+    ):
+        os.kill(child_pid, sig)
+    redis_client.rpush(workers.key("gate"), "go")
+    assert workers.next("finished") == "gate"
+    assert workers.stop(proc) == 0
+    assert failures(redis_client, namespace) == []
+    assert redis_client.get(f"{namespace}:stat:processed") == b"1"
+    assert workers.all("hooks")[-2:] == ["shutdown", "worker_exit"]  # the worker itself heard none
+
+
+def test_with_term_child_quit_sent_to_a_child_ends_it_by_its_default_action(
+    workers: Workers, redis_client: redis.Redis, namespace: str
+) -> None:
+    proc = workers.start(QUEUE="held", TERM_CHILD="1")
+    push_raw(redis_client, namespace, "held", b'{"class":"Held","args":["gate"]}')
+    child_pid = int(workers.next("started") or 0)
+    os.kill(child_pid, signal.SIGQUIT)
+    failed = f"{namespace}:failed"
+    assert redis_client.blmove(failed, failed, 15, "LEFT", "LEFT") is not None  # the record is in
+    (record,) = failures(redis_client, namespace)
+    assert (record["exception"], record["error"]) == (
+        "Resque::DirtyExit",
+        f"Child process received unhandled signal pid {child_pid} SIGQUIT (signal 3)",
+    )
+    assert proc.poll() is None
+    assert workers.stop(proc) == 0
+
+
 def test_graceful_term_behaves_like_quit(workers: Workers, redis_client: redis.Redis, namespace: str) -> None:
     proc = workers.start(QUEUE="slow", GRACEFUL_TERM="1")
     push_raw(redis_client, namespace, "slow", slow(0.3))

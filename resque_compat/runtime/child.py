@@ -48,7 +48,7 @@ class ChildExit:
 def fork(
     body: Callable[[], None],
     *,
-    term_child: bool,
+    intents: signals.Intents,
     run_at_exit_hooks: bool,
     on_term: Callable[[], bool] | None = None,
     title: tuple[str, str] | None = None,
@@ -65,6 +65,7 @@ def fork(
     ``SIGCHLD`` or another signal) before returning. Until the child exits, every page the
     parent writes is copied (the child still shares it): the parent does as little as it can
     between the fork and that first wait, all of it worked out before the fork."""
+    intents.child_on_term = on_term  # the child's TERM handler asks it (signals.in_child)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -80,7 +81,7 @@ def fork(
         return pid
     code = 0
     try:
-        signals.in_child(term_child, on_term)
+        signals.in_child(intents.term_child)
         body()
     except BaseException:
         code = 1

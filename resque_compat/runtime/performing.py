@@ -247,7 +247,7 @@ class JobProcessing:
         body = partial(self.perform, job, performer, plan, True, after_fork, tracing.active(), info)
         pid = child.fork(
             body,
-            term_child=self.settings.term_child,
+            intents=self.intents,
             run_at_exit_hooks=self.settings.run_at_exit_hooks,
             on_term=None if limit is None else timeout_on_term(self.aio, job, limit, deadline or 0.0),
             title=self.procline.forked_parts(int(time.time())),

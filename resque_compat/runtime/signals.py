@@ -53,9 +53,17 @@ class Intents:
     term_child: bool = False
     graceful_term: bool = False
     received: list[int] = field(default_factory=list)
+    worker_pid: int = 0
+    """The process ``install`` ran in; in any other (a forked job child) ``on_signal`` is the
+    child's handler (``in_child``)."""
+    child_on_term: Callable[[], bool] | None = None
+    """The next forked child's first say on a ``TERM`` (its job's timeout), set before the fork."""
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGCHLD:
+            return
+        if self.worker_pid and os.getpid() != self.worker_pid:
+            self._in_child(signum, frame)
             return
         self.received.append(signum)
         if signum == signal.SIGQUIT or (signum == signal.SIGTERM and self.graceful_term):
@@ -78,6 +86,26 @@ class Intents:
         if not self.shutdown:
             self.run_shutdown_hooks = True
         self.shutdown = True
+
+    def _in_child(self, signum: int, frame: FrameType | None) -> None:
+        """A forked child's handler for the worker's signals (see ``in_child``): ``TERM`` asks
+        ``child_on_term`` first, then raises ``TermException`` with ``TERM_CHILD``, once (later
+        ``TERM``s are ignored); the others are ignored, as by Ruby's child, which keeps its
+        parent's handlers acting on a copy of its state."""
+        if signum != signal.SIGTERM:
+            return
+        ask = self.child_on_term
+        if ask is not None:
+            try:
+                handled = ask()
+            except BaseException:
+                _set_handler(signal.SIGTERM, _ignore)
+                raise
+            if handled:
+                _set_handler(signal.SIGTERM, _ignore)
+                return
+        if self.term_child:
+            _raise_term(signum, frame)
 
 
 class Waker:
@@ -122,8 +150,8 @@ def install(intents: Intents, waker: Waker) -> Saved:
     """Install the recording handlers and the wakeup fd (main thread only); returns what was
     there before, for ``restore``."""
     previous_fd = signal.set_wakeup_fd(waker.write_fd, warn_on_full_buffer=False)
-    # One handler object for every signal, also held here: a forked child replacing them drops
-    # references to it instead of freeing seven bound methods (each a write to pages it shares).
+    intents.worker_pid = os.getpid()
+    # One handler object for every signal, also held here: a forked child keeps it.
     handler = waker.handler = intents.on_signal
     previous: dict[int, Any] = {int(s): signal.signal(s, handler) for s in HANDLED}
     return previous_fd, previous
@@ -144,43 +172,24 @@ def restore_defaults() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
-def in_child(term_child: bool, on_term: Callable[[], bool] | None = None) -> None:
+def in_child(term_child: bool) -> None:
     """A forked child's handlers (``unregister_signal_handlers``).
 
-    With ``TERM_CHILD``: ``TERM`` raises ``TermException`` in the job (once; later ``TERM``s are
-    ignored) and ``INT``/``QUIT``/``USR1``/``USR2`` get their default action. Without it the
-    child, like Ruby's, ignores the worker signals: the parent decides its fate. ``on_term``
-    (a job with a timeout) is asked first: it answers a TERM it caused itself (``True``) or
-    raises into the job.
+    The child keeps the worker's handler, which in any process but the worker's acts as the
+    child's (``Intents._in_child``): ``TERM`` raises ``TermException`` in the job with
+    ``TERM_CHILD`` and is ignored without it, after the job's timeout has had its say; the other
+    worker signals are ignored, as Ruby's child ignores them (a handler rather than SIG_IGN:
+    ignored dispositions would survive into programs the job executes; handlers are reset by
+    exec). With ``TERM_CHILD``, ``INT``/``QUIT``/``USR1``/``USR2`` get their default action, as
+    in Ruby. ``SIGCHLD`` gets its default back (a job's own subprocesses do not interrupt it),
+    and the child's signals no longer wake the worker's loop. Each handler a child changes is a
+    page it copies: it changes only these.
     """
     signal.set_wakeup_fd(-1)
     _set_handler(signal.SIGCHLD, _DEFAULT)
-    _set_handler(signal.SIGCONT, _DEFAULT)
     if term_child:
         for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
             _set_handler(signum, _DEFAULT)
-    else:
-        # A no-op handler rather than SIG_IGN: ignored dispositions would survive into programs
-        # the job executes; handlers are reset by exec.
-        for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-            _set_handler(signum, _ignore)
-    if on_term is None:
-        _set_handler(signal.SIGTERM, _raise_term if term_child else _ignore)
-        return
-    ask: Callable[[], bool] = on_term
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        try:
-            handled = ask()
-        except BaseException:
-            _set_handler(signal.SIGTERM, _ignore)
-            raise
-        if handled:
-            _set_handler(signal.SIGTERM, _ignore)
-        elif term_child:
-            _raise_term(signum, frame)
-
-    _set_handler(signal.SIGTERM, on_sigterm)
 
 
 _c_signal = importlib.import_module("_signal")
