@@ -61,10 +61,11 @@ def fork(
     inherit and write again what the parent (a ``before_fork`` hook, say) left buffered.
 
     In the parent, ``title`` (the text before and after the child's pid) becomes the process
-    title and ``waker`` is waited on up to ``first_wait`` seconds (until the child's
-    ``SIGCHLD`` or another signal) before returning. Until the child exits, every page the
-    parent writes is copied (the child still shares it): the parent does as little as it can
-    between the fork and that first wait, all of it worked out before the fork."""
+    title and ``waker`` watches the child and is waited on up to ``first_wait`` seconds (until
+    the child's exit or a signal) before returning; the caller ``unwatch``es it once the child
+    is reaped. Until the child exits, every page the parent writes is copied (the child still
+    shares it): the parent does as little as it can between the fork and that first wait, all
+    of it worked out before the fork."""
     intents.child_on_term = on_term  # the child's TERM handler asks it (signals.in_child)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -74,6 +75,7 @@ def fork(
             if title is not None:
                 set_title(f"{title[0]}{pid}{title[1]}")
             if waker is not None:
+                waker.watch(pid)
                 waker.wait(first_wait)
         except BaseException:
             kill(pid)
@@ -81,7 +83,7 @@ def fork(
         return pid
     code = 0
     try:
-        signals.in_child(intents.term_child)
+        signals.in_child(intents.term_child, waker is None or not waker.pidfds)
         body()
     except BaseException:
         code = 1

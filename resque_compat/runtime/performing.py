@@ -259,6 +259,8 @@ class JobProcessing:
             exited, timed_out = self.wait_for_child(pid, deadline)
         finally:
             self.child_pid = None
+            if self.waker is not None:
+                self.waker.unwatch()
         if exited.signaled:
             exc: BaseException = DirtyExit(f"Child process received unhandled signal {exited.describe()}")
             if timed_out and limit is not None:

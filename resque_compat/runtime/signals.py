@@ -1,8 +1,8 @@
 """Signals as a table of intents (``Worker#register_signal_handlers``, spec 5.4).
 
 Handlers only record what was asked; the worker's main loop acts on it. A wakeup pipe
-(``signal.set_wakeup_fd``) makes every signal, ``SIGCHLD`` included, wake the loop out of its
-waits at once. The one exception is Ruby's own: with ``TERM_CHILD`` and no fork, ``TERM``
+(``signal.set_wakeup_fd``) makes every signal wake the loop out of its waits at once, and a job
+child's exit wakes it through a pidfd (``SIGCHLD`` where there are none; see ``Waker``). The one exception is Ruby's own: with ``TERM_CHILD`` and no fork, ``TERM``
 raises ``TermException`` inside the job running in this process.
 
 =========  ======================================================================
@@ -108,8 +108,18 @@ class Intents:
             _raise_term(signum, frame)
 
 
+BLIND_NAP = 0.01
+"""How long ``Waker.wait`` sleeps at most while it watches a child it has no pidfd for."""
+
+
 class Waker:
-    """The self-pipe signals write to; ``wait(timeout)`` sleeps until a signal or the timeout."""
+    """The self-pipe signals write to, and the job child being waited for: ``wait(timeout)``
+    sleeps until a signal, the watched child's exit or the timeout.
+
+    A child's exit is seen through a pidfd (Linux 5.3+) where there is one, so no ``SIGCHLD``
+    handler is installed: its delivery, a Python handler call, the interrupted ``select`` run
+    again and a pipe read were the parent's work at every job's end, and a forked child had
+    one disposition more to reset. Elsewhere ``SIGCHLD`` writes to the pipe as any signal."""
 
     def __init__(self) -> None:
         self.handler: Callable[[int, FrameType | None], None] | None = None
@@ -119,13 +129,34 @@ class Waker:
         os.set_blocking(self.write_fd, False)
         os.set_inheritable(self.read_fd, False)
         os.set_inheritable(self.write_fd, False)
+        self.pidfds = _pidfds_work()
+        """Whether a child's exit is watched through a pidfd (else through ``SIGCHLD``)."""
+        self._fds = [self.read_fd]
+        self._blind = False  # a child watched without a pidfd (none could be opened)
+
+    def watch(self, pid: int) -> None:
+        """Wake ``wait`` when child ``pid`` exits, until ``unwatch``."""
+        if self.pidfds:
+            try:
+                self._fds = [self.read_fd, os.pidfd_open(pid)]
+            except OSError:  # out of descriptors, say: no SIGCHLD either, so wait in short naps
+                self._blind = True
+
+    def unwatch(self) -> None:
+        self._blind = False
+        if len(self._fds) > 1:
+            os.close(self._fds.pop())
 
     def wait(self, timeout: float | None) -> bool:
-        """Sleep up to ``timeout`` seconds; ``True`` if a signal arrived."""
-        ready, _, _ = select.select([self.read_fd], [], [], timeout)
+        """Sleep up to ``timeout`` seconds; ``True`` if a signal arrived or the watched child
+        exited."""
+        if self._blind:
+            timeout = BLIND_NAP if timeout is None else min(timeout, BLIND_NAP)
+        ready, _, _ = select.select(self._fds, [], [], timeout)
         if not ready:
             return False
-        self.drain()
+        if ready[0] == self.read_fd:
+            self.drain()
         return True
 
     def drain(self) -> None:
@@ -138,9 +169,19 @@ class Waker:
             pass
 
     def close(self) -> None:
+        self.unwatch()
         for fd in (self.read_fd, self.write_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def _pidfds_work() -> bool:
+    """``os.pidfd_open`` exists and the kernel has it (Linux 5.3+)."""
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError):
+        return False
+    return True
 
 
 Saved = tuple[int, dict[int, Any]]
@@ -153,7 +194,8 @@ def install(intents: Intents, waker: Waker) -> Saved:
     intents.worker_pid = os.getpid()
     # One handler object for every signal, also held here: a forked child keeps it.
     handler = waker.handler = intents.on_signal
-    previous: dict[int, Any] = {int(s): signal.signal(s, handler) for s in HANDLED}
+    handled = [s for s in HANDLED if s != signal.SIGCHLD or not waker.pidfds]
+    previous: dict[int, Any] = {int(s): signal.signal(s, handler) for s in handled}
     return previous_fd, previous
 
 
@@ -172,7 +214,7 @@ def restore_defaults() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
-def in_child(term_child: bool) -> None:
+def in_child(term_child: bool, sigchld: bool) -> None:
     """A forked child's handlers (``unregister_signal_handlers``).
 
     The child keeps the worker's handler, which in any process but the worker's acts as the
@@ -181,12 +223,13 @@ def in_child(term_child: bool) -> None:
     worker signals are ignored, as Ruby's child ignores them (a handler rather than SIG_IGN:
     ignored dispositions would survive into programs the job executes; handlers are reset by
     exec). With ``TERM_CHILD``, ``INT``/``QUIT``/``USR1``/``USR2`` get their default action, as
-    in Ruby. ``SIGCHLD`` gets its default back (a job's own subprocesses do not interrupt it),
-    and the child's signals no longer wake the worker's loop. Each handler a child changes is a
-    page it copies: it changes only these.
+    in Ruby. ``SIGCHLD``, when the worker handles it (``sigchld``: no pidfds), gets its default
+    back (a job's own subprocesses do not interrupt it), and the child's signals no longer wake
+    the worker's loop. Each handler a child changes is a page it copies: it changes only these.
     """
     signal.set_wakeup_fd(-1)
-    _set_handler(signal.SIGCHLD, _DEFAULT)
+    if sigchld:
+        _set_handler(signal.SIGCHLD, _DEFAULT)
     if term_child:
         for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
             _set_handler(signum, _DEFAULT)

@@ -1,0 +1,94 @@
+"""The worker's Waker: a job child's exit wakes the wait loop through a pidfd (no SIGCHLD
+handler), and without a descriptor for one the loop naps instead of sleeping through the exit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import time
+
+import pytest
+
+from resque_compat.runtime import signals
+
+needs_pidfds = pytest.mark.skipif(
+    not signals.Waker().pidfds, reason="this kernel or Python has no pidfd_open (Linux 5.3+, Python 3.9+)"
+)
+
+
+def _child_waiting_on(read_fd: int) -> int:
+    pid = os.fork()
+    if pid == 0:
+        os.read(read_fd, 1)
+        os._exit(0)
+    return pid
+
+
+def _end(pid: int, write_fd: int) -> None:
+    """Let the child go (if a failed assertion left it waiting) and reap it."""
+    with contextlib.suppress(OSError):
+        os.write(write_fd, b"x")
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+@needs_pidfds
+def test_a_watched_child_exiting_wakes_the_wait_and_nothing_else_does() -> None:
+    waker = signals.Waker()
+    r, w = os.pipe()
+    pid = _child_waiting_on(r)
+    try:
+        waker.watch(pid)
+        assert waker.wait(0) is False  # alive: nothing to wake on
+        os.write(w, b"x")
+        started = time.monotonic()
+        assert waker.wait(30) is True
+        assert time.monotonic() - started < 15
+        os.waitpid(pid, 0)
+        waker.unwatch()
+        assert waker.wait(0) is False  # unwatched: a reaped child wakes nothing
+    finally:
+        _end(pid, w)
+        waker.close()
+        os.close(r)
+        os.close(w)
+
+
+@needs_pidfds
+def test_install_catches_no_sigchld_where_pidfds_watch_the_children() -> None:
+    waker = signals.Waker()
+    saved = signals.install(signals.Intents(), waker)
+    try:
+        assert signal.getsignal(signal.SIGCHLD) in (signal.SIG_DFL, None)
+        assert signal.getsignal(signal.SIGQUIT) == waker.handler
+    finally:
+        signals.restore(saved)
+        waker.close()
+
+
+@needs_pidfds
+def test_with_no_descriptor_left_for_a_pidfd_the_wait_naps_instead_of_sleeping_through_the_exit() -> None:
+    waker = signals.Waker()
+    r, w = os.pipe()
+    pid = _child_waiting_on(r)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, hard))  # no descriptor left
+        try:
+            waker.watch(pid)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        os.write(w, b"x")
+        started = time.monotonic()
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            waker.wait(30)  # at most a nap each turn, not the 30 s asked for
+            assert time.monotonic() - started < 15
+    finally:
+        _end(pid, w)
+        waker.unwatch()
+        waker.close()
+        os.close(r)
+        os.close(w)
