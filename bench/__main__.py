@@ -43,6 +43,7 @@ def plan(jobs_scale: float) -> list[tuple[str, str, Workload, str | None]]:
         ("rq enqueue", "jobs/s", others.rq("enqueue", n(5000)), "rq"),
         ("python bulk enqueue", "jobs/s", workloads.py_enqueue("bulk", n(200000)), None),
         ("python worker in-process", "jobs/s", workloads.py_worker(n(10000), fork=False), None),
+        ("python reserve trip alone", "jobs/s", workloads.py_enqueue("reserve", n(10000)), None),
         ("ruby worker in-process", "jobs/s", workloads.rb_worker(n(10000), fork=False), "ruby"),
         ("rq SimpleWorker", "jobs/s", others.rq("simple", n(1000)), "rq"),
         ("python worker fork", "jobs/s", workloads.py_worker(n(1500), fork=True), None),

@@ -28,6 +28,21 @@ RATIOS: list[tuple[str, str, str, float | None, tuple[str, ...]]] = [
         0.75,
         ("split",),
     ),
+    # The limit the row above meets: the reserve script's one round trip with nothing around it.
+    (
+        "python reserve trip alone / redis-benchmark RPUSH c1P1",
+        "python reserve trip alone",
+        "redis-benchmark RPUSH",
+        None,
+        (),
+    ),
+    (
+        "python in-process / python reserve trip alone",
+        "python worker in-process",
+        "python reserve trip alone",
+        None,
+        (),
+    ),
     ("python in-process / rq SimpleWorker", "python worker in-process", "rq SimpleWorker", None, ()),
     ("python/ruby worker fork", "python worker fork", "ruby worker fork", 2.0, BOTH),
     ("python fork / python fork floor", "python worker fork", "python fork floor", 0.8, BOTH),
