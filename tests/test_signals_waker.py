@@ -92,3 +92,14 @@ def test_with_no_descriptor_left_for_a_pidfd_the_wait_naps_instead_of_sleeping_t
         waker.close()
         os.close(r)
         os.close(w)
+
+
+@needs_pidfds
+def test_a_forked_child_changes_no_handler_unless_term_child_or_sigchld_asks_it_to() -> None:
+    waker = signals.Waker()
+    try:
+        assert signals.child_changes(False, waker) is None  # the default child: nothing to copy
+        assert signals.child_changes(True, waker) == (True, False)
+        assert signals.child_changes(False, None) == (False, True)  # SIGCHLD caught: reset it
+    finally:
+        waker.close()

@@ -67,6 +67,7 @@ def fork(
     shares it): the parent does as little as it can between the fork and that first wait, all
     of it worked out before the fork."""
     intents.child_on_term = on_term  # the child's TERM handler asks it (signals.in_child)
+    changes = signals.child_changes(intents.term_child, waker)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -83,7 +84,8 @@ def fork(
         return pid
     code = 0
     try:
-        signals.in_child(intents.term_child, waker is None or not waker.pidfds)
+        if changes is not None:
+            signals.in_child(*changes)
         body()
     except BaseException:
         code = 1

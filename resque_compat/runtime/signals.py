@@ -2,8 +2,9 @@
 
 Handlers only record what was asked; the worker's main loop acts on it. A wakeup pipe
 (``signal.set_wakeup_fd``) makes every signal wake the loop out of its waits at once, and a job
-child's exit wakes it through a pidfd (``SIGCHLD`` where there are none; see ``Waker``). The one exception is Ruby's own: with ``TERM_CHILD`` and no fork, ``TERM``
-raises ``TermException`` inside the job running in this process.
+child's exit wakes it through a pidfd (``SIGCHLD`` where there are none; see ``Waker``). The
+one exception is Ruby's own: with ``TERM_CHILD`` and no fork, ``TERM`` raises ``TermException``
+inside the job running in this process.
 
 =========  ======================================================================
 ``QUIT``   shutdown: finish the current job, then exit
@@ -215,24 +216,32 @@ def restore_defaults() -> None:
 
 
 def in_child(term_child: bool, sigchld: bool) -> None:
-    """A forked child's handlers (``unregister_signal_handlers``).
+    """A forked child's handlers (``unregister_signal_handlers``), for a child that has any to
+    change (``child_changes``); the default child, with pidfds and without ``TERM_CHILD``,
+    changes nothing: each handler a child changes is a page it copies.
 
     The child keeps the worker's handler, which in any process but the worker's acts as the
     child's (``Intents._in_child``): ``TERM`` raises ``TermException`` in the job with
     ``TERM_CHILD`` and is ignored without it, after the job's timeout has had its say; the other
     worker signals are ignored, as Ruby's child ignores them (a handler rather than SIG_IGN:
     ignored dispositions would survive into programs the job executes; handlers are reset by
-    exec). With ``TERM_CHILD``, ``INT``/``QUIT``/``USR1``/``USR2`` get their default action, as
-    in Ruby. ``SIGCHLD``, when the worker handles it (``sigchld``: no pidfds), gets its default
-    back (a job's own subprocesses do not interrupt it), and the child's signals no longer wake
-    the worker's loop. Each handler a child changes is a page it copies: it changes only these.
+    exec). The child keeps the wakeup fd too: a signal it catches wakes the worker's loop,
+    which finds no intent of its own and waits on. With ``TERM_CHILD``,
+    ``INT``/``QUIT``/``USR1``/``USR2`` get their default action, as in Ruby. ``SIGCHLD``, when
+    the worker handles it (``sigchld``: no pidfds), gets its default back (a job's own
+    subprocesses do not interrupt it).
     """
-    signal.set_wakeup_fd(-1)
     if sigchld:
         _set_handler(signal.SIGCHLD, _DEFAULT)
     if term_child:
         for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
             _set_handler(signum, _DEFAULT)
+
+
+def child_changes(term_child: bool, waker: Waker | None) -> tuple[bool, bool] | None:
+    """``in_child``'s arguments for the next child, or ``None`` when it has nothing to change."""
+    sigchld = waker is None or not waker.pidfds
+    return (term_child, sigchld) if term_child or sigchld else None
 
 
 _c_signal = importlib.import_module("_signal")
