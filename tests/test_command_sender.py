@@ -14,7 +14,7 @@ import redis
 
 from resque_compat.errors import RedisUnavailable
 from resque_compat.store import connect
-from resque_compat.store.connection import CommandSender, encoder_of, resp
+from resque_compat.store.sender import CommandSender, encoder_of, resp
 from resque_compat.testing import RedisServer
 
 EXPECTED = os.environ.get("RESQUE_COMPAT_EXPECT_REDIS_PY")

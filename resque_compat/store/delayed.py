@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import redis
 
 from ..protocol.keys import Keys, delayed_key
-from .connection import CommandSender
 from .delayed_reads import DelayedQueueReads
+from .sender import CommandSender
 from .typed import watching
 
 

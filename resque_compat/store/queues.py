@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import redis
 
 from ..protocol.keys import Keys
-from .connection import CommandSender, encoder_of, resp, resp_head
 from .replies import bytes_list, is_wrong_type, optional_bytes, texts
+from .sender import CommandSender, encoder_of, resp, resp_head
 from .typed import bytes_client
 
 # RPUSH with many values per command; large batches are split so one command stays bounded.

@@ -29,7 +29,8 @@ from ..protocol import Profile, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.records import held_payload, working_on_prefix
 from ..protocol.times import format_run_at
-from .connection import CommandSender, encoder_of, project_error, resp
+from .connection import project_error
+from .sender import CommandSender, encoder_of, resp
 from .typed import bytes_client, watching
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
