@@ -263,3 +263,20 @@ def test_startup_prunes_dead_same_host_workers_and_expired_heartbeats_like_ruby(
         (dead_local, "Resque::DirtyExit", "Job still being processed"),
     }
     assert redis_client.ttl(f"{namespace}:pruning_dead_workers_in_progress") > 0
+
+
+def test_a_worker_run_inside_a_program_puts_the_process_title_back_when_it_returns(
+    make_worker: MakeWorker, redis_client: redis.Redis, namespace: str
+) -> None:
+    from setproctitle import getproctitle, setproctitle
+
+    before = getproctitle()
+    setproctitle("a program that runs a worker")
+    try:
+        push_raw(redis_client, namespace, "high", b'{"class":"Echo","args":["x"]}')
+        assert make_worker().work() == 0
+        assert redis_client.get(f"{namespace}:stat:processed") == b"1"
+        # A pruner on this host matches titles, not pids: this process is no worker now.
+        assert getproctitle() == "a program that runs a worker"
+    finally:
+        setproctitle(before)

@@ -74,6 +74,13 @@ class Procline:
     def current() -> str:
         return str(getproctitle())
 
+    @staticmethod
+    def put_back(title: str) -> None:
+        """The title a process had before it worked (``Worker.work`` run inside a program, or a
+        test process, is not left looking like a live worker to a pruner on this host)."""
+        setproctitle(title)
+        _shown[0] = None
+
 
 def waiting(queues: list[str]) -> str:
     return f"Waiting for {','.join(queues)}"

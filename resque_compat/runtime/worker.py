@@ -98,6 +98,7 @@ class Worker(JobProcessing):
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
         self._saved_signals: signals.Saved | None = None
+        self._saved_title: str | None = None  # the process title before work(), put back after
         self.paused = False
         self.cached_pause = False
         self.held = False  # resque-pause held back a queue at the last reserve
@@ -190,12 +191,16 @@ class Worker(JobProcessing):
                     signals.restore(self._saved_signals)
                 self.waker.close()
                 self.waker = None
+            if self._saved_title is not None:  # a worker run inside another program
+                self.procline.put_back(self._saved_title)
+                self._saved_title = None
 
     def startup(self) -> None:
         """``Worker#startup``."""
         plugin_context.bind(self.resque, self.store)  # what hooks reach as Ruby's Resque
         if self.settings.tracing and tracing.active() is None:
             tracing.instrument()
+        self._saved_title = self.procline.current()
         self.procline.starting()
         self.waker = signals.Waker()
         self._saved_signals = signals.install(self.intents, self.waker)
