@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from typing import Any
 
 import pytest
 import redis
@@ -43,25 +44,41 @@ def test_commands_in_wire_format_go_out_as_they_are(redis_client: redis.Redis, n
     assert CommandSender(redis_client).send_packed(packed, 2) == [b"OK", b"\x00\xff"]
 
 
+# Both ways in: ``send`` (commands as tuples) and ``send_packed`` (wire format), which reuses the
+# last direct socket for the next call from the same thread and process (the enqueue and reserve
+# hot path). Each way that socket can go stale is taken on both.
+PATHS = ("send", "send_packed")
+
+
+def exchange(sender: CommandSender, path: str, *commands: tuple[bytes, ...], **options: bool) -> list[Any]:
+    if path == "send":
+        return sender.send(commands, **options)
+    return sender.send_packed(b"".join(resp(*c) for c in commands), len(commands), **options)
+
+
+@pytest.mark.parametrize("path", PATHS)
 def test_an_error_reply_is_raised_after_every_reply_is_read_and_the_connection_goes_on(
-    redis_client: redis.Redis, namespace: str
+    redis_client: redis.Redis, namespace: str, path: str
 ) -> None:
-    key = f"{namespace}:text"
+    key = f"{namespace}:text".encode()
     redis_client.set(key, "not a number")
     sender = CommandSender(redis_client)
     with pytest.raises(redis.ResponseError):
-        sender.send((("INCR", key), ("SET", f"{key}:2", "x")))
-    assert redis_client.get(f"{key}:2") == b"x"  # the command after the refused one ran
-    refused, ok = sender.send((("INCR", key), ("GET", key)), raise_on_error=False)
+        exchange(sender, path, (b"INCR", key), (b"SET", key + b":2", b"x"))
+    assert redis_client.get(key + b":2") == b"x"  # the command after the refused one ran
+    refused, ok = exchange(sender, path, (b"INCR", key), (b"GET", key), raise_on_error=False)
     assert isinstance(refused, redis.ResponseError) and ok == b"not a number"
-    assert sender.send((("GET", key),)) == [b"not a number"]
+    assert exchange(sender, path, (b"GET", key)) == [b"not a number"]
 
 
-def test_a_connection_the_server_closed_is_replaced_before_the_next_batch(redis_client: redis.Redis) -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_a_connection_the_server_closed_is_replaced_before_the_next_batch(
+    redis_client: redis.Redis, path: str
+) -> None:
     sender = CommandSender(redis_client)
-    (first,) = sender.send((("CLIENT", "ID"),))
+    (first,) = exchange(sender, path, (b"CLIENT", b"ID"))
     assert redis_client.client_kill_filter(_id=first) == 1  # the server hangs up (an idle timeout)
-    (second,) = sender.send((("CLIENT", "ID"),))
+    (second,) = exchange(sender, path, (b"CLIENT", b"ID"))
     assert second != first
 
 
@@ -75,44 +92,57 @@ def test_closing_the_client_closes_the_held_connection(redis_url: str) -> None:
     assert CommandSender.socket_of(conn) is None
 
 
-def test_a_server_restart_costs_no_batch() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_a_send_after_the_client_was_closed_connects_again(redis_url: str, path: str) -> None:
+    client = connect(redis_url)
+    sender = CommandSender(client)
+    (first,) = exchange(sender, path, (b"CLIENT", b"ID"))
+    client.close()
+    (second,) = exchange(sender, path, (b"CLIENT", b"ID"))
+    assert second != first
+    client.close()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_server_restart_costs_no_batch(path: str) -> None:
     with RedisServer() as server:
         client = connect(server.url)
         try:
             sender = CommandSender(client)
-            assert sender.send((("SET", "k", "before"),)) == [b"OK"]
+            assert exchange(sender, path, (b"SET", b"k", b"before")) == [b"OK"]
             server.restart()  # the held connection is now closed by the server
-            assert sender.send((("SET", "k", "after"), ("GET", "k"))) == [b"OK", b"after"]
+            assert exchange(sender, path, (b"SET", b"k", b"after"), (b"GET", b"k")) == [b"OK", b"after"]
         finally:
             client.close()
 
 
+@pytest.mark.parametrize("path", PATHS)
 def test_each_thread_and_each_forked_child_sends_on_a_connection_of_its_own(
-    redis_client: redis.Redis, namespace: str
+    redis_client: redis.Redis, namespace: str, path: str
 ) -> None:
     sender = CommandSender(redis_client)
-    ids = f"{namespace}:{uuid.uuid4().hex}"
-    (parent,) = sender.send((("CLIENT", "ID"),))
+    ids = f"{namespace}:{uuid.uuid4().hex}".encode()
+    (parent,) = exchange(sender, path, (b"CLIENT", b"ID"))
 
-    def in_a_thread() -> None:
-        (own,) = sender.send((("CLIENT", "ID"),))
-        sender.send((("RPUSH", ids, own),))
+    def record_own_id() -> None:
+        (own,) = exchange(sender, path, (b"CLIENT", b"ID"))
+        exchange(sender, path, (b"RPUSH", ids, b"%d" % own))
 
-    thread = threading.Thread(target=in_a_thread)
+    thread = threading.Thread(target=record_own_id)
     thread.start()
     thread.join(timeout=30)
+    assert exchange(sender, path, (b"CLIENT", b"ID")) == [parent]  # the thread's did not stay
     pid = os.fork()
     if pid == 0:  # the child must not write on the parent's socket
         code = 1
         try:
-            (child,) = sender.send((("CLIENT", "ID"),))
-            sender.send((("RPUSH", ids, child),))
+            record_own_id()
             code = 0
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert sender.send((("CLIENT", "ID"),)) == [parent]  # the parent still has its own
+    assert exchange(sender, path, (b"CLIENT", b"ID")) == [parent]  # the parent still has its own
     others = [int(v) for v in redis_client.lrange(ids, 0, -1)]
     assert len(others) == 2 and parent not in others and others[0] != others[1]
 
@@ -130,83 +160,3 @@ def test_a_send_redis_does_not_answer_ends_at_the_socket_timeout_and_the_next_re
     assert redis.Redis.from_url(redis_url, socket_timeout=10).ping()
     assert sender.send_packed(resp(b"PING"), 1) == [b"PONG"]
     client.close()
-
-
-# send_packed keeps the last direct socket for the next call from the same thread and process
-# (the enqueue and reserve hot path): each way that socket can go stale is taken below.
-
-
-def test_a_packed_send_after_the_server_hung_up_goes_out_on_a_new_connection(
-    redis_client: redis.Redis,
-) -> None:
-    sender = CommandSender(redis_client)
-    (first,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
-    assert redis_client.client_kill_filter(_id=first) == 1
-    (second,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
-    assert second != first
-
-
-def test_a_packed_send_after_the_client_was_closed_connects_again(redis_url: str) -> None:
-    client = connect(redis_url)
-    sender = CommandSender(client)
-    (first,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
-    client.close()
-    (second,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
-    assert second != first
-    client.close()
-
-
-def test_a_server_restart_costs_no_packed_batch() -> None:
-    with RedisServer() as server:
-        client = connect(server.url)
-        try:
-            sender = CommandSender(client)
-            assert sender.send_packed(resp(b"SET", b"k", b"before"), 1) == [b"OK"]
-            server.restart()
-            assert sender.send_packed(resp(b"SET", b"k", b"after") + resp(b"GET", b"k"), 2) == [
-                b"OK",
-                b"after",
-            ]
-        finally:
-            client.close()
-
-
-def test_each_thread_and_each_forked_child_sends_packed_on_a_connection_of_its_own(
-    redis_client: redis.Redis, namespace: str
-) -> None:
-    sender = CommandSender(redis_client)
-    ids = f"{namespace}:{uuid.uuid4().hex}".encode()
-    (parent,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
-
-    def record_own_id() -> None:
-        (own,) = sender.send_packed(resp(b"CLIENT", b"ID"), 1)
-        sender.send_packed(resp(b"RPUSH", ids, b"%d" % own), 1)
-
-    thread = threading.Thread(target=record_own_id)
-    thread.start()
-    thread.join(timeout=30)
-    assert sender.send_packed(resp(b"CLIENT", b"ID"), 1) == [parent]
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            record_own_id()
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert sender.send_packed(resp(b"CLIENT", b"ID"), 1) == [parent]
-    others = [int(v) for v in redis_client.lrange(ids, 0, -1)]
-    assert len(others) == 2 and parent not in others and others[0] != others[1]
-
-
-def test_an_error_reply_on_the_packed_path_is_raised_and_the_connection_goes_on(
-    redis_client: redis.Redis, namespace: str
-) -> None:
-    sender = CommandSender(redis_client)
-    key = f"{namespace}:text".encode()
-    sender.send_packed(resp(b"SET", key, b"not a number"), 1)
-    with pytest.raises(redis.ResponseError):
-        sender.send_packed(resp(b"INCR", key), 1)
-    assert sender.send_packed(resp(b"GET", key), 1) == [b"not a number"]

@@ -66,7 +66,7 @@ def fork(
     is reaped. Until the child exits, every page the parent writes is copied (the child still
     shares it): the parent does as little as it can between the fork and that first wait, all
     of it worked out before the fork."""
-    intents.child_on_term = on_term  # the child's TERM handler asks it (signals.in_child)
+    intents.child_on_term = on_term  # the child's TERM handler asks it (Intents._in_child)
     changes = signals.child_changes(intents.term_child, waker)
     sys.stdout.flush()
     sys.stderr.flush()
