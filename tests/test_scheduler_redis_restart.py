@@ -102,7 +102,6 @@ def test_a_redis_restart_mid_run_loses_and_duplicates_nothing_and_the_scheduler_
         assert proc.poll() is None, log.read_text()
         lock = f"{namespace}:{namespace}:resque_scheduler_master_lock"
         assert client.get(lock) == lock_value(proc.pid).encode()
-        assert "ConnectionError" in log.read_text()  # it saw the restart and carried on
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(WAIT) == 0
     finally:

@@ -60,6 +60,9 @@ class Worker(JobProcessing):
     ``plugins.context``: a retry enqueues through it) and whose JSON profile the working-on
     bytes follow. ``Worker.from_client(resque, ...)`` is the common case."""
 
+    _saved_title: str | None = None
+    """The process title before ``work``, put back after it (``teardown``)."""
+
     def __init__(
         self,
         store: DataStore,
@@ -98,7 +101,6 @@ class Worker(JobProcessing):
         self.intents = signals.Intents(term_child=settings.term_child, graceful_term=settings.graceful_term)
         self.waker: signals.Waker | None = None
         self._saved_signals: signals.Saved | None = None
-        self._saved_title: str | None = None  # the process title before work(), put back after
         self.paused = False
         self.cached_pause = False
         self.held = False  # resque-pause held back a queue at the last reserve
@@ -184,16 +186,21 @@ class Worker(JobProcessing):
             self.crash(exc)
             return 1
         finally:
-            self.stop_background()
-            self.aio.close()
-            if self.waker is not None:
-                if self._saved_signals is not None:
-                    signals.restore(self._saved_signals)
-                self.waker.close()
-                self.waker = None
-            if self._saved_title is not None:  # a worker run inside another program
-                self.procline.put_back(self._saved_title)
-                self._saved_title = None
+            self.teardown()
+
+    def teardown(self) -> None:
+        """What ``work`` leaves as it found it, for a worker run inside another program: the
+        heartbeat thread, the job loop, the signal handlers and wakeup fd, the process title."""
+        self.stop_background()
+        self.aio.close()
+        if self.waker is not None:
+            if self._saved_signals is not None:
+                signals.restore(self._saved_signals)
+            self.waker.close()
+            self.waker = None
+        if self._saved_title is not None:
+            self.procline.put_back(self._saved_title)
+            self._saved_title = None
 
     def startup(self) -> None:
         """``Worker#startup``."""
