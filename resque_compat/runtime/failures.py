@@ -8,7 +8,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from ..errors import DecodeError
 from ..failure import FailureBackend
@@ -22,6 +22,7 @@ RECORD_RETRY_SECONDS = 30.0
 """How long a failure record Redis refuses (gone, ``maxmemory``) is tried again."""
 RECORD_RETRY_PAUSE = 0.5
 SETTLED_COUNTED: Final = "counted"
+T = TypeVar("T")
 """``FailureReporter.settle``: the record, the failure's counts and the job's ``done_working``
 went in together."""
 Saved = bool | Literal["counted"]
@@ -174,23 +175,12 @@ class FailureReporter:
         settling = getattr(self.backend, "save_settling", None)
         if settling is None:
             return self.record(record) is not False
-        deadline = time.monotonic() + RECORD_RETRY_SECONDS
-        anyway = True
-        while True:
-            try:
-                outcome = settling(record, self.worker_id, mark, count=count, anyway=anyway)
-                if outcome is None:
-                    return True
-                return SETTLED_COUNTED if count and outcome else True
-            except REDIS_UNAVAILABLE as err:
-                anyway = False
-                if time.monotonic() >= deadline:
-                    self.on_error(f"Received exception when reporting failure: {err!r}")
-                    return False
-                time.sleep(RECORD_RETRY_PAUSE)
-            except Exception as err:
-                self.on_error(f"Received exception when reporting failure: {err!r}")
-                return False
+
+        def attempt(first: bool) -> Saved:
+            outcome = settling(record, self.worker_id, mark, count=count, anyway=first)
+            return SETTLED_COUNTED if count and outcome else True
+
+        return self._retried(attempt)
 
     def record(self, record: FailureRecord, held: tuple[str, bytes] | None = None) -> bool | None:
         """Save a record built elsewhere; ``False`` when it could not be written. While Redis is
@@ -198,15 +188,27 @@ class FailureReporter:
         trace is this record. With ``held`` (worker id, ``worker:<id>`` value) and a backend
         that has ``save_releasing``: ``None`` when the key no longer held that value (another
         process recorded the job), nothing written."""
-        deadline = time.monotonic() + RECORD_RETRY_SECONDS
         releasing = getattr(self.backend, "save_releasing", None) if held is not None else None
+
+        def attempt(first: bool) -> bool | None:
+            if releasing is not None and held is not None:
+                return True if releasing(record, *held) is not False else None
+            self.backend.save(record)
+            return True
+
+        return self._retried(attempt)
+
+    def _retried(self, attempt: Callable[[bool], T]) -> T | Literal[False]:
+        """``attempt(first)`` until it returns; while Redis is away or full it is tried again
+        (``first`` false) for up to ``RECORD_RETRY_SECONDS``. ``False`` when it could not be
+        done, said through ``on_error``; any other error is said and not retried."""
+        deadline = time.monotonic() + RECORD_RETRY_SECONDS
+        first = True
         while True:
             try:
-                if releasing is not None and held is not None:
-                    return True if releasing(record, *held) is not False else None
-                self.backend.save(record)
-                return True
+                return attempt(first)
             except REDIS_UNAVAILABLE as err:
+                first = False
                 if time.monotonic() >= deadline:
                     self.on_error(f"Received exception when reporting failure: {err!r}")
                     return False
