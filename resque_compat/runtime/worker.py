@@ -32,7 +32,7 @@ from ..protocol import format_worker_id
 from ..protocol.keys import worker_key
 from ..reporting import build_reporters
 from ..store import DataStore
-from ..store.reserve import REDIS_UNAVAILABLE, Popped, WorkingOnPrefixes
+from ..store.reserve import REDIS_UNAVAILABLE, Popped, Reserved, WorkingOnPrefixes
 from . import aio, child, signals
 from .failures import FailureReporter
 from .hooks import WorkerHooks
@@ -62,6 +62,8 @@ class Worker(JobProcessing):
 
     _saved_title: str | None = None
     """The process title before ``work``, put back after it (``teardown``)."""
+    reserved_ahead: Reserved | None = None
+    """What the reserve queued behind the blocking wait took, for the next ``work_one_job``."""
 
     def __init__(
         self,
@@ -255,9 +257,11 @@ class Worker(JobProcessing):
         self.pending_done = False
 
     def return_held(self) -> None:
-        """At a clean exit ``worker:<id>`` holds nothing, or a job a lost reply left there that
-        never ran: that one goes back to the head of its queue."""
-        if self.source.return_held():
+        """At a clean exit ``worker:<id>`` holds nothing, or a job that never ran (a lost
+        reply left it there, or the blocking wait reserved it as the worker was told to stop):
+        that one goes back to the head of its queue."""
+        ahead, self.reserved_ahead = self.reserved_ahead, None
+        if self.source.return_held() and not (ahead and ahead.popped and not ahead.popped.recovered):
             self.log.error("a job reserved by a trip whose reply was lost went back to its queue")
 
     def unregister(self, exception: BaseException | None = None) -> bool:
@@ -313,19 +317,17 @@ class Worker(JobProcessing):
         left in ``worker:<id>``: after a lost reply the same trip is simply sent again, settles
         once, and a job the lost trip reserved is found in ``worker:<id>`` and run, never
         overwritten."""
-        if self.paused:
+        reserved, self.reserved_ahead = self.reserved_ahead, None  # the blocking wait's
+        if self.paused and (reserved is None or reserved.popped is None):
             self.cached_pause = True
             self.settle_quietly()
             return False
         try:
-            queues = self.resolve_queues()
-            reserved = self.source.reserve(
-                queues,
-                self.prefixes(queues),
-                check_pause=True,
-                settle=self.current if self.pending_done else None,
-            )
-            self.pending_done = False
+            if reserved is None:
+                queues = self.resolve_queues()
+                settle = self.current if self.pending_done else None
+                reserved = self.source.reserve(queues, self.prefixes(queues), check_pause=True, settle=settle)
+                self.pending_done = False
             if not reserved.registered:
                 self.register_again()
         except REDIS_UNAVAILABLE as exc:
@@ -368,11 +370,10 @@ class Worker(JobProcessing):
             self.maybe_heartbeat()
             slice_ = min(interval, BLOCKING_SLICE)
             try:
-                # Wake without taking; the next reserve takes the job atomically. With several
-                # queues the wait is on the first: it wakes at once for that one and within a
-                # slice for the others (a BLPOP across them would hold a popped job outside
-                # Redis for a round trip, where a kill -9 or a dropped connection loses it).
-                self.source.wait_for_job(self.queues[0], slice_)
+                # Wake without taking: the reserve queued behind the wait takes the job atomically,
+                # from the first queue at once, from the others within a slice (a BLPOP would hold
+                # a popped job outside Redis, where a kill -9 or a dropped connection loses it).
+                self.reserved_ahead = self.source.wait_then_reserve(self.queues, slice_, self.prefixes)
             except REDIS_UNAVAILABLE as exc:
                 self.redis_lost(exc)
             return

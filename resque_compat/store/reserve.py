@@ -37,8 +37,9 @@ from .typed import bytes_client, watching
 # key, KEYS[4 + k] pause:queue:<q_k> for k = 1..n, KEYS[4 + n + k] queue:<q_k> in priority order,
 # then stat:processed and stat:processed:<id>.
 # ARGV[1] '1' to honour pause-all-workers, ARGV[2] the worker id, ARGV[3] the SHA-1 of the
-# worker:<id> value whose job is done ('' for none), ARGV[3 + k] the working-on prefix for
-# queue k.
+# worker:<id> value whose job is done ('' for none), ARGV[4] the Unix second the prefixes'
+# run_at names when the trip may reach Redis in a later one (after a blocking wait; '' for
+# none), ARGV[4 + k] the working-on prefix for queue k.
 # First the previous job's done_working, only while worker:<id> still holds that very value: a
 # trip resent after a lost reply, or one that reaches Redis late, settles once and never deletes
 # a later job's mark. Then the reserve. Returns {registered, -1} paused, {registered, 0, held}
@@ -49,7 +50,27 @@ from .typed import bytes_client, watching
 # worker:<id> is SET before the LPOP: when Redis refuses the SET (maxmemory) the job stays queued,
 # and a refused INCRBY costs a count, not the job. A value that is not a job payload is marked
 # wrapped as ResqueCompat::UnreadablePayload. A key of another type is skipped, not an error.
-_RESERVE = """
+# A job popped in a later second than ARGV[4] gets its run_at from Redis's clock (TIME, which
+# Ruby's heartbeat uses too), formatted as Time#utc.iso8601 is.
+_ISO8601 = """
+local function iso8601(t)
+  local s = t % 86400
+  local z = (t - s) / 86400 + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+    - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02dZ', y, m, doy - math.floor((153 * mp + 2) / 5) + 1,
+    math.floor(s / 3600), math.floor(s % 3600 / 60), s % 60)
+end
+"""
+_RESERVE = (
+    _ISO8601
+    + """
 local n = (#KEYS - 6) / 2
 local ok, registered = pcall(redis.call, 'SISMEMBER', KEYS[3], ARGV[2])
 if not ok then registered = 1 end
@@ -83,7 +104,14 @@ for i = 1, n do
       if not (okj and type(job) == 'table' and type(job['class']) == 'string') then
         payload = '{"class":"ResqueCompat::UnreadablePayload","args":[' .. cjson.encode(raw) .. ']}'
       end
-      local mark = ARGV[3 + i] .. payload .. '}'
+      local prefix = ARGV[4 + i]
+      if ARGV[4] ~= '' then
+        local now = redis.call('TIME')[1]
+        if now ~= ARGV[4] then
+          prefix = string.sub(prefix, 1, -33) .. iso8601(tonumber(now)) .. string.sub(prefix, -12)
+        end
+      end
+      local mark = prefix .. payload .. '}'
       redis.call('SET', KEYS[2], mark)
       redis.call('LPOP', KEYS[4 + n + i])
       return {registered, i, raw, redis.sha1hex(mark)}
@@ -92,6 +120,7 @@ for i = 1, n do
 end
 return {registered, 0, held}
 """
+)
 
 # KEYS[1] worker:<id>, KEYS[2] queue:<q>; ARGV[1] the SHA-1 of the worker:<id> value holding the
 # job, ARGV[2] the job's raw bytes. The job goes back to the tail only while the mark is there.
@@ -147,13 +176,14 @@ class WorkingOnPrefixes:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self._second = -1
+        self.second = -1
+        """The Unix second the prefixes name (``run_at`` has seconds precision)."""
         self._cache: dict[str, bytes] = {}
 
     def __call__(self, queues: Sequence[str]) -> list[bytes]:
         now = int(time.time())
-        if now != self._second:
-            self._second, self._cache = now, {}
+        if now != self.second:
+            self.second, self._cache = now, {}
         out = []
         for q in queues:
             prefix = self._cache.get(q)
@@ -230,31 +260,51 @@ class JobSource:
         ``settle``, the previous job, gets its ``done_working`` first, in the same script: sent
         again after a lost reply it settles once.
         """
-        keys = self._script_keys(tuple(queues))
-        args: list[Any] = [
-            b"1" if check_pause else b"0",
-            self.worker_id,
-            settle.mark if settle else b"",
-            *prefixes,
-        ]
+        keys, args = self._script_input(queues, prefixes, check_pause, settle, b"")
         # One write, one connection this worker holds: the hot path of every job.
         (reply,) = self.sender.send_packed(self._packed_script_command(keys, args), 1, raise_on_error=False)
+        return self._answer(reply, keys, args, queues)
+
+    def wait_then_reserve(
+        self, queues: Sequence[str], timeout: float, prefixes: WorkingOnPrefixes
+    ) -> Reserved:
+        """Block until the first of ``queues`` holds a job, without taking it, then ``reserve``,
+        in one write: ``BLMOVE`` from the list's head to its head leaves the list as it was, and
+        Redis runs the reserve script queued behind it the moment the wait ends (a job pushed,
+        or ``timeout``), so a woken worker has its job one round trip after the push. A worker
+        killed at any moment loses nothing: the job is queued, or marked in ``worker:<id>`` as
+        by any reserve. A job popped in a later second than the wait began gets its ``run_at``
+        from Redis's clock."""
+        stamped = prefixes(queues)
+        keys, args = self._script_input(queues, stamped, True, None, b"%d" % prefixes.second)
+        key = self._encode(self.keys.queue(queues[0]))
+        # BLMOVE takes a fractional timeout since Redis 6.
+        wait = resp(b"BLMOVE", key, key, b"LEFT", b"LEFT", b"%r" % float(timeout))
+        packed = wait + self._packed_script_command(keys, args)
+        moved, reply = self.sender.send_packed(packed, 2, raise_on_error=False)
+        reserved = self._answer(reply, keys, args, queues)
+        if isinstance(moved, Exception) and reserved.popped is None:  # a job reserved runs first
+            raise _mapped((b"BLMOVE", self.keys.queue(queues[0])), moved, self.sender.pool)
+        return reserved
+
+    def _script_input(
+        self,
+        queues: Sequence[str],
+        prefixes: Sequence[bytes],
+        check_pause: bool,
+        settle: Popped | None,
+        second: bytes,
+    ) -> tuple[list[str], list[Any]]:
+        keys = self._script_keys(tuple(queues))
+        pause = b"1" if check_pause else b"0"
+        return keys, [pause, self.worker_id, settle.mark if settle else b"", second, *prefixes]
+
+    def _answer(self, reply: object, keys: list[str], args: list[Any], queues: Sequence[str]) -> Reserved:
         if isinstance(reply, NoScriptError):  # only the script answers NOSCRIPT
             reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
         if isinstance(reply, Exception):
-            mapped = project_error((b"EVALSHA",), reply, self.sender.pool)
-            if mapped is reply:
-                raise reply
-            raise mapped from reply
+            raise _mapped((b"EVALSHA",), reply, self.sender.pool)
         return _reading(reply, queues)
-
-    def wait_for_job(self, queue: str, timeout: float) -> bool:
-        """Block until ``queue:<queue>`` holds a job, without taking it: ``BLMOVE`` from the
-        list's head to its head leaves the list as it was. The job is then taken by the atomic
-        reserve, so a worker killed at any moment loses nothing. ``False`` on timeout."""
-        key = self.keys.queue(queue)
-        # BLMOVE takes a fractional timeout since Redis 6; redis-py annotates it as int.
-        return self.client.blmove(key, key, timeout, "LEFT", "LEFT") is not None
 
     def return_held(self) -> bool:
         """``LPUSH`` the job ``worker:<id>`` holds back to its queue's head and ``DEL`` the key,
@@ -280,6 +330,14 @@ class JobSource:
         sending it again pushes nothing twice. ``False`` when the key held something else."""
         keys = (self.worker_key, self.keys.queue(queue))
         return bool(self.client.eval(_PUSH_BACK, len(keys), *keys, mark, raw))
+
+
+def _mapped(command: tuple[Any, ...], error: Exception, pool: Any) -> Exception:
+    """``error``, a reply to ``command``, as the project's error type for it (``project_error``)."""
+    mapped = project_error(command, error, pool)
+    if mapped is not error:
+        mapped.__cause__ = error
+    return mapped
 
 
 def _reading(reply: object, queues: Sequence[str]) -> Reserved:
