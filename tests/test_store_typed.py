@@ -117,7 +117,6 @@ def test_a_bytes_client_answers_in_the_shapes_declared(redis_client: redis.Redis
     assert client.hscan(f"{k}:hash", 0, count=10) == (0, {b"f": b"v"})
     assert [(eid, fields) for eid, fields in client.xrange(f"{k}:stream")] == [(b"1-1", {b"f": b"v"})]
     assert isinstance(client.script_load("return 1"), str)
-    assert client.blmove(f"{k}:list", f"{k}:list", 0.01, "LEFT", "LEFT") == b"\xfe"
     assert client.spop(f"{k}:set") == b"m"
 
 

@@ -361,7 +361,7 @@ class Worker(JobProcessing):
         self.heartbeat.beat()
 
     def idle(self, interval: float) -> None:
-        """Sleep ``interval`` (heartbeating, woken by signals), or wait on the first queue (BLMOVE)."""
+        """Sleep ``interval`` (heartbeating, woken by signals), or wait on the first queue and reserve."""
         assert self.waker is not None
         # Only jobs this worker pushed back wait in the queues, or a paused queue holds jobs the
         # reserve must not take: wake on a timer, not on them.

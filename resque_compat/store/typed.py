@@ -4,11 +4,11 @@ accepts and the replies a client from ``connection.connect`` gives (RESP2, bytes
 redis-py's annotations serve every client at once: a reply is ``bytes | str`` (it cannot know
 ``decode_responses``), or on 5.x ``ResponseT`` (``Awaitable[Any] | Any``, sync and asyncio
 alike); ``LSET`` and ``LREM`` take their value as ``str`` though bytes go out the same;
-``BLMOVE``'s timeout as ``int`` though Redis 6+ takes a fraction; ``Pipeline.watch`` and
-``Pipeline.execute_command`` are unannotated. ``Client``, ``Pipeline`` and ``Watched`` state
-what the store relies on instead, once. ``bytes_client`` is a ``cast``, made when an accessor is
-built: a command costs what redis-py's own call costs, with no wrapper run per command (the
-enqueue and reserve hot paths go below redis-py altogether, through ``CommandSender``).
+``Pipeline.watch`` and ``Pipeline.execute_command`` are unannotated. ``Client``, ``Pipeline``
+and ``Watched`` state what the store relies on instead, once. ``bytes_client`` is a ``cast``,
+made when an accessor is built: a command costs what redis-py's own call costs, with no wrapper
+run per command (the enqueue and reserve hot paths go below redis-py altogether, through
+``CommandSender``).
 
 tests/test_store_typed.py checks, on every supported redis-py line, that each command declared
 here exists on redis-py's client and pipeline and takes the arguments declared.
@@ -84,9 +84,6 @@ class Client(Protocol):
     def rpush(self, name: KeyT, *values: EncodableT) -> int: ...
     def lrem(self, name: KeyT, count: int, value: EncodableT) -> int: ...
     def lset(self, name: KeyT, index: int, value: EncodableT) -> bool: ...
-    def blmove(
-        self, first_list: KeyT, second_list: KeyT, timeout: float, src: str = "LEFT", dest: str = "RIGHT"
-    ) -> bytes | None: ...
 
     # sets
     def sadd(self, name: KeyT, *values: EncodableT) -> int: ...
