@@ -93,6 +93,8 @@ _job_methods = functools.lru_cache(maxsize=4096)(_public_names)
 
 def hooks(job_class: Any, prefix: str) -> list[Callable[..., Any]]:
     """The bound hook callables of ``job_class`` for ``prefix``, in Ruby's order."""
+    if isinstance(job_class, str) or job_class is None:  # a class by name has no hooks here
+        return []
     return [getattr(job_class, name) for name in hook_names(job_class, prefix)]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..errors import InvalidPayload
@@ -45,7 +46,13 @@ def job_payload(class_name: str, args: Sequence[Any]) -> dict[str, Any]:
 
 def encode_job(class_name: str, args: Sequence[Any], profile: Profile = Profile.JSON_GEM) -> bytes:
     """The exact bytes ``Resque.push(queue, class: klass.to_s, args: args)`` writes."""
-    return JobEncoder(class_name, profile)(args)
+    return _encoder(class_name, profile)(args)
+
+
+@lru_cache(maxsize=1024)
+def _encoder(class_name: str, profile: Profile) -> JobEncoder:
+    """The ``JobEncoder`` of a class, kept: a class's enqueues encode its name once."""
+    return JobEncoder(class_name, profile)
 
 
 class JobEncoder:
