@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from ..errors import DontPerform, FailureHookError
 from .registry import hooks, is_coroutine_performer
@@ -23,12 +23,14 @@ from .registry import hooks, is_coroutine_performer
 
 def perform_callable(performer: Any) -> Callable[..., Any]:
     """The ``perform`` to call: a class's static/class method, or a fresh instance's method."""
+    method: Callable[..., Any]  # annotated, not cast: typing.cast is a call on every job's path
     if isinstance(performer, type):
         attr = inspect.getattr_static(performer, "perform")
-        if isinstance(attr, staticmethod | classmethod):
-            return cast("Callable[..., Any]", getattr(performer, "perform"))  # noqa: B009 (a class, to mypy)
-        return cast("Callable[..., Any]", performer().perform)
-    return cast("Callable[..., Any]", performer.perform)
+        static = isinstance(attr, staticmethod | classmethod)
+        method = getattr(performer, "perform") if static else performer().perform  # noqa: B009 (a class, to mypy)
+    else:
+        method = performer.perform
+    return method
 
 
 Run = Callable[[Awaitable[Any]], Any]

@@ -116,7 +116,8 @@ class JobProcessing:
             self.reporter.unreadable(popped.raw, popped.queue, exc, popped.mark)
             self.pending_done = True
             return True
-        performer = find_performer(self.performers, job.class_name)
+        name = job.class_name
+        performer = find_performer(self.performers, name)
         if performer is None:
             return self.unknown_class(job)
         self.last_state = "working"
@@ -124,12 +125,12 @@ class JobProcessing:
         plan = self.plan(performer)
         if plan.loner:
             loner.taken(self.resque, self.store, job.queue, performer, job.payload)
-        title = processing(job.queue, int(time.time()), job.class_name)
+        title = processing(job.queue, int(time.time()), name)
         if self.settings.fork_per_job:
             self.procline.set_now(title)
         else:
             self.procline.set(title)
-        self.log_context.start(job.queue, job.class_name, job.payload)
+        self.log_context.start(job.queue, name, job.payload)
         info = self.log.isEnabledFor(logging.INFO)
         if info:
             self.log.info(f"got: (Job{{{job.queue}}} | {job.class_name} | {job.args!r})")

@@ -212,7 +212,7 @@ class JobSource:
         self._encode = encoder_of(client)
         self._sha: str | None = None
         self._keys_for: tuple[tuple[str, ...], list[str]] = ((), [])
-        self._packed_script: tuple[tuple[Any, ...], bytes] = ((), b"")
+        self._packed_script: tuple[str, list[str], list[Any], bytes] = ("", [], [], b"")
 
     def _script_keys(self, queues: tuple[str, ...]) -> list[str]:
         """The reserve script's KEYS for ``queues``, rebuilt only when the queue list changes."""
@@ -237,12 +237,14 @@ class JobSource:
         """The reserve script's ``EVALSHA`` in wire format, packed again only when its keys or
         arguments change (the working-on prefixes change once a second)."""
         sha = self._sha or self._load()
-        memo = (sha, *keys, *args)
-        if self._packed_script[0] != memo:
+        last_sha, last_keys, last_args, packed = self._packed_script
+        # The keys are the same list while the queues are (``_script_keys``).
+        if sha != last_sha or keys is not last_keys or args != last_args:
             enc = self._encode
             parts = [enc(k) for k in keys] + [enc(a) for a in args]
-            self._packed_script = (memo, resp(b"EVALSHA", enc(sha), b"%d" % len(keys), *parts))
-        return self._packed_script[1]
+            packed = resp(b"EVALSHA", enc(sha), b"%d" % len(keys), *parts)
+            self._packed_script = (sha, keys, args, packed)
+        return packed
 
     def reserve(
         self,
@@ -260,9 +262,13 @@ class JobSource:
         ``settle``, the previous job, gets its ``done_working`` first, in the same script: sent
         again after a lost reply it settles once.
         """
-        keys, args = self._script_input(queues, prefixes, check_pause, settle, b"")
+        keys = self._script_keys(tuple(queues))
+        pause = b"1" if check_pause else b"0"
+        args: list[Any] = [pause, self.worker_id, settle.mark if settle else b"", b"", *prefixes]
         # One write, one connection this worker holds: the hot path of every job.
         (reply,) = self.sender.send_packed(self._packed_script_command(keys, args), 1, raise_on_error=False)
+        if isinstance(reply, list):
+            return _reading(reply, queues)
         return self._answer(reply, keys, args, queues)
 
     def wait_then_reserve(
@@ -275,8 +281,9 @@ class JobSource:
         killed at any moment loses nothing: the job is queued, or marked in ``worker:<id>`` as
         by any reserve. A job popped in a later second than the wait began gets its ``run_at``
         from Redis's clock."""
-        stamped = prefixes(queues)
-        keys, args = self._script_input(queues, stamped, True, None, b"%d" % prefixes.second)
+        stamped = prefixes(queues)  # then the second they name
+        keys = self._script_keys(tuple(queues))
+        args: list[Any] = [b"1", self.worker_id, b"", b"%d" % prefixes.second, *stamped]
         key = self._encode(self.keys.queue(queues[0]))
         # BLMOVE takes a fractional timeout since Redis 6.
         wait = resp(b"BLMOVE", key, key, b"LEFT", b"LEFT", b"%r" % float(timeout))
@@ -286,18 +293,6 @@ class JobSource:
         if isinstance(moved, Exception) and reserved.popped is None:  # a job reserved runs first
             raise _mapped((b"BLMOVE", self.keys.queue(queues[0])), moved, self.sender.pool)
         return reserved
-
-    def _script_input(
-        self,
-        queues: Sequence[str],
-        prefixes: Sequence[bytes],
-        check_pause: bool,
-        settle: Popped | None,
-        second: bytes,
-    ) -> tuple[list[str], list[Any]]:
-        keys = self._script_keys(tuple(queues))
-        pause = b"1" if check_pause else b"0"
-        return keys, [pause, self.worker_id, settle.mark if settle else b"", second, *prefixes]
 
     def _answer(self, reply: object, keys: list[str], args: list[Any], queues: Sequence[str]) -> Reserved:
         if isinstance(reply, NoScriptError):  # only the script answers NOSCRIPT
