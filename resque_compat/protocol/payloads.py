@@ -18,11 +18,13 @@ from ..errors import InvalidPayload
 from .rubyjson import Profile, decode, encode_prepared, prepare
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Job:
     """A job as read from a queue: the raw bytes and the decoded, ordered payload.
 
-    Mirrors ``Resque::Job`` (``queue``, ``payload``, ``payload_class_name``, ``args``).
+    Mirrors ``Resque::Job`` (``queue``, ``payload``, ``payload_class_name``, ``args``). Not a
+    frozen dataclass: one is built for every job, and a frozen one sets each field through
+    ``object.__setattr__`` (``Popped``, ``Reserved`` and ``ChildExit`` likewise).
     """
 
     queue: str

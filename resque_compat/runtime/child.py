@@ -22,9 +22,10 @@ from . import signals
 from .procline import set_title
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChildExit:
-    """How a child ended: its pid and ``waitpid`` status."""
+    """How a child ended: its pid and ``waitpid`` status. Built for every fork job, so not
+    frozen (see ``protocol.payloads.Job``)."""
 
     pid: int
     status: int

@@ -148,10 +148,11 @@ tries again on these. A client from ``connect`` raises ``RedisUnavailable`` (``R
 client built elsewhere."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Popped:
     """A value popped from ``queue:<queue>``, now held in ``worker:<id>``. ``recovered`` when it
-    was found there (its reserve's reply was lost) rather than popped by this reserve."""
+    was found there (its reserve's reply was lost) rather than popped by this reserve. Built on
+    every reserve, so not frozen (see ``protocol.payloads.Job``)."""
 
     queue: str
     raw: bytes
@@ -160,7 +161,7 @@ class Popped:
     """SHA-1 of the working-on value holding it: its ``done_working`` names it."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reserved:
     """One reserve: whether the worker is still in ``workers``, whether ``pause-all-workers``
     held it back, and the job popped, if any."""
