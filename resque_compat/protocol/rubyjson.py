@@ -239,8 +239,13 @@ def decode(raw: bytes | str, key: str | None = None) -> Any:
         raise DecodeError(data, str(exc), key) from exc
     except RecursionError:
         raise DecodeError(data, _too_deep(), key) from None
-    # Fewer brackets than MAX_DEPTH (every job payload in practice) cannot nest deeper.
-    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+    # Fewer brackets than MAX_DEPTH (every job payload in practice) cannot nest deeper, nor can
+    # fewer bytes (most payloads: not even counted).
+    if (
+        len(data) > MAX_DEPTH
+        and data.count(b"[") + data.count(b"{") > MAX_DEPTH
+        and _depth(value) > MAX_DEPTH
+    ):
         raise DecodeError(data, _too_deep(), key)
     return value
 
