@@ -6,19 +6,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
 
-from resque_compat import Resque
+from resque_compat import Registry, Resque
+from resque_compat.config.worker import WorkerSettings
 from resque_compat.errors import UnreadableKey
 from resque_compat.protocol import encode
 from resque_compat.protocol.records import working_on_prefix
 from resque_compat.protocol.times import format_run_at
+from resque_compat.runtime.hooks import WorkerHooks
+from resque_compat.runtime.worker import Worker
 from resque_compat.store.reserve import _ISO8601, JobSource, WorkingOnPrefixes
 
 WORKER = "vm:4242:q"
@@ -116,3 +123,33 @@ def test_a_first_queue_of_another_type_is_named_unless_a_later_queue_had_a_job_t
     resque.redis.rpush(resque.keys.queue("q"), JOB)
     reserved = jobs.wait_then_reserve(["odd", "q"], 0.05, WorkingOnPrefixes(resque.profile))
     assert reserved.popped is not None and reserved.popped.queue == "q" and reserved.popped.raw == JOB
+
+
+def test_a_job_the_wait_reserved_as_the_worker_was_told_to_stop_goes_back_to_the_head_of_its_queue(
+    resque: Resque, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a blocking in-process worker whose queue_empty hook (run once the first job is done)
+    # pushes a second job and sends this process QUIT: the wait returns at once with the job
+    # reserved, and the worker stops before running it.
+    registry = Registry()
+    ran: list[Any] = []
+    registry.job("Echo")(lambda *args: ran.append(list(args)))
+    hooks = WorkerHooks()
+
+    @hooks.queue_empty
+    def arrive_and_quit() -> None:
+        resque.enqueue_to("q", "Echo", 2)
+        os.kill(os.getpid(), signal.SIGQUIT)
+
+    resque.enqueue_to("q", "Echo", 1)
+    settings = WorkerSettings(queues=("q",), interval=5.0, fork_per_job=False, blocking=True)
+    worker = Worker.from_client(resque, registry, settings, hooks, logger=logging.getLogger("wait-test"))
+    with caplog.at_level(logging.ERROR, logger="wait-test"):
+        assert worker.work() == 0
+    # Then the second job is queued once, unrun and uncounted, and nothing is said to be lost.
+    assert ran == [[1]]
+    assert resque.redis.lrange(resque.keys.queue("q"), 0, -1) == [b'{"class":"Echo","args":[2]}']
+    assert resque.redis.exists(resque.keys.worker(worker.worker_id)) == 0
+    assert resque.redis.get(resque.keys.stat("processed")) == b"1"
+    assert resque.redis.llen(resque.keys.failed()) == 0
+    assert caplog.records == []
