@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -282,4 +283,23 @@ def test_pidfile_holds_the_pid_the_worker_registers_under(
     pidfile = tmp_path / "worker.pid"
     proc = workers.start(QUEUE="q", PIDFILE=str(pidfile))
     assert pidfile.read_text() == str(proc.pid)
+    assert workers.stop(proc) == 0
+
+
+def test_a_blocking_worker_on_a_wildcard_serves_a_queue_created_while_it_waits(
+    workers: Workers, redis_client: redis.Redis, namespace: str
+) -> None:
+    # Given a blocking worker on QUEUE=* idle on the one queue that exists
+    push_raw(redis_client, namespace, "first", b'{"class":"Echo","args":["first"]}')
+    proc = workers.start(QUEUE="*", INTERVAL="30", RESQUE_BLOCKING_WAIT="1", FORK_PER_JOB="false")
+    assert workers.next("echo", timeout=5) == '["first"]'
+    # (blocked in its wait: polling Redis's count of blocked clients, there is no event for it)
+    deadline = time.monotonic() + 10
+    while int(redis_client.info("clients")["blocked_clients"]) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert int(redis_client.info("clients")["blocked_clients"]) >= 1
+    # When a job arrives on a queue created after it started waiting
+    push_raw(redis_client, namespace, "later", b'{"class":"Echo","args":["later"]}')
+    # Then it runs within a wait's slice or two, long before the polling interval
+    assert workers.next("echo", timeout=5) == '["later"]'
     assert workers.stop(proc) == 0

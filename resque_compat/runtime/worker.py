@@ -370,10 +370,11 @@ class Worker(JobProcessing):
             self.maybe_heartbeat()
             slice_ = min(interval, BLOCKING_SLICE)
             try:
-                # Wake without taking: the reserve queued behind the wait takes the job atomically,
-                # from the first queue at once, from the others within a slice (a BLPOP would hold
-                # a popped job outside Redis, where a kill -9 or a dropped connection loses it).
-                self.reserved_ahead = self.source.wait_then_reserve(self.queues, slice_, self.prefixes)
+                # Wake without taking: the reserve queued behind the wait (its queues read again, as
+                # for every reserve) takes the job atomically, from the first queue at once, from the
+                # others within a slice (a BLPOP would hold a popped job outside Redis: a kill loses it).
+                if queues := self.resolve_queues():
+                    self.reserved_ahead = self.source.wait_then_reserve(queues, slice_, self.prefixes)
             except REDIS_UNAVAILABLE as exc:
                 self.redis_lost(exc)
             return
