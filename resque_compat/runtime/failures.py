@@ -22,11 +22,11 @@ RECORD_RETRY_SECONDS = 30.0
 """How long a failure record Redis refuses (gone, ``maxmemory``) is tried again."""
 RECORD_RETRY_PAUSE = 0.5
 SETTLED_COUNTED: Final = "counted"
-T = TypeVar("T")
 """``FailureReporter.settle``: the record, the failure's counts and the job's ``done_working``
 went in together."""
 Saved = bool | Literal["counted"]
 """What a save came to: written, not written, or written with the failure counted."""
+T = TypeVar("T")
 
 # Ruby's Failure backends cut the backtrace at the first frame of lib/resque/job.rb
 # (``filter_backtrace``): what the job and the code it called raised stays, frames of any gem it
