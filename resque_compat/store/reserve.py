@@ -29,8 +29,7 @@ from ..protocol import Profile, encode
 from ..protocol.keys import DEFAULT_GLOBAL_PAUSE_KEY, STAT_PROCESSED, Keys
 from ..protocol.records import held_payload, working_on_prefix
 from ..protocol.times import format_run_at
-from .connection import project_error
-from .sender import CommandSender, encoder_of, resp
+from .sender import CommandSender, encoder_of, reply_error, resp
 from .typed import bytes_client, watching
 
 # KEYS[1] pause-all-workers, KEYS[2] worker:<id>, KEYS[3] workers, KEYS[4] resque-pause's global
@@ -292,14 +291,14 @@ class JobSource:
         moved, reply = self.sender.send_packed(packed, 2, raise_on_error=False)
         reserved = self._answer(reply, keys, args, queues)
         if isinstance(moved, Exception) and reserved.popped is None:  # a job reserved runs first
-            raise _mapped((b"BLMOVE", self.keys.queue(queues[0])), moved, self.sender.pool)
+            raise reply_error((b"BLMOVE", self.keys.queue(queues[0])), moved, self.sender.pool)
         return reserved
 
     def _answer(self, reply: object, keys: list[str], args: list[Any], queues: Sequence[str]) -> Reserved:
         if isinstance(reply, NoScriptError):  # only the script answers NOSCRIPT
             reply = self.client.evalsha(self._load(), len(keys), *keys, *args)
         if isinstance(reply, Exception):
-            raise _mapped((b"EVALSHA",), reply, self.sender.pool)
+            raise reply_error((b"EVALSHA",), reply, self.sender.pool)
         return _reading(reply, queues)
 
     def return_held(self) -> bool:
@@ -326,14 +325,6 @@ class JobSource:
         sending it again pushes nothing twice. ``False`` when the key held something else."""
         keys = (self.worker_key, self.keys.queue(queue))
         return bool(self.client.eval(_PUSH_BACK, len(keys), *keys, mark, raw))
-
-
-def _mapped(command: tuple[Any, ...], error: Exception, pool: Any) -> Exception:
-    """``error``, a reply to ``command``, as the project's error type for it (``project_error``)."""
-    mapped = project_error(command, error, pool)
-    if mapped is not error:
-        mapped.__cause__ = error
-    return mapped
 
 
 def _reading(reply: object, queues: Sequence[str]) -> Reserved:

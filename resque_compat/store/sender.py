@@ -164,10 +164,7 @@ class CommandSender:
             if isinstance(reply, redis.ResponseError):
                 sent = commands if packed is None else unpack(packed)
                 failed = sent[i] if i < len(sent) else ()
-                mapped = project_error(tuple(failed), reply, self.pool)
-                if mapped is reply:
-                    raise reply
-                raise mapped from reply
+                raise reply_error(tuple(failed), reply, self.pool)
 
 
 class DirectReplies:
@@ -222,6 +219,15 @@ class DirectReplies:
             raise redis.TimeoutError("Timeout talking to Redis") from exc
         except OSError as exc:
             raise redis.ConnectionError(f"Error while talking to Redis: {exc!r}") from exc
+
+
+def reply_error(command: tuple[Any, ...], reply: Exception, pool: redis.ConnectionPool) -> Exception:
+    """An error reply to ``command``, to raise: the project's error for it (``project_error``),
+    caused by the reply, or the reply itself."""
+    mapped = project_error(command, reply, pool)
+    if mapped is not reply:
+        mapped.__cause__ = reply
+    return mapped
 
 
 def encoder_of(client: redis.Redis) -> Callable[[Any], bytes]:
