@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,28 +19,32 @@ needs_pidfds = pytest.mark.skipif(
 )
 
 
-def _child_waiting_on(read_fd: int) -> int:
+@contextlib.contextmanager
+def _waker_and_child() -> Iterator[tuple[signals.Waker, int, int]]:
+    """A Waker and a forked child that exits once a byte is written to the pipe whose write end
+    is given with its pid; afterwards the child is let go (if a failed assertion left it
+    waiting) and reaped, and the Waker and the pipe closed."""
+    waker = signals.Waker()
+    r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.read(read_fd, 1)
+        os.read(r, 1)
         os._exit(0)
-    return pid
-
-
-def _end(pid: int, write_fd: int) -> None:
-    """Let the child go (if a failed assertion left it waiting) and reap it."""
-    with contextlib.suppress(OSError):
-        os.write(write_fd, b"x")
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
+    try:
+        yield waker, pid, w
+    finally:
+        with contextlib.suppress(OSError):
+            os.write(w, b"x")
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        waker.close()
+        os.close(r)
+        os.close(w)
 
 
 @needs_pidfds
 def test_a_watched_child_exiting_wakes_the_wait_and_nothing_else_does() -> None:
-    waker = signals.Waker()
-    r, w = os.pipe()
-    pid = _child_waiting_on(r)
-    try:
+    with _waker_and_child() as (waker, pid, w):
         waker.watch(pid)
         assert waker.wait(0) is False  # alive: nothing to wake on
         os.write(w, b"x")
@@ -49,11 +54,6 @@ def test_a_watched_child_exiting_wakes_the_wait_and_nothing_else_does() -> None:
         os.waitpid(pid, 0)
         waker.unwatch()
         assert waker.wait(0) is False  # unwatched: a reaped child wakes nothing
-    finally:
-        _end(pid, w)
-        waker.close()
-        os.close(r)
-        os.close(w)
 
 
 @needs_pidfds
@@ -70,12 +70,9 @@ def test_install_catches_no_sigchld_where_pidfds_watch_the_children() -> None:
 
 @needs_pidfds
 def test_with_no_descriptor_left_for_a_pidfd_the_wait_naps_instead_of_sleeping_through_the_exit() -> None:
-    waker = signals.Waker()
-    r, w = os.pipe()
-    pid = _child_waiting_on(r)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
-    try:
+    with _waker_and_child() as (waker, pid, w):
+        highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
         resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, hard))  # no descriptor left
         try:
             waker.watch(pid)
@@ -86,12 +83,6 @@ def test_with_no_descriptor_left_for_a_pidfd_the_wait_naps_instead_of_sleeping_t
         while os.waitpid(pid, os.WNOHANG) == (0, 0):
             waker.wait(30)  # at most a nap each turn, not the 30 s asked for
             assert time.monotonic() - started < 15
-    finally:
-        _end(pid, w)
-        waker.unwatch()
-        waker.close()
-        os.close(r)
-        os.close(w)
 
 
 @needs_pidfds
