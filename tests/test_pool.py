@@ -4,6 +4,7 @@ dead workers, reshaping on HUP, WINCH, QUIT. Real processes; rendezvous through 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,7 +15,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from worker_harness import Workers, live_group_members, process_title, registered, wait_exited, workers
+from worker_harness import (
+    Workers,
+    live_group_members,
+    process_title,
+    push_raw,
+    registered,
+    wait_exited,
+    workers,
+)
 
 from resque_compat.config.pool import PoolSettings, load_pool_config
 from resque_compat.errors import ConfigError
@@ -41,7 +50,7 @@ def test_the_config_reads_like_resque_pools(tmp_path: Path) -> None:
         load_pool_config(str(path), None)
 
 
-def start_pool(w: Workers, config: Path, *args: str) -> subprocess.Popen[bytes]:
+def start_pool(w: Workers, config: Path, *args: str, log: Path | None = None) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",
@@ -55,7 +64,8 @@ def start_pool(w: Workers, config: Path, *args: str) -> subprocess.Popen[bytes]:
         "shop",
         *args,
     ]
-    proc = subprocess.Popen(cmd, env=w.env(INTERVAL="0.2"), start_new_session=True)
+    with open(log, "ab") if log else contextlib.nullcontext() as out:
+        proc = subprocess.Popen(cmd, env=w.env(INTERVAL="0.2"), start_new_session=True, stdout=out)
     w.procs.append(proc)
     return proc
 
@@ -151,3 +161,35 @@ def test_usr2_and_cont_reach_every_worker(workers: Workers, namespace: str, tmp_
     os.kill(pool.pid, signal.SIGINT)
     assert pool.wait(timeout=15) == 0
     assert all(wait_exited(pid) for pid in pids)
+
+
+def test_term_while_the_master_waits_for_its_workers_after_quit_ends_the_wait_and_says_so(
+    workers: Workers, redis_client: redis.Redis, namespace: str, tmp_path: Path
+) -> None:
+    config, log = tmp_path / "resque-pool.yml", tmp_path / "pool.log"
+    config.write_text("held: 1\n")
+    pool = start_pool(workers, config, log=log)
+    (pid,) = ready(workers, 1)
+    push_raw(redis_client, namespace, "held", b'{"class":"Held","args":["gate"]}')
+    assert workers.next("started")  # the worker is busy: on QUIT it finishes the job first
+    os.kill(pool.pid, signal.SIGQUIT)
+    assert wait_logged(log, "QUIT: graceful shutdown, waiting for children")
+    os.kill(pool.pid, signal.SIGTERM)
+    assert pool.wait(timeout=15) == 0
+    text = log.read_text()
+    assert "Recieved TERM: short circuiting QUIT waitpid" in text  # resque-pool's spelling
+    assert "Traceback" not in text
+    assert process_title(pid)  # the worker still holds its job ...
+    redis_client.rpush(workers.key("gate"), "go")
+    assert workers.next("finished") == "gate"  # ... and finishes it
+    assert wait_exited(pid)
+
+
+def wait_logged(log: Path, line: str, timeout: float = 15.0) -> bool:
+    """The master writes its log lines to a file: no event to wait on but the file itself."""
+    deadline = time.monotonic() + timeout
+    while line not in log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

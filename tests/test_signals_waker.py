@@ -1,5 +1,7 @@
-"""The worker's Waker: a job child's exit wakes the wait loop through a pidfd (no SIGCHLD
-handler), and without a descriptor for one the loop naps instead of sleeping through the exit."""
+"""The Waker the worker and the scheduler sleep on: a job child's exit wakes the wait loop
+through a pidfd (no SIGCHLD handler), and without a descriptor for one the loop naps instead of
+sleeping through the exit; a poke (a signal handler's or another thread's) wakes it without a
+lock."""
 
 from __future__ import annotations
 
@@ -92,5 +94,20 @@ def test_a_forked_child_changes_no_handler_unless_term_child_or_sigchld_asks_it_
         assert signals.child_changes(False, waker) is None  # the default child: nothing to copy
         assert signals.child_changes(True, waker) == (True, False)
         assert signals.child_changes(False, None) == (False, True)  # SIGCHLD caught: reset it
+    finally:
+        waker.close()
+
+
+def test_a_poke_wakes_the_next_wait_once_and_a_full_pipe_takes_more_pokes_without_error() -> None:
+    waker = signals.Waker()
+    try:
+        assert not waker.wait(0)
+        waker.poke()
+        assert waker.wait(0)  # woken, and the pipe drained
+        assert not waker.wait(0)
+        for _ in range(100_000):  # far more than a pipe holds (64 KiB on Linux)
+            waker.poke()
+        assert waker.wait(0)
+        assert not waker.wait(0)
     finally:
         waker.close()

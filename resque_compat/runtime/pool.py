@@ -67,6 +67,8 @@ class Pool:
         self.sig_queue: list[int] = []
         self.waker: signals.Waker | None = None
         self.waiting_for_reaper = False
+        self.short_circuited = 0
+        """The ``INT``/``TERM`` that stopped a blocking ``reap_all_workers``, to be logged."""
         self.app = f"[{settings.app_name}]" if settings.app_name else ""
         self.procline("(initialized)")
 
@@ -82,7 +84,9 @@ class Pool:
         if signum == signal.SIGCHLD:
             return
         if self.waiting_for_reaper and signum in (signal.SIGINT, signal.SIGTERM):
-            self.log(f"Recieved {signal.Signals(signum).name[3:]}: short circuiting QUIT waitpid")
+            # Said by reap_all_workers: a print here, landing in one of the loop's own, would
+            # find stdout's buffer taken ("reentrant call") and raise out of the master's loop.
+            self.short_circuited = signum
             self.waiting_for_reaper = False
         if len(self.sig_queue) < SIG_QUEUE_MAX_SIZE:
             self.sig_queue.append(signum)
@@ -194,6 +198,10 @@ class Pool:
             else:
                 self.log(f"Tried to reap worker [{pid}], but it had already died. (status: {code})")
         self.waiting_for_reaper = False
+        if self.short_circuited:
+            name = signal.Signals(self.short_circuited).name[3:]
+            self.log(f"Recieved {name}: short circuiting QUIT waitpid")
+            self.short_circuited = 0
 
     def delete_worker(self, pid: int) -> str | None:
         for queues, pids in self.workers.items():

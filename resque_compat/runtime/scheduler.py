@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
-import threading
 import time
+import weakref
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import FrameType
@@ -36,6 +36,7 @@ from ..store import REDIS_UNAVAILABLE as INTERMITTENT
 from ..store import DataStore, MasterLock, NodeResqueLocks, redis_supports_lua
 from .delayed_mover import DelayedMover
 from .scheduler_lock import lock_value
+from .signals import Waker
 
 if TYPE_CHECKING:
     from ..client import Resque
@@ -81,7 +82,8 @@ class Scheduler:
         self._shutdown = False
         self._reload = False
         self._print = False
-        self._wake = threading.Event()
+        self._wake = Waker()
+        weakref.finalize(self, self._wake.close)
         self._node: dict[str, bytes] = {}
         self._claimed_at: float | None = None
 
@@ -122,11 +124,11 @@ class Scheduler:
             self._print = True
         else:
             self._reload = True
-        self._wake.set()
+        self._wake.poke()
 
     def stop(self) -> None:
         self._shutdown = True
-        self._wake.set()
+        self._wake.poke()
 
     # the loop
     def procline(self, text: str) -> None:
@@ -237,7 +239,6 @@ class Scheduler:
                     wait = min(wait, max(0.0, (job.next_at - now).total_seconds()))
         if not self._shutdown:
             self._wake.wait(wait)
-        self._wake.clear()
 
     def _handle_requests(self) -> None:
         if self._print:

@@ -160,6 +160,13 @@ class Waker:
             self.drain()
         return True
 
+    def poke(self) -> None:
+        """Wake ``wait`` from a signal handler or another thread: a byte into the pipe, which
+        takes no lock (``threading.Event.set`` in a handler deadlocks when the signal lands
+        while the main thread holds the event's lock). A full pipe is awake already."""
+        with contextlib.suppress(BlockingIOError):
+            os.write(self.write_fd, b"\0")
+
     def drain(self) -> None:
         """Empty the pipe; one read when it held less than a buffer (no ``BlockingIOError``
         built and caught after every signal: a fork job's ``SIGCHLD`` is one)."""
