@@ -179,7 +179,7 @@ def test_term_while_the_master_waits_for_its_workers_after_quit_ends_the_wait_an
     text = log.read_text()
     assert "Recieved TERM: short circuiting QUIT waitpid" in text  # resque-pool's spelling
     assert "Traceback" not in text
-    assert process_title(pid)  # the worker still holds its job ...
+    assert not wait_exited(pid, timeout=0)  # the worker still runs its job ...
     redis_client.rpush(workers.key("gate"), "go")
     assert workers.next("finished") == "gate"  # ... and finishes it
     assert wait_exited(pid)
